@@ -1,0 +1,609 @@
+"""The demo generator: a realistic key-account dataset with known ground truth.
+
+What it plants, and where the truth is recorded (schema `truth`):
+- seasonality per category (summer and winter peaks, Christmas and Easter spikes):
+  `truth.seasonality(category, grain, period, index)`, mean 100 over a year's periods;
+- promotion lift per event, with a post-promotion dip: `truth.promo_lift`;
+- demand lost to stock-outs (sell-out censored at the stock available):
+  `truth.lost_sales(retailer_id, sku_id, week, lost_units)`;
+- phantom inventory (stock on the books, nothing sold): `truth.phantom`;
+- each retailer's underlying annual growth: `truth.retailer_trend`.
+
+Demand per retailer x SKU x week is
+    base x trend(retailer) x season(category, week) x noise x promotion x post-promotion dip
+with AR(1) log-normal noise, then a Poisson draw. Retailer stock follows
+sell-in minus sell-out: each retailer orders up to its own weeks of cover,
+buys in ahead of promotions (forward buying), and now and then gets nothing
+shipped (a supply disruption), which is where stock-outs come from.
+
+The same seed and as-of date give identical tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from kam_dash import schema
+from kam_dash.filters import monday
+
+
+@dataclass(frozen=True)
+class Scale:
+    retailers: int
+    skus: int
+    promotions: int
+    base_median: float  # median weekly units of a retailer x SKU in store
+
+
+SCALES = {
+    "small": Scale(retailers=6, skus=24, promotions=60, base_median=600.0),
+    "default": Scale(retailers=24, skus=150, promotions=400, base_median=600.0),
+    "large": Scale(retailers=150, skus=1200, promotions=4000, base_median=600.0),
+}
+
+CATEGORIES = {
+    # name: (brands, subcategories, list price range)
+    "Ice Cream": (("Polar", "Scoops"), ("Tubs", "Sticks"), (2.5, 6.0)),
+    "Soft Drinks": (("Fizzo", "Citra"), ("Cola", "Lemon", "Water"), (0.8, 2.5)),
+    "Sun Care": (("Solara",), ("Lotion", "Spray"), (6.0, 14.0)),
+    "Soups": (("Hearth", "Kettle"), ("Canned", "Carton"), (1.2, 3.0)),
+    "Hot Drinks": (("Brewhouse", "Kettle"), ("Coffee", "Tea", "Cocoa"), (2.0, 8.0)),
+    "Confectionery": (("Cocoa Co", "Sweetly"), ("Chocolate", "Candy", "Seasonal"), (1.0, 5.0)),
+    "Snacks": (("Crunch", "Sweetly"), ("Crisps", "Nuts"), (1.0, 3.5)),
+    "Household": (("Brightly",), ("Cleaners", "Paper"), (2.0, 7.0)),
+}
+
+CHANNEL_MIX = (
+    ["grocery"] * 8 + ["mass"] * 3 + ["discount"] * 3 + ["drug"] * 2 + ["convenience"] * 2
+    + ["club"] * 2 + ["wholesale"] * 2 + ["other"] * 1
+)
+REGIONS = ("North", "South", "East", "West", "National")
+KAMS = ("Avery Chen", "Blake Morgan", "Casey Patel", "Drew Okafor", "Emerson Ruiz", "Finley Novak")
+NAME_PARTS = (
+    "Fresh", "Value", "Metro", "Green", "Sun", "Family", "Prime", "Corner", "Harbor", "Summit",
+    "Oak", "River", "Budget", "Urban", "Country", "Golden", "Star", "Maple", "Coastal", "Pioneer",
+)
+NAME_KINDS = {
+    "grocery": "Market", "mass": "Mart", "discount": "Discount", "drug": "Pharmacy",
+    "convenience": "Express", "club": "Club", "ecommerce": "Online", "wholesale": "Wholesale", "other": "Stores",
+}
+
+
+def easter(year: int) -> dt.date:
+    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month = (h + ell - 7 * m + 114) // 31
+    day = (h + ell - 7 * m + 114) % 31 + 1
+    return dt.date(year, month, day)
+
+
+def seasonal_multiplier(category: str, week: dt.date) -> float:
+    """The planted seasonality of a category in a week (the week's Thursday sets the day of year)."""
+    mid = week + dt.timedelta(days=3)
+    doy = mid.timetuple().tm_yday
+    angle = 2 * np.pi * (doy - 196) / 365.25  # 0 at mid-July
+    summer = np.cos(angle)  # +1 mid-July, -1 mid-January
+    days_to_xmas = (dt.date(mid.year, 12, 25) - mid).days
+    xmas = 1.0 if 0 <= days_to_xmas < 21 else (0.5 if 21 <= days_to_xmas < 35 else 0.0)
+    days_to_easter = (easter(mid.year) - mid).days
+    easter_bump = 1.0 if -3 <= days_to_easter < 11 else (0.4 if 11 <= days_to_easter < 18 else 0.0)
+    if category == "Ice Cream":
+        return 1.0 + 0.4 * summer
+    if category == "Soft Drinks":
+        return 1.0 + 0.25 * summer + 0.30 * xmas
+    if category == "Sun Care":
+        return float(0.35 + 1.6 * np.exp(-((doy - 190) / 45.0) ** 2))
+    if category == "Soups":
+        return 1.0 - 0.3 * summer
+    if category == "Hot Drinks":
+        return 1.0 - 0.2 * summer + 0.25 * xmas
+    if category == "Confectionery":
+        return 1.0 + 1.4 * xmas + 1.1 * easter_bump
+    if category == "Snacks":
+        return 1.0 + 0.15 * summer + 0.55 * xmas
+    if category == "Household":
+        spring = np.exp(-((doy - 100) / 40.0) ** 2)
+        return 1.0 + 0.30 * spring - 0.10 * xmas
+    raise KeyError(category)
+
+
+def calendar(as_of: dt.date) -> list[dt.date]:
+    """Weeks of the demo: Mondays from the first in January three years before as-of,
+    to the last complete week before as-of."""
+    last = monday(as_of) - dt.timedelta(weeks=1)
+    first = dt.date(as_of.year - 3, 1, 1)
+    first = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    n = (last - first).days // 7 + 1
+    return [first + dt.timedelta(weeks=i) for i in range(n)]
+
+
+# Lift by mechanic: lift = intercept + slope x discount (discount as a fraction).
+MECHANIC_LIFT = {
+    "tpr": (0.05, 1.9, (10, 35)),
+    "multibuy": (0.10, 1.6, (15, 35)),
+    "bogo": (0.30, 1.3, (50, 50)),
+    "display": (0.25, 1.0, (0, 10)),
+    "feature": (0.30, 1.2, (0, 15)),
+    "other": (0.10, 1.2, (5, 20)),
+}
+PROMOTABILITY = {"Sun Care": 0.15, "Ice Cream": 0.5, "Soups": 0.6}
+MECHANIC_WEIGHTS = {"tpr": 0.40, "multibuy": 0.15, "bogo": 0.08, "display": 0.15, "feature": 0.15, "other": 0.07}
+
+
+def _in_peak_freeze(day: dt.date) -> bool:
+    return (day.month == 11 and day.day >= 15) or day.month == 12 or (day.month == 1 and day.day <= 15)
+
+
+def _seasonality_truth(weeks: list[dt.date]) -> pd.DataFrame:
+    """The planted seasonal index, computed from the multipliers exactly as the estimator defines it."""
+    rows = []
+    frame = pd.DataFrame({"week": pd.to_datetime(weeks)})
+    frame["year"] = frame.week.dt.year
+    frame["month"] = frame.week.dt.month
+    iso = frame.week.dt.isocalendar()
+    frame["iso_year"] = iso.year.astype(int)
+    frame["iso_week"] = iso.week.astype(int).clip(upper=52)
+    full_years = [y for y, g in frame.groupby("year") if g.month.nunique() == 12 and g.week.min().day <= 7
+                  and g.week.max().month == 12 and g.week.max().day >= 25]
+    full_iso = [y for y, g in frame.groupby("iso_year") if len(g) in (52, 53)]
+    for cat in CATEGORIES:
+        frame["m"] = [seasonal_multiplier(cat, w.date()) for w in frame.week]
+        ratios = []
+        for y in full_years:
+            g = frame[frame.year == y].groupby("month")["m"].mean()
+            ratios.append(g / g.mean())
+        idx = pd.concat(ratios, axis=1).mean(axis=1)
+        idx = idx / idx.mean() * 100
+        rows += [(cat, "month", int(p), float(v)) for p, v in idx.items()]
+        ratios = []
+        for y in full_iso:
+            g = frame[frame.iso_year == y].groupby("iso_week")["m"].mean()
+            ratios.append(g / g.mean())
+        idx = pd.concat(ratios, axis=1).mean(axis=1)
+        idx = idx / idx.mean() * 100
+        rows += [(cat, "week", int(p), float(v)) for p, v in idx.items()]
+    return pd.DataFrame(rows, columns=["category", "grain", "period", "index"])
+
+
+def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None,
+             progress: Callable[[str, float], None] | None = None) -> dict[str, pd.DataFrame]:
+    """Build every table in memory. Keys are table names; truth tables are prefixed `truth.`."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    sc = SCALES[scale]
+    rng = np.random.default_rng(seed)
+    as_of = as_of or dt.date.today()
+    say = progress or (lambda stage, frac: None)
+    weeks = calendar(as_of)
+    W = len(weeks)
+    week_ts = pd.to_datetime(weeks)
+    years_from_start = np.arange(W) / 52.0
+
+    # -- retailers ----------------------------------------------------------------------
+    say("retailers and products", 0.02)
+    R = sc.retailers
+    channels = ["ecommerce"] + [CHANNEL_MIX[i % len(CHANNEL_MIX)] for i in range(R - 1)]
+    channels = list(rng.permutation(channels))
+    size = np.sort(rng.pareto(1.6, R) + 1.0)[::-1]  # Pareto-distributed account sizes
+    size = size / size.max()
+    ret_ids = [f"R{i + 1:03d}" for i in range(R)]
+    used_names: set[str] = set()
+    names = []
+    for i, ch in enumerate(channels):
+        name = f"{NAME_PARTS[i % len(NAME_PARTS)]} {NAME_KINDS[ch]}"
+        if name in used_names:
+            name = f"{name} {i + 1}"
+        used_names.add(name)
+        names.append(name)
+    store_count = np.where(np.array(channels) == "ecommerce", 0, np.round(20 + 900 * size)).astype(int)
+    growth = rng.uniform(-0.10, 0.13, R)
+    # Accounts differ in trend, but the portfolio as a whole grows about 1% a year
+    # (a steep portfolio trend would leak into every seasonal index).
+    growth = growth - np.average(growth, weights=size) + 0.01
+    cover = rng.uniform(2.5, 4.5, R)
+    lean = rng.random(R) < 0.2
+    cover[lean] = rng.uniform(1.2, 1.8, lean.sum())
+    heavy = (~lean) & (rng.random(R) < 0.15)
+    cover[heavy] = rng.uniform(7.0, 9.0, heavy.sum())
+    terms = rng.uniform(0.12, 0.28, R)
+    forward_buy_weeks = rng.uniform(0.3, 2.0, R)
+    online_start = np.zeros(R)
+    online_end = np.zeros(R)
+    is_ecom = np.array(channels) == "ecommerce"
+    online_start[is_ecom] = online_end[is_ecom] = 1.0
+    growing = (~is_ecom) & (rng.random(R) < 0.35)
+    growing[np.argmax(~is_ecom)] = True  # at least one store retailer sells online
+    online_start[growing] = rng.uniform(0.02, 0.08, growing.sum())
+    online_end[growing] = online_start[growing] + rng.uniform(0.05, 0.15, growing.sum())
+    woc_min = np.full(R, 2.0)
+    woc_max = np.full(R, 6.0)
+    custom_band = rng.random(R) < 0.3
+    woc_min[custom_band] = 1.5
+    woc_max[custom_band] = 5.0
+    retailers_df = pd.DataFrame({
+        "retailer_id": ret_ids,
+        "retailer_name": names,
+        "channel": channels,
+        "region": [REGIONS[i] for i in rng.integers(0, len(REGIONS), R)],
+        "kam": [KAMS[i % len(KAMS)] for i in range(R)],
+        "store_count": pd.array(np.where(is_ecom, pd.NA, store_count), dtype="Int32"),
+        "strategic_priority": pd.array(rng.integers(1, 6, R), dtype="Int32"),
+        "woc_min": woc_min,
+        "woc_max": woc_max,
+    })
+
+    # -- products -----------------------------------------------------------------------
+    cats = list(CATEGORIES)
+    K = sc.skus
+    sku_cat = np.array([i % len(cats) for i in range(K)])
+    rng.shuffle(sku_cat)
+    sku_ids = [f"SKU{i + 1:05d}" for i in range(K)]
+    brands, subcats, prices = [], [], []
+    for k in range(K):
+        b, s, (lo, hi) = CATEGORIES[cats[sku_cat[k]]]
+        brands.append(b[rng.integers(len(b))])
+        subcats.append(s[rng.integers(len(s))])
+        prices.append(round(float(rng.uniform(lo, hi)), 2))
+    list_price = np.array(prices)
+    unit_cost = np.round(list_price * rng.uniform(0.35, 0.6, K), 2)
+    cost_missing = rng.random(K) < 0.04
+    popularity = rng.lognormal(0, 0.6, K)
+    products_df = pd.DataFrame({
+        "sku_id": sku_ids,
+        "sku_name": [f"{brands[k]} {subcats[k]} {k + 1}" for k in range(K)],
+        "brand": brands,
+        "category": [cats[c] for c in sku_cat],
+        "subcategory": subcats,
+        "unit_cost": pd.array(np.where(cost_missing, np.nan, unit_cost), dtype="Float64"),
+        "list_price": list_price,
+    })
+    # SKU life: most run throughout; a few launch or are delisted mid-history, at the
+    # January range reset (so the range changes do not pose as seasonality).
+    resets = [i for i, w in enumerate(weeks) if w.month == 1 and w.day <= 7 and i > 0]
+    launch = np.zeros(K, dtype=int)
+    delist = np.full(K, W)
+    late = rng.random(K) < 0.06
+    launch[late] = rng.choice(resets, late.sum())
+    gone = (~late) & (rng.random(K) < 0.04)
+    delist[gone] = rng.choice(resets, gone.sum())
+
+    # -- series: which retailer carries which SKU ---------------------------------------
+    say("demand", 0.08)
+    carry_p = 0.35 + 0.6 * size  # big accounts carry most of the range
+    carried = rng.random((R, K)) < carry_p[:, None]
+    ser_r, ser_k = np.nonzero(carried)
+    S = len(ser_r)
+    start_w = launch[ser_k].copy()
+    late_listing = rng.random(S) < 0.04
+    start_w[late_listing] = np.maximum(start_w[late_listing], rng.choice(resets, late_listing.sum()))
+    end_w = delist[ser_k]
+    t_idx = np.arange(W)
+    listed = (t_idx[None, :] >= start_w[:, None]) & (t_idx[None, :] < end_w[:, None])
+
+    base = sc.base_median * (0.15 + 2.5 * size[ser_r]) * popularity[ser_k] * rng.lognormal(0, 0.35, S)
+    base = np.maximum(base, 4.0)
+    season = np.array([[seasonal_multiplier(c, w) for w in weeks] for c in cats])  # (C, W)
+    trend = (1.0 + growth[ser_r, None]) ** years_from_start[None, :]
+    expected = base[:, None] * trend * season[sku_cat[ser_k]]  # what the retailer plans on
+
+    # AR(1) log noise: realistic weekly wobble that persists a little.
+    phi, sigma = 0.85, 0.05
+    eps = np.empty((S, W))
+    eps[:, 0] = rng.normal(0, sigma, S)
+    innov = rng.normal(0, sigma * np.sqrt(1 - phi**2), (S, W))
+    for t in range(1, W):
+        eps[:, t] = phi * eps[:, t - 1] + innov[:, t]
+    counterfactual = expected * np.exp(eps - sigma**2 / 2)
+
+    # -- promotions ----------------------------------------------------------------------
+    say("promotions", 0.2)
+    first_day, last_day = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    promo_mult = np.ones((S, W))
+    dip_mult = np.ones((S, W))
+    promo_touch = np.zeros((S, W), dtype=bool)
+    busy = np.zeros((S, W), dtype=bool)  # weeks already claimed by a promotion, its dip and a gap
+    # Strongly seasonal lines sell on the season, not on deals: they are promoted less often.
+    promotability = np.array([PROMOTABILITY.get(c, 1.0) for c in cats])[sku_cat[ser_k]]
+    weight = base * promotability / (base * promotability).sum()
+    promo_rows, truth_rows = [], []
+    mech_names = list(MECHANIC_WEIGHTS)
+    mech_p = np.array(list(MECHANIC_WEIGHTS.values()))
+    span_days = (last_day - first_day).days
+    attempts = 0
+    while len(promo_rows) < sc.promotions and attempts < sc.promotions * 30:
+        attempts += 1
+        i = int(rng.choice(S, p=weight))
+        r = rng.random()
+        duration = 1 if r < 0.04 else (7 if r < 0.55 else (14 if r < 0.9 else 21))
+        if len(promo_rows) < 3:  # a few events right at the start of the data
+            start = first_day + dt.timedelta(days=int(rng.integers(0, 10)))
+        else:
+            start = first_day + dt.timedelta(days=int(rng.integers(0, span_days - duration - 14)))
+        if rng.random() < 0.7:
+            start = monday(start) if monday(start) >= first_day else start
+        end = start + dt.timedelta(days=duration - 1)
+        # The peak trading freeze: no promotions on the core range from mid-November to mid-January.
+        if len(promo_rows) >= 3 and (_in_peak_freeze(start) or _in_peak_freeze(end)):
+            continue
+        w0 = (monday(start) - first_day).days // 7
+        w1 = (monday(end) - first_day).days // 7
+        if w1 + 2 >= W or not listed[i, w0:w1 + 3].all():
+            continue
+        lo, hi = max(0, w0 - 4), min(W, w1 + 7)
+        if busy[i, lo:hi].any():
+            continue
+        mech = mech_names[int(rng.choice(len(mech_names), p=mech_p))]
+        a, b, (d_lo, d_hi) = MECHANIC_LIFT[mech]
+        disc = float(rng.integers(d_lo, d_hi + 1))
+        lift = (a + b * disc / 100.0) * float(rng.lognormal(0, 0.15))
+        dip1 = min(0.35, 0.18 * lift)
+        dip2 = dip1 / 2
+        busy[i, lo:hi] = True
+        cf_total = incr_total = 0.0
+        for w in range(w0, w1 + 1):
+            wk_start = weeks[w]
+            days = sum(1 for dd in range(7) if start <= wk_start + dt.timedelta(days=dd) <= end)
+            frac = days / 7.0
+            promo_mult[i, w] = 1.0 + lift * frac
+            promo_touch[i, w] = True
+            cf_total += counterfactual[i, w]
+            incr_total += counterfactual[i, w] * lift * frac
+        dip_mult[i, w1 + 1] = 1 - dip1
+        dip_mult[i, w1 + 2] = 1 - dip2
+        dip_units = counterfactual[i, w1 + 1] * dip1 + counterfactual[i, w1 + 2] * dip2
+        r_i, k_i = ser_r[i], ser_k[i]
+        shelf = list_price[k_i] * 1.35
+        trade_spend = round(incr_total * 0.6 * shelf * disc / 100 + (1500 if mech in ("display", "feature") else 0)
+                            + float(rng.uniform(0, 400)), 2)
+        if rng.random() < 0.04:
+            trade_spend = 0.0
+        planned = round(incr_total * float(rng.lognormal(0.05, 0.25))) if rng.random() < 0.8 else None
+        pid = f"P{len(promo_rows) + 1:05d}"
+        promo_rows.append((pid, ret_ids[r_i], sku_ids[k_i], start, end, mech, disc, trade_spend, planned, i, lift))
+        truth_rows.append((pid, incr_total, incr_total / cf_total, dip_units))
+
+    promotions_df = pd.DataFrame(
+        [p[:9] for p in promo_rows],
+        columns=["promo_id", "retailer_id", "sku_id", "start_date", "end_date", "mechanic", "discount_pct",
+                 "trade_spend", "planned_incremental_units"],
+    )
+    promotions_df["planned_incremental_units"] = promotions_df["planned_incremental_units"].astype("Float64")
+    truth_promo = pd.DataFrame(truth_rows, columns=["promo_id", "true_incremental_units", "true_lift_pct",
+                                                     "true_post_dip_units"])
+    # discount depth during the promotion's days, for shelf prices
+    disc_frac = np.zeros((S, W))
+    for p in promo_rows:
+        i, lift = p[9], p[10]
+        touched = promo_touch[i] & (promo_mult[i] > 1.0)
+        disc_frac[i, touched] = p[6] / 100.0 * (promo_mult[i, touched] - 1.0) / lift
+
+    demand_expected = counterfactual * promo_mult * dip_mult
+    demand = rng.poisson(demand_expected * listed).astype(float)
+
+    # -- phantom inventory: stock on the books, nothing scans ---------------------------
+    phantom = np.zeros((S, W), dtype=bool)
+    n_phantom = max(2, S // 150)
+    for i in rng.choice(S, n_phantom, replace=False):
+        w0 = int(rng.integers(20, W - 6))
+        length = int(rng.integers(2, 5))
+        if listed[i, w0:w0 + length].all() and not promo_touch[i, w0:w0 + length].any():
+            phantom[i, w0:w0 + length] = True
+
+    # -- retailer stock and our shipments -------------------------------------------------
+    say("stock and shipments", 0.35)
+    cov = cover[ser_r]
+    fb = forward_buy_weeks[ser_r]
+    expected_promo = expected * promo_mult  # the retailer knows its promotion calendar
+    promo_ahead = np.zeros((S, W))
+    # forward buying: the promotion's extra volume plus some weeks of normal demand, bought 1-2 weeks ahead
+    for p in promo_rows:
+        i = p[9]
+        touched_w = np.nonzero(promo_touch[i])[0]
+        start_w_p = touched_w.min()
+        extra = float((expected_promo[i, touched_w] - expected[i, touched_w]).sum()) + fb[i] * expected[i, start_w_p]
+        for lead, share in ((2, 0.4), (1, 0.6)):
+            w = start_w_p - lead
+            if w >= 0:
+                promo_ahead[i, w] += extra * share
+    disrupted = np.zeros((S, W), dtype=bool)
+    starts = rng.random((S, W)) < 0.008
+    for length in range(4):
+        shifted = np.zeros_like(starts)
+        shifted[:, length:] = starts[:, : W - length]
+        disrupted |= shifted & (rng.random((S, W)) < (1.0 if length < 2 else 0.6))
+
+    on_hand = np.zeros((S, W))
+    sell_in_units = np.zeros((S, W))
+    sold = np.zeros((S, W))
+    lost = np.zeros((S, W))
+    stock = np.where(listed[:, 0], np.round(cov * expected[:, 0]), 0.0)
+    returns = rng.random((S, W)) < 0.002
+    for t in range(W):
+        nxt = expected[:, t + 1] if t + 1 < W else expected[:, t]
+        target = cov * nxt
+        order = np.maximum(0.0, np.round(target + expected_promo[:, t] - stock + promo_ahead[:, t]))
+        order = np.where(listed[:, t] & ~disrupted[:, t], order, 0.0)
+        # a SKU being delisted is run down: no shipments in its last 3 weeks
+        order = np.where(t >= end_w - 3, 0.0, order)
+        ret = np.where(returns[:, t] & (stock > 5), -np.round(0.2 * stock), 0.0)
+        available = stock + order + ret
+        s = np.where(phantom[:, t], 0.0, np.minimum(demand[:, t], available))
+        lost[:, t] = np.where(phantom[:, t], 0.0, demand[:, t] - s)
+        stock = available - s
+        sell_in_units[:, t] = order + ret
+        sold[:, t] = s
+        on_hand[:, t] = stock
+
+    # -- long tables ---------------------------------------------------------------------
+    say("tables", 0.6)
+    ser_rid = pd.Categorical.from_codes(ser_r, categories=ret_ids)
+    ser_sid = pd.Categorical.from_codes(ser_k, categories=sku_ids)
+
+    def long(mask: np.ndarray, **cols: np.ndarray) -> pd.DataFrame:
+        ii, tt = np.nonzero(mask)
+        data = {"week": week_ts[tt], "retailer_id": ser_rid[ii], "sku_id": ser_sid[ii]}
+        for name, arr in cols.items():
+            data[name] = arr[ii, tt]
+        return pd.DataFrame(data)
+
+    gross_price = list_price[ser_k][:, None]
+    net_factor = (1 - terms[ser_r])[:, None]
+    sell_in_df = long(
+        sell_in_units != 0,
+        units=sell_in_units,
+        gross_sales=np.round(sell_in_units * gross_price, 2),
+        net_sales=np.round(sell_in_units * gross_price * net_factor, 2),
+    )
+
+    share_online = online_start[ser_r, None] + (online_end - online_start)[ser_r, None] * (t_idx / max(W - 1, 1))
+    online_units = rng.binomial(sold.astype(np.int64), np.clip(share_online, 0, 1)).astype(float)
+    store_units = sold - online_units
+    shelf_price = (list_price[ser_k] * 1.35)[:, None] * (1 - disc_frac)
+    dist = rng.uniform(0.6, 1.0, S)
+    stores_selling = np.round(store_count[ser_r] * dist)[:, None] * np.ones((1, W))
+    store_df = long(store_units > 0, units=store_units, sales_value=np.round(store_units * shelf_price, 2),
+                    stores_selling=stores_selling, promo_flag=promo_touch)
+    store_df.insert(3, "sales_channel", "store")
+    online_df = long(online_units > 0, units=online_units, sales_value=np.round(online_units * shelf_price, 2),
+                     promo_flag=promo_touch)
+    online_df.insert(3, "sales_channel", "online")
+    online_df["stores_selling"] = np.nan
+    online_df = online_df[store_df.columns]
+    sell_out_df = pd.concat([store_df, online_df], ignore_index=True)
+    sell_out_df["stores_selling"] = sell_out_df["stores_selling"].astype("Int32")
+    sell_out_df["sales_channel"] = pd.Categorical(sell_out_df["sales_channel"], categories=["store", "online"])
+
+    inventory_df = long(listed, on_hand_units=on_hand)
+
+    lost_df = long(lost > 0.5, lost_units=lost)
+    phantom_df = long(phantom)
+
+    # -- targets --------------------------------------------------------------------------
+    say("targets", 0.75)
+    targets_df = _targets(rng, weeks, expected * listed, ser_r, ser_k, sku_cat, cats, list_price, terms, growth, ret_ids, as_of)
+
+    seasonality_truth = _seasonality_truth(weeks)
+    trend_df = pd.DataFrame({"retailer_id": ret_ids, "annual_growth": growth})
+    return {
+        "retailers": retailers_df,
+        "products": products_df,
+        "sell_in": sell_in_df,
+        "sell_out": sell_out_df,
+        "inventory": inventory_df,
+        "promotions": promotions_df,
+        "targets": targets_df,
+        "truth.promo_lift": truth_promo,
+        "truth.seasonality": seasonality_truth,
+        "truth.lost_sales": lost_df,
+        "truth.phantom": phantom_df,
+        "truth.retailer_trend": trend_df,
+    }
+
+
+# How each category's plan phasing differs from its real season: the plan shifts
+# or flattens a few categories, so the plan can ask for more than the season gives.
+PLAN_PHASING = {"Sun Care": ("flatten", 0.5), "Soups": ("shift", 4), "Confectionery": ("flatten", 0.3)}
+
+
+def _targets(rng, weeks, expected, ser_r, ser_k, sku_cat, cats, list_price, terms, growth, ret_ids, as_of):
+    """Monthly plan per retailer and category (and an all-category row), for every data year in full."""
+    first_year, last_year = weeks[0].year, as_of.year
+    plan_weeks = []
+    d = weeks[0]
+    while d.year <= last_year:
+        plan_weeks.append(d)
+        d += dt.timedelta(weeks=1)
+    P = len(plan_weeks)
+    W = len(weeks)
+    # The plan starts from the demand the business expects (trend and season), extended past the
+    # data by repeating the year before with the retailer's growth; then each account's plan is a
+    # little ambitious or timid, and some categories are phased differently from their real season.
+    future = np.empty((expected.shape[0], P))
+    future[:, :W] = expected
+    for t in range(W, P):
+        future[:, t] = future[:, t - 52] * (1 + growth[ser_r])
+    season = np.array([[seasonal_multiplier(c, w) for w in plan_weeks] for c in cats])
+    phased = season.copy()
+    for c, (how, amount) in PLAN_PHASING.items():
+        ci = cats.index(c)
+        if how == "flatten":
+            phased[ci] = season[ci].mean() + (season[ci] - season[ci].mean()) * amount
+        else:
+            phased[ci] = np.roll(season[ci], int(amount))
+    ambition = rng.normal(0.02, 0.05, len(ret_ids))
+    planned = future * (1 + ambition[ser_r, None]) * (phased / season)[sku_cat[ser_k]]
+    net = planned * (list_price[ser_k] * (1 - terms[ser_r]))[:, None]
+    shelf = planned * (list_price[ser_k] * 1.35)[:, None]
+    month = pd.to_datetime(plan_weeks).to_period("M").to_timestamp()
+    frame = pd.DataFrame({
+        "retailer_id": np.repeat(np.array(ret_ids)[ser_r], P),
+        "category": np.repeat(np.array(cats)[sku_cat[ser_k]], P),
+        "month": np.tile(month, len(ser_r)),
+        "net": net.ravel(),
+        "shelf": shelf.ravel(),
+        "units": planned.ravel(),
+    })
+    by_cat = frame.groupby(["retailer_id", "month", "category"], as_index=False).sum(numeric_only=True)
+    all_cat = by_cat.groupby(["retailer_id", "month"], as_index=False).sum(numeric_only=True)
+    all_cat["category"] = ""
+    out = pd.concat([by_cat, all_cat], ignore_index=True)
+    out = out[out["month"].dt.year >= first_year]
+    return pd.DataFrame({
+        "retailer_id": out["retailer_id"],
+        "month": out["month"],
+        "category": out["category"],
+        "net_sales_target": out["net"].round(-1),
+        "sell_out_target": out["shelf"].round(-1),
+        "units_target": out["units"].round(),
+    }).sort_values(["retailer_id", "month", "category"]).reset_index(drop=True)
+
+
+def write(tables: dict[str, pd.DataFrame], path: str | Path,
+          progress: Callable[[str, float], None] | None = None) -> None:
+    """Write the tables into a new DuckDB file, atomically: a half-built file never takes the name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".building")
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        if p.exists():
+            p.unlink()
+    say = progress or (lambda stage, frac: None)
+    con = duckdb.connect(str(tmp))
+    try:
+        schema.create_all(con, with_truth=True)
+        names = list(tables)
+        for n, name in enumerate(names):
+            say(f"writing {name}", 0.8 + 0.2 * n / len(names))
+            frame = tables[name]
+            target = name if name.startswith("truth.") else f'main."{name}"'
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            con.register("frame_to_load", frame)
+            con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM frame_to_load")
+            con.unregister("frame_to_load")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+
+
+def build(path: str | Path, scale: str = "default", seed: int = 7, as_of: dt.date | None = None,
+          progress: Callable[[str, float], None] | None = None) -> dict[str, int]:
+    """Generate and write a demo database; return the row count per table."""
+    tables = generate(scale, seed, as_of, progress)
+    write(tables, path, progress)
+    return {name: len(frame) for name, frame in tables.items()}

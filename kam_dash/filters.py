@@ -1,0 +1,206 @@
+"""The filters in force: a frozen value that round-trips through the URL query string.
+
+A link reproduces a view, so every filter lives in the URL. Whatever the URL
+says is checked against what the data holds: an unknown retailer, a date that
+does not parse or text that looks like SQL is dropped with a warning in words,
+never passed on and never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+PERIODS = {
+    "ytd": "Year to date",
+    "l13w": "Last 13 weeks",
+    "l52w": "Last 52 weeks",
+    "year": "Full year",
+    "custom": "Custom range",
+}
+# URL keys, one per multi-select filter, and the Filters field each fills.
+LIST_PARAMS = {"retailer": "retailers", "channel": "channels", "category": "categories", "brand": "brands"}
+FILTER_PARAMS = ("period", "year", "start", "end", *LIST_PARAMS)
+
+
+def monday(day: dt.date) -> dt.date:
+    """The ISO week start (Monday) of a day."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the data holds, to check URL values against."""
+
+    retailers: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    brands: frozenset[str] = frozenset()
+    first_week: dt.date | None = None
+    latest_week: dt.date | None = None
+
+    @property
+    def years(self) -> range:
+        if self.first_week is None or self.latest_week is None:
+            return range(0)
+        return range(self.first_week.year, self.latest_week.year + 1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: str = "ytd"
+    year: int | None = None  # with period "year"
+    start: dt.date | None = None  # with period "custom"
+    end: dt.date | None = None
+    retailers: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise ValueError(f"unknown period {self.period!r}")
+        for name in LIST_PARAMS.values():
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+
+    # -- the dates ---------------------------------------------------------------------
+    def date_range(self, latest_week: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last day a week's Monday may fall on to be in the period (both inclusive).
+
+        YTD runs from 1 January of the latest data year to the latest loaded week.
+        The last 13 / 52 weeks end with the latest loaded week.
+        """
+        if self.period == "ytd":
+            return dt.date(latest_week.year, 1, 1), latest_week
+        if self.period == "l13w":
+            return latest_week - dt.timedelta(weeks=12), latest_week
+        if self.period == "l52w":
+            return latest_week - dt.timedelta(weeks=51), latest_week
+        if self.period == "year":
+            year = self.year or latest_week.year
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        assert self.start is not None and self.end is not None
+        return self.start, self.end
+
+    def describe(self, latest_week: dt.date | None) -> str:
+        """The period and filters in words, for page headers and exports."""
+        if latest_week is None:
+            period = PERIODS[self.period]
+        else:
+            start, end = self.date_range(latest_week)
+            label = f"{PERIODS[self.period]} {self.year}" if self.period == "year" else PERIODS[self.period]
+            period = f"{label} ({start:%d %b %Y} to {end:%d %b %Y}, weeks by Monday)"
+        parts = [period]
+        for key, name in LIST_PARAMS.items():
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name}: {', '.join(values)}")
+        if len(parts) == 1:
+            parts.append("all retailers, channels, categories and brands")
+        return " · ".join(parts)
+
+    def with_(self, **changes) -> Filters:
+        return replace(self, **changes)
+
+    # -- URL ---------------------------------------------------------------------------
+    def to_params(self) -> dict[str, list[str]]:
+        params: dict[str, list[str]] = {"period": [self.period]}
+        if self.period == "year" and self.year:
+            params["year"] = [str(self.year)]
+        if self.period == "custom":
+            params["start"] = [self.start.isoformat()]
+            params["end"] = [self.end.isoformat()]
+        for key, name in LIST_PARAMS.items():
+            values = getattr(self, name)
+            if values:
+                params[key] = list(values)
+        return params
+
+    def cache_key(self) -> tuple:
+        return tuple(sorted((k, tuple(v)) for k, v in self.to_params().items()))
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str] | str], known: Known) -> tuple[Filters, list[str]]:
+        """Read filters from URL parameters; return them and a warning per value dropped."""
+        warnings: list[str] = []
+
+        def values(key: str) -> list[str]:
+            raw = params.get(key, [])
+            return [raw] if isinstance(raw, str) else list(raw)
+
+        period = (values("period") or ["ytd"])[0]
+        if period not in PERIODS:
+            warnings.append(f"Unknown period {_shown(period)} ignored; showing year to date.")
+            period = "ytd"
+
+        year = None
+        start = end = None
+        if period == "year":
+            raw_year = (values("year") or [""])[0]
+            if raw_year.isdigit() and int(raw_year) in known.years:
+                year = int(raw_year)
+            else:
+                if raw_year:
+                    warnings.append(f"Year {_shown(raw_year)} is not in the data; showing year to date.")
+                else:
+                    warnings.append("A full year needs a year; showing year to date.")
+                period = "ytd"
+        elif period == "custom":
+            start = _parse_date(values("start"), "start", warnings)
+            end = _parse_date(values("end"), "end", warnings)
+            if start is None or end is None:
+                warnings.append("A custom range needs a valid start and end date; showing year to date.")
+                period, start, end = "ytd", None, None
+            elif start > end:
+                warnings.append(f"The start date {start} is after the end date {end}; showing year to date.")
+                period, start, end = "ytd", None, None
+
+        chosen: dict[str, tuple[str, ...]] = {}
+        allowed = {
+            "retailers": known.retailers,
+            "channels": known.channels,
+            "categories": known.categories,
+            "brands": known.brands,
+        }
+        for key, name in LIST_PARAMS.items():
+            kept = []
+            for value in values(key):
+                if value in allowed[name]:
+                    kept.append(value)
+                else:
+                    warnings.append(f"Unknown {key} {_shown(value)} dropped from the filters.")
+            chosen[name] = tuple(kept)
+
+        return cls(period=period, year=year, start=start, end=end, **chosen), warnings
+
+
+def _shown(value: str) -> str:
+    """A URL value made safe to echo in a message: short, no markdown or HTML."""
+    cleaned = "".join(ch for ch in value if ch.isalnum() or ch in " -_.:/")[:40]
+    return f"'{cleaned}'" if cleaned else "(unreadable value)"
+
+
+def _parse_date(raw: list[str], label: str, warnings: list[str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw[0].strip())
+    except ValueError:
+        warnings.append(f"The {label} date {_shown(raw[0])} is not a date (use YYYY-MM-DD).")
+        return None
+
+
+@dataclass(frozen=True)
+class Period:
+    """A resolved period: the current weeks and the same ISO weeks 52 weeks earlier."""
+
+    start: dt.date
+    end: dt.date
+    latest_week: dt.date
+    ly_start: dt.date = field(init=False)
+    ly_end: dt.date = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ly_start", self.start - dt.timedelta(weeks=52))
+        object.__setattr__(self, "ly_end", self.end - dt.timedelta(weeks=52))
