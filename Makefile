@@ -1,0 +1,41 @@
+# kam-dash: `make run` starts the app on the demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB ?= data/kam.duckdb
+PORT ?= 8501
+BENCH_SCALES ?= default large
+
+.PHONY: run test bench demo docs clean
+
+$(VENV)/.run-installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(DB): | $(VENV)/.run-installed
+	$(PY) -m kam_dash.cli demo --db $(DB)
+
+run: $(VENV)/.run-installed $(DB)
+	KAM_DASH_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench.run --scales $(BENCH_SCALES)
+
+demo: $(VENV)/.run-installed
+	$(PY) -m kam_dash.cli demo --db $(DB) --force
+
+docs: $(VENV)/.run-installed
+	$(PY) -m kam_dash.cli docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache bench/work

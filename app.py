@@ -1,0 +1,33 @@
+"""kam-dash: the router and the shared sidebar. Pages live in pages/."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from kam_dash import ui
+
+HERE = Path(__file__).parent
+# Every page of the app, in menu order. A page appears once its file exists.
+PAGES = {
+    "Leadership": [
+        ("portfolio.py", "Portfolio", ":material/pie_chart:"),
+    ],
+    "Key accounts": [
+        ("account_review.py", "Account review", ":material/storefront:"),
+        ("plan.py", "Plan tracking", ":material/flag:"),
+        ("promotions.py", "Promotions", ":material/sell:"),
+        ("inventory.py", "Inventory", ":material/inventory_2:"),
+    ],
+    "Categories": [
+        ("seasonality.py", "Seasonality", ":material/calendar_month:"),
+    ],
+}
+
+st.set_page_config(page_title="kam-dash", page_icon=":material/insights:", layout="wide")
+navigation = st.navigation({
+    section: [st.Page(str(HERE / "pages" / file), title=title, icon=icon, url_path=file.removesuffix(".py"))
+              for file, title, icon in pages if (HERE / "pages" / file).exists()]
+    for section, pages in PAGES.items()
+})
+ui.sidebar_filters(ui.engine())
+navigation.run()

@@ -1,0 +1,179 @@
+"""`kam-dash` commands: demo, import, export, export-parquet, docs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from kam_dash.config import DEFAULT_DB
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 1
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _progress_bar(total_label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=total_label, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def update(stage: str, fraction: float) -> None:
+        bar.n = int(fraction * 100)
+        bar.set_postfix_str(stage)
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_demo(args) -> int:
+    from kam_dash import demo
+
+    path = Path(args.db)
+    if path.exists() and not args.force:
+        print(f"{path} exists; pass --force to replace it.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    bar, update = _progress_bar(f"Building the {args.scale} demo")
+    counts = demo.build(path, scale=args.scale, seed=args.seed, as_of=args.as_of, progress=update)
+    update("done", 1.0)
+    bar.close()
+    for name, n in counts.items():
+        print(f"  {name:<22} {n:>12,} rows")
+    print(f"Wrote {path}")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from kam_dash import ingest
+
+    try:
+        report = ingest.import_files([Path(p) for p in args.paths], Path(args.db), table=args.table)
+    except ingest.ImportFailed as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(report.render())
+    return EXIT_OK
+
+
+def _filters_from_args(args):
+    from kam_dash.filters import Filters
+
+    if (args.start is None) != (args.end is None):
+        raise SystemExit("give both --start and --end, or neither (year to date)")
+    if args.start and args.start > args.end:
+        raise SystemExit("--start is after --end")
+    period = "custom" if args.start else "ytd"
+    return Filters(period=period, start=args.start, end=args.end, retailers=tuple(args.retailer or ()),
+                   categories=tuple(args.category or ()), channels=tuple(args.channel or ()),
+                   brands=tuple(args.brand or ()))
+
+
+EXTRA_OPTIONS = ("method", "grain", "year", "window", "week")
+
+
+def cmd_export(args) -> int:
+    from kam_dash import export
+    from kam_dash.config import Settings, settings_from_env
+    from kam_dash.engine import DataError, open_engine
+
+    exports = export.registry()
+    if args.metric not in exports:
+        print(f"Unknown metric {args.metric!r}; choose from: {', '.join(exports)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    spec = exports[args.metric]
+    options = {k: getattr(args, k) for k in EXTRA_OPTIONS if getattr(args, k) is not None}
+    bad = set(options) - set(spec.options)
+    if bad:
+        print(f"{args.metric} does not take --{', --'.join(sorted(bad))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    env = settings_from_env()
+    settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
+    try:
+        engine = open_engine(settings)
+        frame = export.compute(args.metric, engine, _filters_from_args(args), **options)
+    except (DataError, ValueError) as exc:
+        print(f"Cannot export {args.metric}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    export.write(frame, args.out, args.format)
+    print(f"Wrote {len(frame):,} rows of {args.metric} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_export_parquet(args) -> int:
+    from kam_dash import parquet
+
+    written = parquet.export_database(Path(args.db), Path(args.dir))
+    for name, n in written.items():
+        print(f"  {name:<12} {n:>12,} rows")
+    print(f"Wrote Parquet tables to {args.dir}")
+    return EXIT_OK
+
+
+def cmd_docs(args) -> int:
+    from kam_dash import docs
+
+    path = docs.write_metrics_doc(Path(args.out))
+    print(f"Wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kam-dash", description="Key account analytics")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="write the demo dataset (with its planted truth) into a DuckDB file")
+    p.add_argument("--scale", choices=("small", "default", "large"), default="default")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--as-of", type=_date, default=None, help="data ends the week before this date (default today)")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="validate and load CSV, Parquet or Excel files, all or nothing")
+    p.add_argument("paths", nargs="+", help="files, or folders of files named after the tables")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--table", help="the table every given file loads into (default: from each file's name)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="write a metric's table exactly as the app computes it")
+    p.add_argument("metric")
+    p.add_argument("--db", default=None, help="database (default KAM_DASH_DB)")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--retailer", action="append")
+    p.add_argument("--category", action="append")
+    p.add_argument("--channel", action="append")
+    p.add_argument("--brand", action="append")
+    p.add_argument("--method")
+    p.add_argument("--grain", choices=("month", "week"))
+    p.add_argument("--year", type=int)
+    p.add_argument("--window", type=int, choices=(4, 8, 13))
+    p.add_argument("--week", type=_date)
+    p.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("export-parquet", help="copy the tables to Parquet for the Spark engine")
+    p.add_argument("dir")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=cmd_export_parquet)
+
+    p = sub.add_parser("docs", help="regenerate docs/METRICS.md from the metric definitions")
+    p.add_argument("--out", default="docs/METRICS.md")
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

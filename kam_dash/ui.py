@@ -1,0 +1,202 @@
+"""The only Streamlit-aware module of the library: engine and caches, the shared
+sidebar filters (kept in the URL), page headers, tiles and definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from kam_dash import fmt, scope
+from kam_dash.config import settings_from_env
+from kam_dash.engine import DataError, Engine, open_engine
+from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
+
+FILTERS_KEY = "kam_filters"
+
+
+# -- engine and caching ---------------------------------------------------------------
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _engine(kind: str, db: str, master: str, version: str) -> Engine:
+    # `version` is only a cache key: a rebuilt database gets a fresh engine.
+    from kam_dash.config import Settings
+    from pathlib import Path
+
+    return open_engine(Settings(db=Path(db), engine=kind, spark_master=master))
+
+
+def _data_version(settings) -> str:
+    path = settings.db
+    try:
+        st_ = path.stat()
+        return f"{st_.st_mtime_ns}:{st_.st_size}"
+    except OSError:
+        return "absent"
+
+
+def engine() -> Engine:
+    """The engine for this app's database; stops the page with a message when it cannot open."""
+    settings = settings_from_env()
+    try:
+        return _engine(settings.engine, str(settings.db), settings.spark_master, _data_version(settings))
+    except DataError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached(_fn: Callable, fn_key: str, version: str, filters_key: tuple, kwargs_key: tuple, _filters, _kwargs):
+    return _fn(engine(), _filters, **_kwargs)
+
+
+def compute(fn: Callable, filters: Filters, **kwargs):
+    """Run a metric function (engine, filters, **kwargs) through the cache, keyed on the data's version."""
+    eng = engine()
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    kwargs_key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()))
+    return _cached(fn, key, eng.data_version, filters.cache_key(), kwargs_key, filters, kwargs)
+
+
+# -- filters --------------------------------------------------------------------------
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = filters.to_params()
+    current = _url_params()
+    for key in FILTER_PARAMS:
+        if key in wanted and current.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key] if len(wanted[key]) > 1 else wanted[key][0]
+        elif key not in wanted and key in current:
+            del st.query_params[key]
+
+
+def sidebar_filters(eng: Engine) -> Filters:
+    """Draw the shared filters in the sidebar; seed them from the URL once; keep the URL in step."""
+    known = scope.known(eng)
+    state = st.session_state
+    if "kam_seeded" not in state:
+        filters, warnings = Filters.from_params(_url_params(), known)
+        state["kam_url_warnings"] = warnings
+        state["f_period"] = filters.period
+        state["f_year"] = filters.year or (known.latest_week.year if known.latest_week else None)
+        if filters.period == "custom":
+            state["f_range"] = (filters.start, filters.end)
+        for key, name in LIST_PARAMS.items():
+            state[f"f_{key}"] = list(getattr(filters, name))
+        state["kam_seeded"] = True
+
+    r = scope.retailers(eng)
+    p = scope.products(eng)
+    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    with st.sidebar:
+        st.header("Filters")
+        st.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="f_period")
+        period = state["f_period"]
+        year = start = end = None
+        if period == "year":
+            years = list(known.years) or [dt.date.today().year]
+            if state.get("f_year") not in years:
+                state["f_year"] = years[-1]
+            st.selectbox("Year", years, key="f_year")
+            year = state["f_year"]
+        elif period == "custom":
+            latest = known.latest_week or dt.date.today()
+            first = known.first_week or latest - dt.timedelta(weeks=52)
+            if "f_range" not in state:
+                state["f_range"] = (dt.date(latest.year, 1, 1), latest)
+            picked = st.date_input("Weeks starting between", key="f_range", format="YYYY-MM-DD",
+                                   min_value=first - dt.timedelta(weeks=52), max_value=latest + dt.timedelta(weeks=52))
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                start, end = picked
+            else:  # the user has picked only the first date so far
+                period = "ytd"
+        st.multiselect("Retailers", sorted(names, key=lambda i: names[i]), format_func=lambda i: names.get(i, i),
+                       key="f_retailer", placeholder="All retailers")
+        st.multiselect("Channels", sorted(set(r["channel"])), key="f_channel", placeholder="All channels")
+        st.multiselect("Categories", sorted(set(p["category"].dropna())), key="f_category",
+                       placeholder="All categories")
+        st.multiselect("Brands", sorted(set(p["brand"].dropna())), key="f_brand", placeholder="All brands")
+
+    filters = Filters(period=period, year=year, start=start, end=end,
+                      **{name: tuple(state.get(f"f_{key}", [])) for key, name in LIST_PARAMS.items()})
+    previous = state.get(FILTERS_KEY)
+    if previous is not None and previous != filters:
+        state["kam_url_warnings"] = []  # the user has moved on from the link's problems
+    state[FILTERS_KEY] = filters
+    _write_url(filters)
+    return filters
+
+
+def _sidebar_drawn_this_run() -> bool:
+    # AppTest reruns a page of a `pages/` folder on its own, without the router (a quirk of its
+    # page manager, not of `streamlit run`), so a page must be able to draw the sidebar itself.
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return ctx is not None and "f_period" in ctx.shared.widget_user_keys_this_run
+    except (AttributeError, ImportError):  # internals moved: drawing again would duplicate keys
+        return FILTERS_KEY in st.session_state
+
+
+def current_filters() -> Filters:
+    """The filters in force; draws the shared sidebar if the router has not this run."""
+    if not _sidebar_drawn_this_run():
+        return sidebar_filters(engine())
+    return st.session_state.get(FILTERS_KEY, Filters())
+
+
+# -- page furniture -------------------------------------------------------------------
+def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None) -> bool:
+    """Title, freshness and the filters in force. Returns False (after saying why) when there is no data."""
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    for warning in st.session_state.get("kam_url_warnings", []):
+        st.warning(warning, icon=":material/link_off:")
+    latest = scope.latest_week(eng)
+    if latest is None:
+        st.info(
+            "No sales data is loaded yet. Build the demo with `kam-dash demo`, or load your files with "
+            "`kam-dash import FILES --db PATH` (see docs/DATA_MODEL.md for the format).",
+            icon=":material/database:",
+        )
+        return False
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(latest)}")
+    return True
+
+
+def missing_note(eng: Engine, tables: list[str], what: str) -> bool:
+    """Say plainly which tables a part of the page needs but lacks. True when all are there."""
+    missing = eng.missing(*tables)
+    if missing:
+        st.info(f"{what} needs the {', '.join(missing)} table{'s' if len(missing) > 1 else ''}, which "
+                f"{'is' if len(missing) == 1 else 'are'} not loaded.", icon=":material/info:")
+        return False
+    return True
+
+
+def definitions(defs: Mapping[str, str], keys: list[str] | None = None) -> None:
+    with st.expander("How is this computed?"):
+        for name in keys or list(defs):
+            st.markdown(f"**{name}.** {defs[name]}")
+
+
+def tile(column, label: str, value: str, delta: str | None = None, help: str | None = None,
+         delta_color: str = "normal") -> None:
+    column.metric(label, value, delta=delta if delta and delta != fmt.DASH else None, help=help,
+                  delta_color=delta_color)
+
+
+def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None = None, **kwargs):
+    """Show a table with people-formatted numbers (a dash for missing)."""
+    shown = frame.copy()
+    for col, f in formats.items():
+        if col in shown:
+            shown[col] = shown[col].map(f)
+    shown = shown.astype(object).where(shown.notna(), fmt.DASH)
+    return st.dataframe(shown, hide_index=True, width="stretch", key=key, **kwargs)
