@@ -23,14 +23,17 @@ class MetricExport:
     columns: tuple[str, ...]
     compute: Callable[..., pd.DataFrame]
     options: tuple[str, ...]  # extra CLI options it accepts (method, grain, year, window, week)
+    # option sets the Spark parity test and the benchmark run it with, e.g. ({}, {"grain": "week"})
+    examples: tuple[dict, ...] = ({},)
 
 
 _REGISTRY: dict[str, MetricExport] = {}
 
 
-def export_metric(name: str, columns: list[str], options: tuple[str, ...] = ()):
+def export_metric(name: str, columns: list[str], options: tuple[str, ...] = (),
+                  examples: tuple[dict, ...] = ({},)):
     def register(fn):
-        _REGISTRY[name] = MetricExport(name, tuple(columns), fn, tuple(options))
+        _REGISTRY[name] = MetricExport(name, tuple(columns), fn, tuple(options), tuple(examples))
         return fn
 
     return register
