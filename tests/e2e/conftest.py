@@ -1,0 +1,113 @@
+"""Browser tests: the real app under `streamlit run`, driven by Playwright in Debian's Chromium.
+
+Modelled on Streamlit's own e2e suite: start the server headless on a free port, poll
+/_stcore/health until it answers ok, and wait for the script to finish before asserting.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("KAM_DASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, log_path: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "KAM_DASH_DB": str(db), "KAM_DASH_ENGINE": "duckdb", **(env_extra or {})}
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early; see {log_path}:\n{log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not answer /_stcore/health within 60 s; see {log_path}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_app(small_db, tmp_path_factory):
+    """Base URL of `streamlit run app.py` on the small demo (one server for the session)."""
+    proc, url = start_server(small_db, tmp_path_factory.mktemp("server") / "streamlit.log")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def browser_page(_browser):
+    """A fresh page in its own context (no shared cookies or storage between tests)."""
+    context = _browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def wait_ready(page, timeout: float = 60_000) -> None:
+    """Wait until the app has finished running its script (and at least one run has happened)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_selector("[data-testid='stMain']", timeout=timeout)
+    # a rerun can be queued right after a run ends (URL sync); give it a moment and wait again
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def metric_values(page) -> dict[str, str]:
+    """KPI tiles shown on the page: label -> value."""
+    out = {}
+    for tile in page.get_by_test_id("stMetric").all():
+        label = tile.get_by_test_id("stMetricLabel").inner_text().strip()
+        value = tile.get_by_test_id("stMetricValue").inner_text().strip()
+        out[label] = value
+    return out
