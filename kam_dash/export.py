@@ -23,7 +23,8 @@ class MetricExport:
     columns: tuple[str, ...]
     compute: Callable[..., pd.DataFrame]
     options: tuple[str, ...]  # extra CLI options it accepts (method, grain, year, window, week)
-    # option sets the Spark parity test and the benchmark run it with, e.g. ({}, {"grain": "week"})
+    # option sets the Spark parity test and the benchmark run it with, e.g. ({}, {"grain": "week"});
+    # the key "filters" holds Filters fields for that case, e.g. {"filters": {"retailers": ("R001",)}}
     examples: tuple[dict, ...] = ({},)
 
 
