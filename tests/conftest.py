@@ -72,6 +72,8 @@ def make_db(path: Path, **tables: pd.DataFrame | list[dict]) -> Path:
             for col in spec.columns:
                 if col.name not in frame:
                     frame[col.name] = col.default
+                elif col.default is not None:
+                    frame[col.name] = frame[col.name].where(frame[col.name].notna(), col.default)
             con.execute(spec.ddl())
             cols = ", ".join(f'"{c}"' for c in spec.column_names)
             con.register("rows_to_load", frame[list(spec.column_names)])
