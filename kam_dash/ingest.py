@@ -1,0 +1,1149 @@
+"""File import: read CSV, Parquet and Excel files, check them against the data contract, load all or nothing.
+
+The contract is `kam_dash.schema`; this module only applies it. Three steps, each usable on its own (a later
+upload page reuses the first two without touching the file system):
+
+- `validate(files, known=...)` reads in-memory files (name + bytes), checks every row and returns a `Validation`:
+  the problems found (file, spreadsheet row, column, reason) and, when there are none, one typed DataFrame per
+  table, already rolled up to weeks;
+- `load(validation, db)` writes a clean validation into a DuckDB file in one transaction: rows whose key is
+  already present are deleted and inserted again (retailers restate past weeks), everything else is added;
+- `import_files(paths, db, table)` does both for `kam-dash import`, holding one read-write connection throughout.
+
+Nothing is written unless every file passes: a problem anywhere means the database stays exactly as it was.
+Row numbers in messages are spreadsheet rows (the header is row 1, the first data row row 2), so a user can
+open the file and go straight to the row. The rules are described for users in docs/DATA_MODEL.md.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from kam_dash import schema
+from kam_dash.schema import LOAD_ORDER, TABLES, Column, Table
+
+# File extension -> reader.
+FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel"}
+MAX_EXAMPLES = 20  # problems shown per file; the count covers all of them
+ROW_RULE = "Row numbers are spreadsheet rows: the header is row 1, so the first data row is row 2."
+# Besides an empty cell, these also mean "no value" in number, date and yes/no columns (never in text columns,
+# where "NA" may well be a region).
+NULL_MARKERS = frozenset({"na", "n/a", "null", "nan", "none"})
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+INT32_MAX = 2**31 - 1  # INTEGER columns in the database
+DAILY_COLUMN = "date"  # a weekly table's file may carry days in this column instead of `week`
+# dtype of an optional column the file leaves out (filled with the column's default, or empty)
+ABSENT_DTYPES = {"text": object, "float": "float64", "int": "Int64", "bool": "boolean", "date": "datetime64[us]"}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NAME_SEPARATORS = "_-. "  # `sell_out_2024.csv`, `sell_out-w12.csv`, `sell_out 2024.csv` all load into sell_out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file. `row` is the spreadsheet row (None: the whole file)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def render(self) -> str:
+        if self.row is None and self.column is None:
+            return f"{self.file} {self.reason}"  # the reason finishes the sentence: "x.csv is empty"
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"{'columns' if ', ' in self.column else 'column'} {self.column}")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    name: str
+    table: str
+    rows: int  # data rows read
+    form: str  # how it was read, e.g. "CSV, semicolon-separated, decimal comma, UTF-8 with BOM"
+
+
+@dataclass
+class Validation:
+    """What `validate` found. `problems` holds up to MAX_EXAMPLES examples per file; `problem_counts` the totals."""
+
+    files: list[FileSummary] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (problems, rows affected)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # table -> contract columns, typed, weekly
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_counts
+
+    def render(self) -> str:
+        if self.ok:
+            return "No problems found."
+        total = sum(n for n, _ in self.problem_counts.values())
+        n_files = len(self.problem_counts)
+        lines = [
+            f"Nothing was imported: {total:,} problem{_s(total)} in {n_files} file{_s(n_files)}. "
+            "The database is unchanged.",
+            ROW_RULE,
+        ]
+        for file, (count, rows) in self.problem_counts.items():
+            shown = [p for p in self.problems if p.file == file]
+            lines.append("")
+            head = f"{file}: {count:,} problem{_s(count)}"
+            if rows:
+                head += f" in {rows:,} row{_s(rows)}"
+            if count > len(shown):
+                head += f" (the first {len(shown)} shown)"
+            lines.append(head)
+            lines.extend(f"  {p.render()}" for p in shown)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    added: int  # rows with a key the table did not hold
+    replaced: int  # rows whose key was already present (the old row is gone)
+
+
+@dataclass
+class ImportReport:
+    db: Path
+    created: bool
+    files: list[FileSummary]
+    tables: dict[str, TableCounts]
+    notes: list[str]
+
+    def render(self) -> str:
+        made = " (a new database)" if self.created else ""
+        lines = [f"Imported {len(self.files)} file{_s(len(self.files))} into {self.db}{made}:"]
+        width = max(len(f.name) for f in self.files) if self.files else 0
+        for f in self.files:
+            lines.append(f"  {f.name:<{width}}  -> {f.table:<10} {f.rows:>10,} rows  ({f.form})")
+        lines.append("")
+        lines.append(f"  {'table':<12}{'added':>12}{'replaced':>12}")
+        for name, c in self.tables.items():
+            lines.append(f"  {name:<12}{c.added:>12,}{c.replaced:>12,}")
+        if self.notes:
+            lines.append("")
+            lines.append("Notes:")
+            lines.extend(f"  - {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+class ImportFailed(Exception):
+    """Nothing was written. `render()` says why, naming files, rows and columns."""
+
+    def __init__(self, message: str, validation: Validation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.validation = validation
+
+    def render(self) -> str:
+        if self.validation is not None and not self.validation.ok:
+            return self.validation.render()
+        return f"Nothing was imported: {self.message}"
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Which table a file belongs to
+
+
+def table_for(filename: str) -> str | None:
+    """The table a file loads into, from its name: the name without its extension is a table name, or starts
+    with one followed by `_`, `-`, `.` or a space (`sell_out_2024.csv`). Case does not matter."""
+    name = Path(filename).name.lower()
+    suffix = Path(name).suffix
+    stem = name[: -len(suffix)] if suffix else name
+    for table in sorted(TABLES, key=len, reverse=True):
+        if stem == table or (stem.startswith(table) and stem[len(table)] in NAME_SEPARATORS):
+            return table
+    return None
+
+
+def _normalise_header(text: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(text).replace("\ufeff", "").strip().lower())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading files into raw frames (no checks on values yet)
+
+
+class _FileError(Exception):
+    """The file cannot be read at all; the message finishes the sentence '<file> ...'."""
+
+
+@dataclass
+class _Raw:
+    header: list[str]  # as written in the file
+    frame: pd.DataFrame  # one column per header cell (positional), values as read
+    rows: np.ndarray  # spreadsheet row number of each frame row
+    form: str
+    delimiter: str | None = None  # CSV only; picks the default decimal mark
+    row_findings: list[tuple[int, str]] = field(default_factory=list)  # (row, reason) found while reading
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "UTF-16"
+    if data.startswith(b"PK\x03\x04"):
+        raise _FileError("is a zip file (an Excel workbook?) with a .csv name; save it as CSV or name it .xlsx")
+    if b"\x00" in data[:4096]:
+        raise _FileError("holds binary data, not CSV text")
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _FileError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line} is not valid UTF-8; the file is "
+            "probably in a legacy encoding such as Windows-1252). Save it as UTF-8 (in Excel: 'CSV UTF-8') and "
+            "import it again; characters are never guessed."
+        ) from None
+
+
+def _pick_delimiter(first_line: str, table: Table) -> str:
+    """The delimiter under which the header names the most contract columns (ties: the most fields)."""
+    known = set(table.column_names) | {DAILY_COLUMN}
+    best, best_score = ",", (-1, -1)
+    for delim in (",", ";", "\t", "|"):
+        fields = next(csv.reader([first_line], delimiter=delim), [])
+        score = (sum(_normalise_header(f) in known for f in fields), len(fields))
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _read_csv(data: bytes, table: Table) -> _Raw:
+    if not data.strip():
+        raise _FileError("is empty: there is no header row")
+    text, encoding = _decode(data)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = _pick_delimiter(first_line, table)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    rows: list[int] = []
+    findings: list[tuple[int, str]] = []
+    row = 0
+    try:
+        for fields in reader:
+            row += 1
+            if not any(f.strip() for f in fields):
+                continue  # blank lines keep their row number but carry nothing
+            if header is None:
+                header = fields
+                continue
+            if len(fields) > len(header) and not any(f.strip() for f in fields[len(header):]):
+                fields = fields[: len(header)]  # trailing delimiters
+            if len(fields) != len(header):
+                findings.append((row, f"has {len(fields)} fields but the header has {len(header)} "
+                                      "(a stray delimiter or a missing one?)"))
+                continue
+            records.append(fields)
+            rows.append(row)
+    except csv.Error as exc:
+        raise _FileError(f"cannot be parsed as CSV near line {reader.line_num}: {exc} (check the quotes)") from None
+    if header is None:
+        raise _FileError("is empty: there is no header row")
+    frame = pd.DataFrame(records, columns=range(len(header)), dtype="str") if records else pd.DataFrame(
+        {i: pd.Series([], dtype="str") for i in range(len(header))})
+    form = f"CSV, {DELIMITER_NAMES[delimiter]}-separated, {encoding}"
+    return _Raw(header, frame, np.asarray(rows, dtype=np.int64), form, delimiter, findings)
+
+
+def _read_excel(data: bytes, table: Table) -> _Raw:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = book.sheet_names
+        sheet_name = next((n for n in names if n.strip().lower() == table.name), names[0] if names else None)
+        if sheet_name is None:
+            raise _FileError("is a workbook without sheets")
+        cells = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except _FileError:
+        raise
+    except Exception as exc:  # calamine raises its own errors, zip and XML errors alike
+        raise _FileError(f"cannot be read as an Excel workbook ({exc}); is it damaged or password-protected?") \
+            from None
+
+    def blank(v) -> bool:
+        return v is None or (isinstance(v, str) and not v.strip())
+
+    header_at = next((i for i, r in enumerate(cells) if not all(blank(v) for v in r)), None)
+    if header_at is None:
+        raise _FileError(f"has nothing on sheet '{sheet_name}': there is no header row")
+    header = ["" if blank(v) else str(v) for v in cells[header_at]]
+    body = [(i + 1, r) for i, r in enumerate(cells) if i > header_at and not all(blank(v) for v in r)]
+    findings: list[tuple[int, str]] = []
+    # Columns without a header are dropped when empty; with values they are a problem.
+    for j, h in enumerate(header):
+        if h == "":
+            filled = [n for n, r in body if j < len(r) and not blank(r[j])]
+            if filled:
+                findings.append((filled[0], f"has a value in spreadsheet column {j + 1}, which has no header"))
+    keep = [j for j, h in enumerate(header) if h != ""]
+    records = [[r[j] if j < len(r) else "" for j in keep] for _, r in body]
+    frame = pd.DataFrame(records, columns=range(len(keep)), dtype=object) if records else pd.DataFrame(
+        {i: pd.Series([], dtype=object) for i in range(len(keep))})
+    form = f"Excel, sheet '{sheet_name}'"
+    if len(names) > 1:
+        form += f" of {len(names)}"
+    return _Raw([header[j] for j in keep], frame, np.asarray([n for n, _ in body], dtype=np.int64), form,
+                None, findings)
+
+
+def _read_parquet(data: bytes, table: Table) -> _Raw:
+    import pyarrow.parquet as pq
+
+    if not data:
+        raise _FileError("is empty")
+    try:
+        frame = pq.read_table(io.BytesIO(data)).to_pandas()
+    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError for damaged files
+        raise _FileError(f"cannot be read as Parquet ({exc})") from None
+    header = [str(c) for c in frame.columns]
+    frame.columns = range(len(header))
+    # Parquet has no spreadsheet rows; number them the same way so every message reads alike.
+    return _Raw(header, frame.reset_index(drop=True), np.arange(2, len(frame) + 2, dtype=np.int64), "Parquet")
+
+
+READERS = {"csv": _read_csv, "excel": _read_excel, "parquet": _read_parquet}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Problems found in one file, kept as row arrays so a file with a million bad rows is still cheap
+
+
+class _Findings:
+    def __init__(self, file: str, rows: np.ndarray, column_order: Sequence[str]) -> None:
+        self.file = file
+        self.rows = rows
+        self._order = {c: i for i, c in enumerate(column_order)}
+        self._whole_file: list[Problem] = []
+        # (column, spreadsheet rows, reason for the i-th of them)
+        self._groups: list[tuple[str | None, np.ndarray, Callable[[int], str]]] = []
+
+    def file_problem(self, reason: str, column: str | None = None) -> None:
+        self._whole_file.append(Problem(self.file, None, column, reason))
+
+    @property
+    def has_file_problems(self) -> bool:
+        return bool(self._whole_file)
+
+    def at_rows(self, column: str | None, rows: np.ndarray, reason: Callable[[int], str]) -> None:
+        if len(rows):
+            self._groups.append((column, np.asarray(rows), reason))
+
+    def where(self, column: str | None, mask, reason: Callable[[int], str]) -> None:
+        """Rows of the frame where `mask` holds; `reason(position)` words the problem at that frame position."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(positions):
+            self._groups.append((column, self.rows[positions], lambda i, p=positions: reason(int(p[i]))))
+
+    @property
+    def count(self) -> int:
+        return len(self._whole_file) + sum(len(rows) for _, rows, _ in self._groups)
+
+    @property
+    def rows_affected(self) -> int:
+        if not self._groups:
+            return 0
+        return len(np.unique(np.concatenate([rows for _, rows, _ in self._groups])))
+
+    def bad_positions(self) -> np.ndarray:
+        """Frame positions of rows with a problem so far."""
+        if not self._groups:
+            return np.zeros(len(self.rows), dtype=bool)
+        return np.isin(self.rows, np.concatenate([rows for _, rows, _ in self._groups]))
+
+    def examples(self, limit: int = MAX_EXAMPLES) -> list[Problem]:
+        candidates = []
+        for g, (column, rows, _) in enumerate(self._groups):
+            for i in np.argsort(rows, kind="stable")[:limit]:
+                candidates.append((int(rows[i]), self._order.get(column, len(self._order)), g, int(i)))
+        candidates.sort()
+        out = list(self._whole_file[:limit])
+        for row, _, g, i in candidates[: max(0, limit - len(out))]:
+            column, _, reason = self._groups[g]
+            out.append(Problem(self.file, row, column, reason(i)))
+        return out
+
+
+def _show(value) -> str:
+    """A cell's value as a message quotes it."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "an empty cell"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"'{text}'"
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cell values -> typed values
+
+
+@dataclass
+class _Parsed:
+    values: pd.Series
+    missing: pd.Series  # no value given (empty cell)
+    issues: list[tuple[np.ndarray, str]]  # (mask, reason with {value}) for values that could not be read
+
+
+def _split_strings(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(stripped text of the string cells, '' elsewhere; mask of string cells)."""
+    if isinstance(raw.dtype, pd.StringDtype):
+        is_str = raw.notna()
+        text = raw.fillna("").str.strip()
+    else:
+        is_str = raw.map(lambda v: isinstance(v, str)).astype(bool)
+        text = raw.where(is_str, "").astype("str").str.strip()
+    return text, is_str
+
+
+def _blank(raw: pd.Series, text: pd.Series, is_str: pd.Series, markers: bool) -> pd.Series:
+    empty = is_str & (text == "")
+    if markers:
+        empty |= is_str & text.str.lower().isin(NULL_MARKERS)
+    return empty | (~is_str & raw.isna())
+
+
+def _is_typed(raw: pd.Series) -> bool:
+    return not (raw.dtype == object or isinstance(raw.dtype, pd.StringDtype))
+
+
+def _parse_text(raw: pd.Series, column: Column) -> _Parsed:
+    text, is_str = _split_strings(raw)
+    missing = _blank(raw, text, is_str, markers=False)
+
+    def cell(v):
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))  # Excel stores 101 as 101.0; an id is '101'
+        if isinstance(v, (dt.date, pd.Timestamp)):
+            return _show(v)
+        return str(v)
+
+    values = text.astype(object)
+    others = ~is_str & ~missing
+    if others.any():
+        values[others] = raw[others].map(cell)
+    values = values.where(~missing, None)
+    issues = []
+    if column.allowed is not None:
+        canonical = {a.lower(): a for a in column.allowed}
+        mapped = values.map(lambda v: canonical.get(v.lower()) if isinstance(v, str) else None)
+        bad = ~missing & mapped.isna()
+        issues.append((bad.to_numpy(), "{value} is not one of: " + ", ".join(column.allowed)))
+        values = mapped.where(~bad, values)
+    return _Parsed(values, missing, issues)
+
+
+def _number_pattern(decimal: str) -> str:
+    thousands = re.escape("." if decimal == "," else ",")
+    mark = re.escape(decimal)
+    return rf"[+-]?(?:(?:\d+|\d{{1,3}}(?:{thousands}\d{{3}})+)(?:{mark}\d*)?|{mark}\d+)(?:[eE][+-]?\d+)?"
+
+
+# Values that can only be read one way (see `_decimal_mark`).
+COMMA_DECIMAL = r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d*|\d*,(?:\d{1,2}|\d{4,})|0,\d+|\d{1,3}(?:\.\d{3}){2,})"
+POINT_DECIMAL = r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{1,3}(?:,\d{3}){2,}|.*[eE].*)"
+NUMBER_LOOKS = {",": "1.234,56", ".": "1,234.56"}
+
+
+def _grouping_spaces(text: pd.Series, decimal: str) -> pd.Series:
+    # 1 234,56 (a space, no-break space or narrow no-break space between digit groups) = 1.234,56
+    thousands = "." if decimal == "," else ","
+    return text.str.replace(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))", thousands, regex=True)
+
+
+def _decimal_mark(texts: list[pd.Series], delimiter: str | None) -> str:
+    """The file's decimal mark, from the number cells that can only be read one way: `12,5` and `1.234,56`
+    say decimal comma; `12.5` and `1,234.56` say decimal point. More of one kind wins (the others then fail
+    as unreadable numbers); with no evidence either way a semicolon-separated file uses the decimal comma
+    (the European convention that puts semicolons there) and any other file the decimal point."""
+    comma = point = 0
+    for text in texts:
+        text = text[text != ""]
+        if len(text):
+            comma += int(_grouping_spaces(text, ",").str.fullmatch(COMMA_DECIMAL).sum())
+            point += int(_grouping_spaces(text, ".").str.fullmatch(POINT_DECIMAL).sum())
+    if comma != point:
+        return "," if comma > point else "."
+    return "," if delimiter == ";" else "."
+
+
+def _parse_number(raw: pd.Series, column: Column, decimal: str, text_file: bool) -> _Parsed:
+    issues: list[tuple[np.ndarray, str]] = []
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        missing = raw.isna()
+        values = pd.Series(np.nan, index=raw.index)
+        issues.append(((~missing).to_numpy(), "{value} is true/false, not a number"))
+    elif pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.astype("float64")
+        missing = values.isna()
+    elif _is_typed(raw):
+        missing = raw.isna()
+        values = pd.Series(np.nan, index=raw.index)
+        issues.append(((~missing).to_numpy(), "{value} is not a number"))
+    else:
+        text, is_str = _split_strings(raw)
+        missing = _blank(raw, text, is_str, markers=True)
+        values = pd.Series(np.nan, index=raw.index)
+        wanted = is_str & ~missing
+        if wanted.any():
+            t = _grouping_spaces(text[wanted], decimal)
+            readable = t.str.fullmatch(_number_pattern(decimal))
+            cleaned = t.str.replace("." if decimal == "," else ",", "", regex=False)
+            if decimal == ",":
+                cleaned = cleaned.str.replace(",", ".", regex=False)
+            values[wanted] = pd.to_numeric(cleaned.where(readable), errors="coerce")
+            unreadable = pd.Series(False, index=raw.index)
+            unreadable[wanted] = ~readable
+            hint = f" (this file writes numbers like {NUMBER_LOOKS[decimal]})" if text_file else ""
+            issues.append((unreadable.to_numpy(), "{value} is not a number" + hint))
+        others = ~is_str & ~missing
+        if others.any():
+            cells = raw[others]
+            numeric = cells.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+            values[cells.index[numeric.to_numpy()]] = cells[numeric].astype("float64")
+            wrong = pd.Series(False, index=raw.index)
+            wrong[cells.index[~numeric.to_numpy()]] = True
+            issues.append((wrong.to_numpy(), "{value} is not a number"))
+    unread = np.zeros(len(raw), dtype=bool)
+    for mask, _ in issues:
+        unread |= mask
+    read = ~missing.to_numpy() & ~unread
+    vals = values.to_numpy(dtype="float64", na_value=np.nan)
+    infinite = read & ~np.isfinite(vals)
+    issues.append((infinite, "{value} is not a finite number"))
+    if column.type == "int":
+        finite = read & np.isfinite(vals)
+        issues.append((finite & (np.floor(vals) != vals), "{value} is not a whole number"))
+        issues.append((finite & (np.abs(vals) > INT32_MAX), "{value} is too large for this column"))
+    return _Parsed(values.astype("float64"), missing, issues)
+
+
+ISO_DATE = r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?"
+DOTTED_DATE = r"(\d{1,2})\.(\d{1,2})\.(\d{4})"
+SLASHED_DATE = r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})"
+SHORT_YEAR_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}"
+YEAR_MONTH = r"(\d{4})-(\d{1,2})"
+HOW_TO_WRITE_DATES = "write dates as YYYY-MM-DD, e.g. 2024-01-31"
+
+
+def _parse_date_text(text: pd.Series, month_only: bool) -> tuple[pd.Series, list[tuple[pd.Series, str]]]:
+    """Dates written as text. Accepted: YYYY-MM-DD (also with / or . and a 00:00 time), DD.MM.YYYY (dots are
+    day first everywhere they are used), and DD/MM/YYYY or MM/DD/YYYY when the column itself settles the
+    order (some day above 12 in one place and never in the other). A date that could be read both ways is
+    refused, never guessed. `month_only` also accepts YYYY-MM (targets.month)."""
+    y = pd.Series(np.nan, index=text.index)
+    m, d = y.copy(), y.copy()
+    issues: list[tuple[pd.Series, str]] = []
+
+    def take(match: pd.DataFrame, order: tuple[int, int, int]) -> pd.Series:
+        hit = match[0].notna()
+        for target, g in zip((y, m, d), order, strict=True):
+            target[hit] = match.loc[hit, g].astype(float)
+        return hit
+
+    matched = take(text.str.extract(rf"^{ISO_DATE}$"), (0, 1, 2))
+    matched |= take(text.str.extract(rf"^{DOTTED_DATE}$"), (2, 1, 0))
+    if month_only:
+        ym = text.str.extract(rf"^{YEAR_MONTH}$")
+        hit = ym[0].notna()
+        y[hit], m[hit], d[hit] = ym.loc[hit, 0].astype(float), ym.loc[hit, 1].astype(float), 1.0
+        matched |= hit
+    slashed = text.str.extract(rf"^{SLASHED_DATE}$")
+    hit = slashed[0].notna()
+    if hit.any():
+        a, b = slashed.loc[hit, 0].astype(float), slashed.loc[hit, 1].astype(float)
+        day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+        if day_first and not month_first:
+            y[hit], m[hit], d[hit] = slashed.loc[hit, 2].astype(float), b, a
+            matched |= hit
+        elif month_first and not day_first:
+            y[hit], m[hit], d[hit] = slashed.loc[hit, 2].astype(float), a, b
+            matched |= hit
+        else:
+            same = hit.copy()
+            same[hit] = a == b  # 05/05/2024 reads the same either way
+            y[same], m[same], d[same] = slashed.loc[same, 2].astype(float), a[same], a[same]
+            matched |= same
+            if day_first:
+                reason = ("{value} mixes day-first and month-first dates with others in this column "
+                          f"(some have a day above 12 first, some second); {HOW_TO_WRITE_DATES}")
+            else:
+                reason = ("{value} is ambiguous: day/month or month/day? No date in this column has a day above 12 "
+                          f"to settle it, so it is refused rather than guessed; {HOW_TO_WRITE_DATES}")
+            issues.append((hit & ~same, reason))
+    short = ~matched & text.str.fullmatch(SHORT_YEAR_DATE)
+    issues.append((short, "{value} has a two-digit year; " + HOW_TO_WRITE_DATES))
+    unclaimed = ~matched & ~short
+    for mask, _ in issues:
+        unclaimed &= ~mask
+    issues.append((unclaimed, "{value} is not a date we can read; " + HOW_TO_WRITE_DATES))
+    parts = pd.DataFrame({"year": y.where(matched, 2000), "month": m.where(matched, 1), "day": d.where(matched, 1)})
+    values = pd.to_datetime(parts.astype("int64"), errors="coerce").where(matched)
+    issues.append((matched & values.isna(), "{value} is not a real calendar date"))
+    return values, issues
+
+
+def _parse_date(raw: pd.Series, column: Column, month_only: bool) -> _Parsed:
+    time_reason = "{value} has a time of day; give the date only"
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        stamps = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+        missing = stamps.isna()
+        values = stamps.dt.normalize()
+        return _Parsed(values, missing, [((~missing & (stamps != values)).to_numpy(), time_reason)])
+    if _is_typed(raw):
+        missing = raw.isna()
+        return _Parsed(pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]"), missing,
+                       [((~missing).to_numpy(), "{value} is not a date")])
+    text, is_str = _split_strings(raw)
+    missing = _blank(raw, text, is_str, markers=True)
+    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    issues: list[tuple[np.ndarray, str]] = []
+    wanted = is_str & ~missing
+    if wanted.any():
+        parsed, text_issues = _parse_date_text(text[wanted], month_only)
+        values[wanted] = parsed.astype("datetime64[us]")
+        for mask, reason in text_issues:
+            full = pd.Series(False, index=raw.index)
+            full[wanted] = mask.to_numpy()
+            issues.append((full.to_numpy(), reason))
+    others = ~is_str & ~missing
+    if others.any():
+        cells = raw[others]
+
+        def kind(v) -> str:
+            if isinstance(v, (dt.datetime, pd.Timestamp)):
+                return "date" if v.time() == dt.time() else "time"
+            if isinstance(v, dt.date):
+                return "date"
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+                return "number"
+            return "other"
+
+        kinds = cells.map(kind)
+        dates = kinds == "date"
+        values[cells.index[dates.to_numpy()]] = pd.to_datetime(cells[dates].map(
+            lambda v: dt.date(v.year, v.month, v.day))).astype("datetime64[us]")
+        for name, reason in (("time", time_reason),
+                             ("number", "{value} is a number, not a date: format the cells as dates or "
+                                        + HOW_TO_WRITE_DATES),
+                             ("other", "{value} is not a date")):
+            mask = pd.Series(False, index=raw.index)
+            mask[cells.index[(kinds == name).to_numpy()]] = True
+            issues.append((mask.to_numpy(), reason))
+    return _Parsed(values, missing, issues)
+
+
+def _parse_bool(raw: pd.Series, column: Column) -> _Parsed:
+    reason = "{value} is not yes/no: write true/false, 1/0, yes/no or y/n"
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return _Parsed(raw.astype("boolean"), raw.isna(), [])
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        missing = raw.isna()
+        ok = raw.isin([0, 1])
+        return _Parsed((raw == 1).astype("boolean").where(ok, pd.NA), missing, [((~missing & ~ok).to_numpy(), reason)])
+    text, is_str = _split_strings(raw)
+    missing = _blank(raw, text, is_str, markers=True)
+    words = text.str.lower()
+
+    def cell(v):
+        if isinstance(v, str):
+            return pd.NA
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, float, np.number)) and v in (0, 1):
+            return bool(v == 1)
+        return pd.NA
+
+    values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    values[is_str & words.isin(TRUE_WORDS)] = True
+    values[is_str & words.isin(FALSE_WORDS)] = False
+    others = ~is_str & ~missing
+    if others.any():
+        values[others] = raw[others].map(cell).astype("boolean")
+    return _Parsed(values, missing, [((~missing & values.isna()).to_numpy(), reason)])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checking one file
+
+
+@dataclass
+class _Checked:
+    name: str
+    table: Table
+    frame: pd.DataFrame  # contract columns (plus `date` for a daily file), typed
+    rows: np.ndarray
+    daily: bool
+    findings: _Findings
+    summary: FileSummary
+
+
+def _week_of(days: pd.Series) -> pd.Series:
+    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+
+
+def _check_file(name: str, data: bytes, table: Table, notes: list[str]) -> _Checked | _Findings:
+    kind = FORMATS[Path(name).suffix.lower()]
+    try:
+        raw = READERS[kind](data, table)
+    except _FileError as exc:
+        findings = _Findings(name, np.zeros(0, dtype=np.int64), ())
+        findings.file_problem(str(exc))
+        return findings
+
+    headers = [_normalise_header(h) for h in raw.header]
+    wanted = set(table.column_names) | ({DAILY_COLUMN} if table.weekly else set())
+    findings = _Findings(name, raw.rows, (*table.column_names, DAILY_COLUMN))
+    for row, reason in raw.row_findings:
+        findings.at_rows(None, np.asarray([row]), lambda i, r=reason: r)
+    positions: dict[str, int] = {}
+    for j, h in enumerate(headers):
+        if h in positions:
+            findings.file_problem(f"the column '{raw.header[j]}' appears twice", column=h)
+        positions.setdefault(h, j)
+    ignored = [raw.header[j] for j, h in enumerate(headers) if h not in wanted]
+    if ignored:
+        notes.append(f"{name}: ignored columns that are not in the {table.name} contract: {', '.join(ignored)}")
+
+    daily = False
+    if table.weekly and DAILY_COLUMN in positions:
+        if "week" in positions:
+            findings.file_problem("has both a 'week' and a 'date' column: give weeks or days, not both")
+        else:
+            daily = True
+    missing_cols = [c.name for c in table.columns if c.required and c.name not in positions
+                    and not (daily and c.name == "week")]
+    for c in missing_cols:
+        findings.file_problem(f"the required column '{c}' is missing (the header has: "
+                              f"{', '.join(raw.header) or 'nothing'})", column=c)
+    summary = FileSummary(name, table.name, len(raw.frame), raw.form)
+    if findings.has_file_problems:
+        return findings  # rows cannot be read sensibly under a header like this
+
+    columns = [c for c in table.columns if not (daily and c.name == "week")]
+    if daily:
+        columns.append(Column(DAILY_COLUMN, "date"))
+    number_texts = [raw.frame[positions[c.name]] for c in columns
+                    if c.type in ("int", "float") and c.name in positions and not _is_typed(raw.frame[positions[c.name]])]
+    decimal = _decimal_mark([_split_strings(t)[0] for t in number_texts], raw.delimiter)
+    if kind == "csv" and any(len(t) for t in number_texts):
+        summary = FileSummary(name, table.name, len(raw.frame),
+                              raw.form + (", decimal comma" if decimal == "," else ", decimal point"))
+
+    typed: dict[str, pd.Series] = {}
+    for col in columns:
+        if col.name not in positions:
+            typed[col.name] = pd.Series([col.default] * len(raw.frame), index=raw.frame.index,
+                                        dtype=ABSENT_DTYPES[col.type])
+            continue
+        cells = raw.frame[positions[col.name]]
+        if col.type == "text":
+            parsed = _parse_text(cells, col)
+        elif col.type in ("int", "float"):
+            parsed = _parse_number(cells, col, decimal, text_file=kind == "csv")
+        elif col.type == "date":
+            parsed = _parse_date(cells, col, month_only=(table.name == "targets" and col.name == "month"))
+        else:
+            parsed = _parse_bool(cells, col)
+        for mask, reason in parsed.issues:
+            findings.where(col.name, mask, lambda p, r=reason, s=cells: r.format(value=_show(s.iloc[p])))
+        values, missing = parsed.values, parsed.missing.to_numpy()
+        if missing.any():
+            if col.default is not None:
+                values = values.astype(object).where(~missing, col.default) if col.type == "text" \
+                    else values.where(~missing, col.default)
+            elif not col.nullable:
+                findings.where(col.name, missing, lambda p, c=col.name: f"is empty, but {c} is required")
+        if col.type in ("int", "float"):
+            v = values.to_numpy(dtype="float64", na_value=np.nan)
+            if col.min is not None:
+                findings.where(col.name, v < col.min,
+                               lambda p, c=col, s=cells: f"{_show(s.iloc[p])} is below the minimum {c.min:g} "
+                                                         f"({c.name} must be {c.min:g} or more)")
+            if col.max is not None:
+                findings.where(col.name, v > col.max,
+                               lambda p, c=col, s=cells: f"{_show(s.iloc[p])} is above the maximum {c.max:g} "
+                                                         f"({c.name} must be {c.max:g} or less)")
+            values = values.round().astype("Int64") if col.type == "int" else values.astype("float64")
+        typed[col.name] = values
+    frame = pd.DataFrame(typed, index=raw.frame.index).reset_index(drop=True)
+
+    _check_table_rules(frame, table, daily, findings)
+    key = [DAILY_COLUMN if (daily and k == "week") else k for k in table.key]
+    _check_duplicates(frame, key, findings)
+    if daily:
+        notes.append(f"{name}: daily rows (column 'date') rolled up into ISO weeks starting on Monday")
+    if len(frame) == 0:
+        notes.append(f"{name}: has a header but no data rows")
+    return _Checked(name, table, frame, raw.rows, daily, findings, summary)
+
+
+def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings: _Findings) -> None:
+    if table.weekly and not daily:
+        week = frame["week"]
+        off = (week.notna() & (week.dt.day_of_week != 0)).to_numpy()
+
+        def not_monday(p: int) -> str:
+            day = week.iloc[p]
+            return (f"{day.date().isoformat()} is a {WEEKDAYS[day.weekday()]}, not a Monday: weeks start on Monday "
+                    f"(ISO). That week's Monday is {_week_of(week.iloc[[p]]).iloc[0].date().isoformat()}; "
+                    "nothing is moved for you. A file of days needs a 'date' column instead of 'week'")
+
+        findings.where("week", off, not_monday)
+    if table.name == "targets":
+        month = frame["month"]
+        findings.where("month", (month.notna() & (month.dt.day != 1)).to_numpy(),
+                       lambda p: f"{month.iloc[p].date().isoformat()} is not the first day of a month "
+                                 f"(targets are monthly: write {month.iloc[p].date().replace(day=1).isoformat()})")
+    if table.name == "promotions":
+        start, end = frame["start_date"], frame["end_date"]
+        findings.where("end_date", (start.notna() & end.notna() & (end < start)).to_numpy(),
+                       lambda p: f"end_date {end.iloc[p].date().isoformat()} is before start_date "
+                                 f"{start.iloc[p].date().isoformat()}")
+
+
+def _key_text(frame: pd.DataFrame, key: Sequence[str], p: int) -> str:
+    return ", ".join(f"{k} {_show(frame[k].iloc[p])}" for k in key)
+
+
+def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], findings: _Findings) -> None:
+    usable = frame[list(key)].notna().all(axis=1)
+    sub = frame.loc[usable, list(key)]
+    dup = sub.duplicated(keep="first")
+    if not dup.any():
+        return
+    first_pos = sub.reset_index().groupby(list(key), sort=False, dropna=False)["index"].transform("first")
+    first_pos.index = sub.index
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[dup.index[dup.to_numpy()]] = True
+    rows = findings.rows
+    findings.where(", ".join(key), mask,
+                   lambda p: f"duplicate key ({_key_text(frame, key, p)}): the same as row {rows[first_pos.loc[p]]}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks across the files of one import, and the weekly roll-up
+
+
+def _check_references(checked: list[_Checked], known: Mapping[str, set[str]]) -> None:
+    ids = {name: set(known.get(name, set())) for name in ("retailers", "products")}
+    for c in checked:
+        if c.table.name in ids:
+            ids[c.table.name] |= set(c.frame[c.table.key[0]].dropna())
+    for c in checked:
+        for column, target in c.table.references.items():
+            values = c.frame[column]
+            unknown = (values.notna() & ~values.isin(ids[target])).to_numpy()
+            c.findings.where(column, unknown,
+                             lambda p, v=values, t=target: f"{_show(v.iloc[p])} is not a known {t[:-1]} id: it is "
+                                                           f"neither in the database nor in a {t} file of this import")
+
+
+def _roll_up(c: _Checked) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Days -> ISO weeks: amounts summed, stores_selling the week's highest, promo_flag true if any day was,
+    inventory the last day's stock. Returns the weekly frame, the first daily row of each week, notes."""
+    frame = c.frame.copy()
+    frame["week"] = _week_of(frame[DAILY_COLUMN])
+    frame["_row"] = c.rows
+    key = list(c.table.key)
+    notes = []
+    first, last = frame[DAILY_COLUMN].min(), frame[DAILY_COLUMN].max()
+    if pd.notna(first) and first.weekday() != 0:
+        notes.append(f"{c.name}: the first week ({_week_of(pd.Series([first])).iloc[0].date()}) starts on "
+                     f"{WEEKDAYS[first.weekday()]} {first.date()}, so it covers only {7 - first.weekday()} of 7 days "
+                     "and replaces any full week already loaded")
+    if pd.notna(last) and last.weekday() != 6:
+        notes.append(f"{c.name}: the last week ({_week_of(pd.Series([last])).iloc[0].date()}) ends on "
+                     f"{WEEKDAYS[last.weekday()]} {last.date()}, so it covers only {last.weekday() + 1} of 7 days "
+                     "and replaces any full week already loaded")
+    if c.table.name == "inventory":
+        frame = frame.sort_values([*key, DAILY_COLUMN], kind="stable")
+        weekly = frame.groupby(key, sort=True, as_index=False).agg(
+            on_hand_units=("on_hand_units", "last"), _row=("_row", "min"))
+    else:
+        sums = [col.name for col in c.table.columns if col.type == "float" and col.name not in key]
+        aggs = {s: (s, "sum") for s in sums}
+        if "stores_selling" in frame:
+            aggs["stores_selling"] = ("stores_selling", "max")
+        if "promo_flag" in frame:
+            frame["promo_flag"] = frame["promo_flag"].astype("Float64")  # max of 1/0 = any; nulls skipped
+            aggs["promo_flag"] = ("promo_flag", "max")
+        aggs["_row"] = ("_row", "min")
+        weekly = frame.groupby(key, sort=True, as_index=False).agg(**aggs)
+        if "promo_flag" in weekly:
+            weekly["promo_flag"] = weekly["promo_flag"].map({1.0: True, 0.0: False}).astype("boolean")
+        if "stores_selling" in weekly:
+            weekly["stores_selling"] = weekly["stores_selling"].astype("Int64")
+    rows = weekly.pop("_row").to_numpy()
+    return weekly[list(c.table.column_names)], rows, notes
+
+
+def _check_across_files(table: str, parts: list[tuple[_Checked, pd.DataFrame, np.ndarray]]) -> None:
+    """A key loaded by two files of one import is a problem: which one should win is the user's call."""
+    if len(parts) < 2:
+        return
+    key = list(TABLES[table].key)
+    stacked = pd.concat([f[key].assign(_file=i, _row=rows) for i, (_, f, rows) in enumerate(parts)],
+                        ignore_index=True)
+    first = stacked.groupby(key, sort=False)[["_file", "_row"]].transform("first")
+    clash = (stacked["_file"] != first["_file"]).to_numpy()
+    for i, (c, _, _) in enumerate(parts):
+        mine = clash & (stacked["_file"] == i).to_numpy()
+        idx = np.flatnonzero(mine)
+        if len(idx):
+            def reason(k: int, idx=idx) -> str:
+                p = idx[k]
+                other = parts[int(first["_file"].iloc[p])][0].name
+                return (f"the key ({_key_text(stacked, key, p)}) is also in {other} row {int(first['_row'].iloc[p])}: "
+                        "one import may give each key once")
+            c.findings.at_rows(", ".join(key), stacked["_row"].to_numpy()[idx], reason)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public: validate, load, import
+
+
+def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] | None = None,
+             table: str | None = None) -> Validation:
+    """Check in-memory files (name, bytes) against the contract, before anything is written.
+
+    `known` holds the ids the database already has: {"retailers": {...}, "products": {...}} (see `known_ids`);
+    ids in the import's own retailers/products files count as known too. `table` loads every file into that
+    table; otherwise each file's name says its table (see `table_for`). The result's `frames` are ready for
+    `load` when `ok`.
+    """
+    if table is not None and table not in TABLES:
+        raise ImportFailed(f"there is no table {table!r}; the tables are: {', '.join(LOAD_ORDER)}")
+    result = Validation()
+    checked: list[_Checked] = []
+    all_findings: list[_Findings] = []
+    for name, data in files:
+        target = table or table_for(name)
+        findings: _Findings | None = None
+        if Path(name).suffix.lower() not in FORMATS:
+            findings = _Findings(name, np.zeros(0, dtype=np.int64), ())
+            findings.file_problem(f"is not a CSV, Parquet or Excel file (accepted: {', '.join(FORMATS)})")
+        elif target is None:
+            findings = _Findings(name, np.zeros(0, dtype=np.int64), ())
+            findings.file_problem(
+                "is not named after a table, so it is not clear where it belongs: name it like "
+                f"<table>.csv or <table>_<anything>.csv (tables: {', '.join(LOAD_ORDER)}) or pass --table")
+        else:
+            outcome = _check_file(name, data, TABLES[target], result.notes)
+            if isinstance(outcome, _Checked):
+                checked.append(outcome)
+                result.files.append(outcome.summary)
+                findings = outcome.findings
+            else:
+                findings = outcome
+        all_findings.append(findings)
+
+    _check_references(checked, known or {})
+    by_table: dict[str, list[tuple[_Checked, pd.DataFrame, np.ndarray]]] = {}
+    for c in checked:
+        if c.findings.count:
+            continue
+        if c.daily:
+            weekly, rows, roll_notes = _roll_up(c)
+            result.notes.extend(roll_notes)
+        else:
+            weekly, rows = c.frame[list(c.table.column_names)], c.rows
+        by_table.setdefault(c.table.name, []).append((c, weekly, rows))
+    for name, parts in by_table.items():
+        _check_across_files(name, parts)
+
+    for f in all_findings:
+        if f.count:
+            result.problem_counts[f.file] = (f.count, f.rows_affected)
+            result.problems.extend(f.examples())
+    if result.ok:
+        for name in LOAD_ORDER:
+            if name in by_table:
+                result.frames[name] = pd.concat([f for _, f, _ in by_table[name]], ignore_index=True)
+    return result
+
+
+def known_ids(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The retailer and SKU ids a database holds (tables it lacks hold none)."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    out: dict[str, set[str]] = {}
+    for name in ("retailers", "products"):
+        if name in present:
+            key = TABLES[name].key[0]
+            query = 'SELECT DISTINCT "' + key + '" FROM main."' + name + '"'  # identifiers from the schema
+            out[name] = {r[0] for r in con.execute(query).fetchall()}
+    return out
+
+
+def _connect(db: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(db))
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+            who = f" (process {holder.group(2)}, {holder.group(1)})" if holder else ""
+            raise ImportFailed(
+                f"the database {db} is open in another program{who}, most likely the running kam-dash app, which "
+                "keeps it open read-only while it runs. A file being read cannot be written: stop the app (or "
+                "close that program), run the import again, then start the app. The database is unchanged.") \
+                from None
+        raise ImportFailed(f"cannot open the database {db}: {text}") from None
+    except duckdb.ConnectionException as exc:
+        raise ImportFailed(
+            f"the database {db} is already open read-only in this process (the app's own connection); close it "
+            f"before importing. ({exc})") from None
+
+
+def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) -> dict[str, TableCounts]:
+    """Delete-by-key then insert, table by table in dependency order, in one transaction."""
+    counts: dict[str, TableCounts] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in LOAD_ORDER:
+            if name not in frames:
+                continue
+            spec = TABLES[name]
+            con.execute(spec.ddl())  # a database made before this table existed
+            con.register("kam_incoming_frame", frames[name])
+            # Identifiers below come from the schema only; the values travel in the registered frame.
+            casts = ", ".join('CAST("' + c.name + '" AS ' + c.sql_type + ') AS "' + c.name + '"' for c in spec.columns)
+            con.execute("CREATE OR REPLACE TEMP TABLE kam_incoming AS SELECT " + casts + " FROM kam_incoming_frame")
+            match = " AND ".join('t."' + k + '" = i."' + k + '"' for k in spec.key)
+            delete = 'DELETE FROM main."' + name + '" AS t USING kam_incoming AS i WHERE ' + match
+            replaced = con.execute(delete).fetchone()[0]
+            cols = ", ".join('"' + c + '"' for c in spec.column_names)
+            insert = 'INSERT INTO main."' + name + '" (' + cols + ") SELECT " + cols + " FROM kam_incoming"
+            inserted = con.execute(insert).fetchone()[0]
+            con.execute("DROP TABLE kam_incoming")
+            con.unregister("kam_incoming_frame")
+            counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise ImportFailed(f"the database refused the rows ({exc}); everything was rolled back and the database "
+                           "is unchanged") from None
+    con.execute("CHECKPOINT")  # fold the write-ahead log into the file, so readers opening it see the new rows
+    return counts
+
+
+def _write(db: Path, validation: Validation, con: duckdb.DuckDBPyConnection | None) -> ImportReport:
+    """Load a clean validation; `con` is an open read-write connection, or None to create the database."""
+    created = con is None
+    if created:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect(db)
+    try:
+        if created:
+            schema.create_all(con)
+        counts = _load(con, validation.frames)
+    except BaseException:
+        if created:
+            con.close()
+            for path in (db, Path(str(db) + ".wal")):
+                path.unlink(missing_ok=True)  # a database this import made and could not fill: leave nothing
+        raise
+    finally:
+        if created:
+            con.close()
+    return ImportReport(db, created, validation.files, counts, validation.notes)
+
+
+def load(validation: Validation, db: Path) -> ImportReport:
+    """Write a clean `validate` result into the database file `db` (created with every contract table if absent)."""
+    if not validation.ok:
+        raise ImportFailed("the files have problems", validation)
+    db = Path(db)
+    if not db.exists():
+        return _write(db, validation, None)
+    con = _connect(db)
+    try:
+        return _write(db, validation, con)
+    finally:
+        con.close()
+
+
+def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read: each file given, and every supported file directly inside each folder given."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+            supported = [p for p in inside if p.suffix.lower() in FORMATS]
+            skipped = [p.name for p in inside if p.suffix.lower() not in FORMATS]
+            if skipped:
+                notes.append(f"{path}: skipped files that are not CSV, Parquet or Excel: {', '.join(skipped)}")
+            if not supported:
+                raise ImportFailed(f"the folder {path} holds no CSV, Parquet or Excel files")
+            files.extend(supported)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ImportFailed(f"{path} does not exist")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique, notes
+
+
+def import_files(paths: Sequence[Path], db: Path, table: str | None = None) -> ImportReport:
+    """`kam-dash import`: check every file, then load them all in one transaction, or raise ImportFailed
+    having written nothing. A database that does not exist yet is created with every contract table."""
+    db = Path(db)
+    files, notes = _collect([Path(p) for p in paths])
+    sources = [(str(f), f.read_bytes()) for f in files]
+    con = _connect(db) if db.exists() else None  # fails early, and says so, when the app holds the file
+    try:
+        validation = validate(sources, known=known_ids(con) if con is not None else {}, table=table)
+        if not validation.ok:
+            raise ImportFailed("the files have problems", validation)
+        validation.notes[:0] = notes
+        return _write(db, validation, con)
+    finally:
+        if con is not None:
+            con.close()
