@@ -39,3 +39,36 @@ def pareto(shares: pd.DataFrame) -> go.Figure:
                                   range=[0, 1.05]),
                       xaxis_tickangle=-40)
     return base_layout(fig, "Revenue concentration (Pareto, A/B/C)")
+
+
+def treemap(accounts: pd.DataFrame) -> go.Figure:
+    """Net sales by channel and retailer (retailers with positive net sales; a treemap cannot show less)."""
+    frame = accounts[accounts["net_sales"] > 0]
+    channels = frame.groupby("channel", as_index=False)["net_sales"].sum()
+    total = frame["net_sales"].sum()
+    ids = ["all"] + [f"c/{c}" for c in channels["channel"]] + [f"r/{r}" for r in frame["retailer_id"]]
+    labels = ["All retailers"] + list(channels["channel"]) + list(frame["retailer_name"])
+    parents = [""] + ["all"] * len(channels) + [f"c/{c}" for c in frame["channel"]]
+    values = [total] + list(channels["net_sales"]) + list(frame["net_sales"])
+    # customdata carries the retailer id so a click can open that account (empty for the channel boxes)
+    custom = [[""]] * (1 + len(channels)) + [[r] for r in frame["retailer_id"]]
+    fig = go.Figure(go.Treemap(
+        ids=ids, labels=labels, parents=parents, values=values, branchvalues="total", customdata=custom,
+        texttemplate="%{label}<br>%{percentRoot:.1%}",
+        hovertemplate="%{label}<br>Net sales %{value:,.0f}<br>%{percentRoot:.1%} of all<extra></extra>",
+        marker=dict(colors=[PALETTE["neutral"]] + [PALETTE["last_year"]] * len(channels)
+                    + [PALETTE["actual"]] * len(frame)),
+    ))
+    return base_layout(fig, "Net sales by channel and retailer")
+
+
+def plan_vs_actual_share(accounts: pd.DataFrame) -> go.Figure:
+    """Each retailer's share of net sales beside its share of the plan (targets)."""
+    frame = accounts.dropna(subset=["share"]).sort_values("share", ascending=False)
+    fig = go.Figure()
+    fig.add_bar(x=frame["retailer_name"], y=frame["share"], name="Actual share", marker_color=PALETTE["actual"],
+                customdata=frame[["retailer_id"]], hovertemplate="%{x}<br>Actual %{y:.1%}<extra></extra>")
+    fig.add_bar(x=frame["retailer_name"], y=frame["plan_share"], name="Plan share", marker_color=PALETTE["target"],
+                customdata=frame[["retailer_id"]], hovertemplate="%{x}<br>Plan %{y:.1%}<extra></extra>")
+    fig.update_layout(barmode="group", yaxis=dict(title="Share", tickformat=".0%"), xaxis_tickangle=-40)
+    return base_layout(fig, "Plan share vs actual share")

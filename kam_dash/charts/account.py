@@ -1,0 +1,80 @@
+"""Figures for the account review: plan and landing by month, pipeline, category mix, store vs online."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kam_dash.charts import PALETTE, base_layout
+
+
+def monthly_vs_target(monthly: pd.DataFrame, year: int | None) -> go.Figure:
+    """Net sales by month this year vs last year and target, the landing as a dashed continuation."""
+    fig = go.Figure()
+    done = monthly.dropna(subset=["actual"])
+    fig.add_bar(x=done["month"], y=done["actual"], name=f"Net sales {year or ''}".strip(),
+                marker_color=PALETTE["actual"], hovertemplate="%{x|%b %Y}<br>Net sales %{y:,.0f}<extra></extra>")
+    ly = monthly.dropna(subset=["last_year"])
+    fig.add_scatter(x=ly["month"], y=ly["last_year"], name="Last year", mode="lines+markers",
+                    line=dict(color=PALETTE["last_year"]),
+                    hovertemplate="%{x|%b %Y}<br>Last year %{y:,.0f}<extra></extra>")
+    tgt = monthly.dropna(subset=["target"])
+    fig.add_scatter(x=tgt["month"], y=tgt["target"], name="Target", mode="lines",
+                    line=dict(color=PALETTE["target"], shape="hv"),
+                    hovertemplate="%{x|%b %Y}<br>Target %{y:,.0f}<extra></extra>")
+    ahead = monthly.dropna(subset=["landing"])
+    if not ahead.empty:
+        # Start the dashed line at the last month that is wholly actual, so it continues the bars.
+        before = done[done["month"] < ahead["month"].min()].tail(1)
+        path = pd.concat([before.assign(landing=before["actual"]), ahead])
+        fig.add_scatter(x=path["month"], y=path["landing"], name="Landing estimate", mode="lines+markers",
+                        line=dict(color=PALETTE["landing"], dash="dash"),
+                        hovertemplate="%{x|%b %Y}<br>Landing %{y:,.0f}<extra></extra>")
+    fig.update_layout(yaxis_title="Net sales", xaxis=dict(dtick="M1", tickformat="%b"))
+    return base_layout(fig, f"Monthly net sales vs target, {year}" if year else "Monthly net sales vs target")
+
+
+def pipeline(frame: pd.DataFrame) -> go.Figure:
+    """Sell-in and sell-out units by week with the cumulative pipeline fill on a second axis."""
+    fig = go.Figure()
+    if frame["sell_in_units"].notna().any():
+        fig.add_bar(x=frame["week"], y=frame["sell_in_units"], name="Sell-in units", marker_color=PALETTE["target"],
+                    opacity=0.75, hovertemplate="%{x|%d %b %Y}<br>Sell-in %{y:,.0f}<extra></extra>")
+    if frame["sell_out_units"].notna().any():
+        fig.add_scatter(x=frame["week"], y=frame["sell_out_units"], name="Sell-out units", mode="lines",
+                        line=dict(color=PALETTE["actual"]),
+                        hovertemplate="%{x|%d %b %Y}<br>Sell-out %{y:,.0f}<extra></extra>")
+    if frame["cum_pipeline_units"].notna().any():
+        fig.add_scatter(x=frame["week"], y=frame["cum_pipeline_units"], name="Pipeline fill (cumulative)",
+                        yaxis="y2", mode="lines", line=dict(color=PALETTE["bad"], dash="dot"),
+                        hovertemplate="%{x|%d %b %Y}<br>Pipeline %{y:,.0f} units<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Units per week"),
+                      yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y", side="right",
+                                  zeroline=True, showgrid=False))
+    return base_layout(fig, "Sell-in vs sell-out by week, and pipeline fill")
+
+
+def category_mix(white_space: pd.DataFrame, retailer_name: str) -> go.Figure:
+    """Each category's share of the retailer's net sales beside the portfolio's."""
+    frame = white_space.sort_values("portfolio_share")
+    fig = go.Figure()
+    fig.add_bar(y=frame["category"], x=frame["portfolio_share"], name="Portfolio", orientation="h",
+                marker_color=PALETTE["neutral"], hovertemplate="%{y}<br>Portfolio %{x:.1%}<extra></extra>")
+    fig.add_bar(y=frame["category"], x=frame["retailer_share"], name=retailer_name, orientation="h",
+                marker_color=PALETTE["actual"], hovertemplate="%{y}<br>" + retailer_name + " %{x:.1%}<extra></extra>")
+    fig.update_layout(barmode="group", xaxis=dict(title="Share of net sales", tickformat=".0%"))
+    return base_layout(fig, "Category mix vs the portfolio")
+
+
+def store_vs_online(trend: pd.DataFrame) -> go.Figure:
+    """Weekly sell-out value in stores and online (stacked) and the online share."""
+    fig = go.Figure()
+    for col, color, label in (("store", PALETTE["last_year"], "Store"), ("online", PALETTE["actual"], "Online")):
+        fig.add_scatter(x=trend["week"], y=trend[col], name=label, mode="lines", stackgroup="value",
+                        line=dict(color=color), hovertemplate="%{x|%d %b %Y}<br>" + label + " %{y:,.0f}<extra></extra>")
+    fig.add_scatter(x=trend["week"], y=trend["online_share"], name="Online share", yaxis="y2", mode="lines",
+                    line=dict(color=PALETTE["target"]), hovertemplate="%{x|%d %b %Y}<br>Online %{y:.1%}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Sell-out value"),
+                      yaxis2=dict(title="Online share", overlaying="y", side="right", tickformat=".0%",
+                                  rangemode="tozero", showgrid=False))
+    return base_layout(fig, "Store vs online sell-out")

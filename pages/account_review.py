@@ -1,0 +1,101 @@
+"""Account review: one retailer, for the KAM preparing its review."""
+
+import streamlit as st
+
+from kam_dash import fmt, scope, ui
+from kam_dash.charts import account as charts
+from kam_dash.metrics import account, plan, share
+
+MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
+SIGNED = lambda v: fmt.pct(v, signed=True)  # noqa: E731
+
+
+def keep_in_url():
+    st.query_params["account"] = st.session_state["account"]
+
+
+engine = ui.engine()
+filters = ui.current_filters()
+if ui.page_header("Account review", engine, filters):
+    choices = account.account_choices(engine, filters)
+    rid, warning = account.pick_account(choices, scope.retailers(engine)["retailer_id"],
+                                        st.query_params.get("account"))
+    if warning:
+        st.warning(warning, icon=":material/link_off:")
+    if rid is None:
+        st.info("No retailer matches the sidebar filters.")
+        st.stop()
+    if st.query_params.get("account") != rid:
+        st.query_params["account"] = rid
+    st.session_state["account"] = rid  # the URL decides (a link, or the selectbox through keep_in_url)
+    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
+    st.selectbox("Account", list(names), format_func=names.get, key="account", on_change=keep_in_url)
+
+    data = ui.compute(account.account_page_data, filters, account=rid)
+    r, k = data.retailer, data.kpis
+    st.subheader(r["retailer_name"])
+    st.caption(f"{r['retailer_id']} · channel **{r['channel']}** · region {r['region']} · KAM **{r['kam']}** · "
+               f"strategic priority {fmt.number(r['strategic_priority'])} · {account.period_label(engine, filters)}")
+    if data.missing:
+        st.info(f"{r['retailer_name']} has {'; '.join(data.missing)}. The parts that need it are left out.",
+                icon=":material/info:")
+
+    c = st.columns(6)
+    ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs LY"
+            if k["yoy_growth"] is not None else None, help=share.DEFINITIONS["Net sales"])
+    ui.tile(c[1], "Plan attainment", fmt.pct(k["attainment"]), fmt.pct(None if k["attainment"] is None else
+            k["attainment"] - 1, signed=True), help=plan.DEFINITIONS["Plan attainment"])
+    ui.tile(c[2], "Sell-out value", fmt.money(k["sell_out_value"]), SIGNED(k["sell_out_growth"]) + " vs LY"
+            if k["sell_out_growth"] is not None else None, help=share.DEFINITIONS["Sell-out value"])
+    ui.tile(c[3], "Gross margin", fmt.pct(k["margin_pct"]), help=account.DEFINITIONS["Gross margin"])
+    ui.tile(c[4], f"Landing {data.landing_year}", fmt.money(k["landing_estimate"]),
+            fmt.money(k["landing_gap"]) + " vs plan" if k["landing_gap"] is not None else None,
+            help=plan.DEFINITIONS["Landing estimate"])
+    ui.tile(c[5], "Online share", fmt.pct(k["online_share"]), help=account.DEFINITIONS["Store vs online"])
+
+    if data.monthly["actual"].notna().any() or data.monthly["target"].notna().any():
+        st.plotly_chart(charts.monthly_vs_target(data.monthly, data.landing_year), key="monthly")
+    else:
+        st.info(f"No net sales or targets for {data.landing_year}.")
+
+    if data.pipeline[["sell_in_units", "sell_out_units"]].notna().any().any():
+        st.plotly_chart(charts.pipeline(data.pipeline), key="pipeline")
+        if data.pipeline["cum_pipeline_units"].isna().all():
+            st.caption("Pipeline fill needs both sell-in and sell-out for this retailer.")
+
+    st.subheader("Category mix and white space")
+    ws = data.white_space
+    if ws.empty or ws["retailer_share"].isna().all():
+        st.info(f"{r['retailer_name']} has no positive net sales in this period to compare with the portfolio.")
+    else:
+        left, right = st.columns([3, 2])
+        left.plotly_chart(charts.category_mix(ws, r["retailer_name"]), key="category_mix")
+        with right:
+            ui.table(ws.drop(columns="retailer_id"), {"retailer_sales": MONEY, "opportunity": MONEY,
+                                                      "retailer_share": fmt.pct, "portfolio_share": fmt.pct},
+                     key="white_space")
+
+    st.subheader("SKUs: top and bottom")
+    if data.skus["net_sales"].notna().any():
+        by = st.segmented_control("Rank by", ["growth", "contribution"], default="growth", key="sku_rank",
+                                  format_func={"growth": "Growth", "contribution": "Contribution to change"}.get)
+        top, bottom = account.top_bottom(data.skus, by or "growth")
+        online = data.skus["online_value"].notna().any() and data.skus["store_value"].notna().any()
+        cols = ["sku_name", "category", "net_sales", "net_sales_ly", "growth", "contribution", "sell_out_value",
+                *(["store_value", "online_value"] if online else [])]
+        formats = {"net_sales": MONEY, "net_sales_ly": MONEY, "sell_out_value": MONEY, "store_value": MONEY,
+                   "online_value": MONEY, "growth": SIGNED, "contribution": lambda v: fmt.pct(v, 2, signed=True)}
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Top**")
+            ui.table(top[cols], formats, key="sku_top")
+        with right:
+            st.markdown("**Bottom**")
+            ui.table(bottom[cols], formats, key="sku_bottom")
+    else:
+        ui.missing_note(engine, ["sell_in"], "The SKU table")
+
+    if data.channels["online"].sum() > 0 and data.channels["store"].sum() > 0:
+        st.subheader("Store vs online")
+        st.plotly_chart(charts.store_vs_online(data.channels), key="store_online")
+    ui.definitions({**account.DEFINITIONS, **plan.DEFINITIONS}, [*account.REVIEW_TERMS, "Landing estimate"])
