@@ -74,6 +74,29 @@ def _write_url(filters: Filters) -> None:
             del st.query_params[key]
 
 
+WIDGET_KEYS = ("f_period", "f_year", "f_range", *(f"f_{key}" for key in LIST_PARAMS))
+
+
+def _keep(key: str) -> None:
+    st.session_state[f"keep_{key}"] = st.session_state[key]
+
+
+def _widget(key: str) -> dict:
+    return {"key": key, "on_change": _keep, "args": (key,)}
+
+
+def _seed_widgets(filters: Filters, known) -> None:
+    state = st.session_state
+    values = {"f_period": filters.period,
+              "f_year": filters.year or (known.latest_week.year if known.latest_week else None)}
+    if filters.period == "custom":
+        values["f_range"] = (filters.start, filters.end)
+    for key, name in LIST_PARAMS.items():
+        values[f"f_{key}"] = list(getattr(filters, name))
+    for key, value in values.items():
+        state[key] = state[f"keep_{key}"] = value
+
+
 def sidebar_filters(eng: Engine) -> Filters:
     """Draw the shared filters in the sidebar; seed them from the URL once; keep the URL in step."""
     known = scope.known(eng)
@@ -81,45 +104,47 @@ def sidebar_filters(eng: Engine) -> Filters:
     if "kam_seeded" not in state:
         filters, warnings = Filters.from_params(_url_params(), known)
         state["kam_url_warnings"] = warnings
-        state["f_period"] = filters.period
-        state["f_year"] = filters.year or (known.latest_week.year if known.latest_week else None)
-        if filters.period == "custom":
-            state["f_range"] = (filters.start, filters.end)
-        for key, name in LIST_PARAMS.items():
-            state[f"f_{key}"] = list(getattr(filters, name))
+        _seed_widgets(filters, known)
         state["kam_seeded"] = True
+    else:
+        # Streamlit resets a widget whose identity changed between runs (AppTest draws the sidebar
+        # from the page after a page switch); the user's choices are kept apart and put back.
+        for key in WIDGET_KEYS:
+            if f"keep_{key}" in state:
+                state[key] = state[f"keep_{key}"]
 
     r = scope.retailers(eng)
     p = scope.products(eng)
     names = dict(zip(r["retailer_id"], r["retailer_name"]))
     with st.sidebar:
         st.header("Filters")
-        st.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="f_period")
+        st.selectbox("Period", list(PERIODS), format_func=PERIODS.get, **_widget("f_period"))
         period = state["f_period"]
         year = start = end = None
         if period == "year":
             years = list(known.years) or [dt.date.today().year]
             if state.get("f_year") not in years:
-                state["f_year"] = years[-1]
-            st.selectbox("Year", years, key="f_year")
+                state["f_year"] = state["keep_f_year"] = years[-1]
+            st.selectbox("Year", years, **_widget("f_year"))
             year = state["f_year"]
         elif period == "custom":
             latest = known.latest_week or dt.date.today()
             first = known.first_week or latest - dt.timedelta(weeks=52)
             if "f_range" not in state:
-                state["f_range"] = (dt.date(latest.year, 1, 1), latest)
-            picked = st.date_input("Weeks starting between", key="f_range", format="YYYY-MM-DD",
+                state["f_range"] = state["keep_f_range"] = (dt.date(latest.year, 1, 1), latest)
+            picked = st.date_input("Weeks starting between", **_widget("f_range"), format="YYYY-MM-DD",
                                    min_value=first - dt.timedelta(weeks=52), max_value=latest + dt.timedelta(weeks=52))
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 start, end = picked
             else:  # the user has picked only the first date so far
                 period = "ytd"
         st.multiselect("Retailers", sorted(names, key=lambda i: names[i]), format_func=lambda i: names.get(i, i),
-                       key="f_retailer", placeholder="All retailers")
-        st.multiselect("Channels", sorted(set(r["channel"])), key="f_channel", placeholder="All channels")
-        st.multiselect("Categories", sorted(set(p["category"].dropna())), key="f_category",
+                       **_widget("f_retailer"), placeholder="All retailers")
+        st.multiselect("Channels", sorted(set(r["channel"])), **_widget("f_channel"), placeholder="All channels")
+        st.multiselect("Categories", sorted(set(p["category"].dropna())), **_widget("f_category"),
                        placeholder="All categories")
-        st.multiselect("Brands", sorted(set(p["brand"].dropna())), key="f_brand", placeholder="All brands")
+        st.multiselect("Brands", sorted(set(p["brand"].dropna())), **_widget("f_brand"),
+                       placeholder="All brands")
 
     filters = Filters(period=period, year=year, start=start, end=end,
                       **{name: tuple(state.get(f"f_{key}", [])) for key, name in LIST_PARAMS.items()})
