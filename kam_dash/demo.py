@@ -46,7 +46,7 @@ class Scale:
 SCALES = {
     "small": Scale(retailers=6, skus=24, promotions=60, base_median=600.0),
     "default": Scale(retailers=24, skus=150, promotions=400, base_median=600.0),
-    "large": Scale(retailers=150, skus=1200, promotions=4000, base_median=600.0),
+    "large": Scale(retailers=150, skus=1700, promotions=4000, base_median=600.0),
 }
 
 CATEGORIES = {
@@ -320,6 +320,7 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     # Strongly seasonal lines sell on the season, not on deals: they are promoted less often.
     promotability = np.array([PROMOTABILITY.get(c, 1.0) for c in cats])[sku_cat[ser_k]]
     weight = base * promotability / (base * promotability).sum()
+    weight_cdf = weight.cumsum()  # draw like rng.choice(S, p=weight), without its O(S) checks per draw
     promo_rows, truth_rows = [], []
     mech_names = list(MECHANIC_WEIGHTS)
     mech_p = np.array(list(MECHANIC_WEIGHTS.values()))
@@ -327,7 +328,7 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     attempts = 0
     while len(promo_rows) < sc.promotions and attempts < sc.promotions * 30:
         attempts += 1
-        i = int(rng.choice(S, p=weight))
+        i = min(int(weight_cdf.searchsorted(rng.random(), side="right")), S - 1)
         r = rng.random()
         duration = 1 if r < 0.04 else (7 if r < 0.55 else (14 if r < 0.9 else 21))
         if len(promo_rows) < 3:  # a few events right at the start of the data

@@ -56,6 +56,10 @@ class Table:
 
     def ddl(self, schema: str = "main") -> str:
         cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in self.columns)
+        if self.weekly:
+            # Weekly fact tables run to tens of millions of rows: a key index would make loading them
+            # several times slower for no query benefit. The importer enforces their keys instead.
+            return f'CREATE TABLE IF NOT EXISTS {schema}."{self.name}" ({cols})'
         key = ", ".join(f'"{k}"' for k in self.key)
         return f'CREATE TABLE IF NOT EXISTS {schema}."{self.name}" ({cols}, PRIMARY KEY ({key}))'
 
