@@ -163,6 +163,9 @@ class ImportFailed(Exception):
             return self.validation.render()
         return f"Nothing was imported: {self.message}"
 
+    def __str__(self) -> str:
+        return self.render()
+
 
 def _s(n: int) -> str:
     return "" if n == 1 else "s"
@@ -247,15 +250,18 @@ def _read_csv(data: bytes, table: Table) -> _Raw:
     text, encoding = _decode(data)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = _pick_delimiter(first_line, table)
+    form = f"CSV, {DELIMITER_NAMES[delimiter]}-separated, {encoding}"
+    fast = _read_plain_csv(data, text, delimiter) if encoding.startswith("UTF-8") else None
+    if fast is not None:
+        header, frame, rows = fast
+        return _Raw(header, frame, rows, form, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     records: list[list[str]] = []
-    rows: list[int] = []
+    rows_read: list[int] = []
     findings: list[tuple[int, str]] = []
-    row = 0
     try:
-        for fields in reader:
-            row += 1
+        for row, fields in enumerate(reader, start=1):
             if not any(f.strip() for f in fields):
                 continue  # blank lines keep their row number but carry nothing
             if header is None:
@@ -268,15 +274,56 @@ def _read_csv(data: bytes, table: Table) -> _Raw:
                                       "(a stray delimiter or a missing one?)"))
                 continue
             records.append(fields)
-            rows.append(row)
+            rows_read.append(row)
     except csv.Error as exc:
         raise _FileError(f"cannot be parsed as CSV near line {reader.line_num}: {exc} (check the quotes)") from None
     if header is None:
         raise _FileError("is empty: there is no header row")
-    frame = pd.DataFrame(records, columns=range(len(header)), dtype="str") if records else pd.DataFrame(
-        {i: pd.Series([], dtype="str") for i in range(len(header))})
-    form = f"CSV, {DELIMITER_NAMES[delimiter]}-separated, {encoding}"
-    return _Raw(header, frame, np.asarray(rows, dtype=np.int64), form, delimiter, findings)
+    columns = list(zip(*records)) if records else [()] * len(header)
+    frame = pd.DataFrame({i: pd.array(list(c), dtype="str") for i, c in enumerate(columns)})
+    return _Raw(header, frame, np.asarray(rows_read, dtype=np.int64), form, delimiter, findings)
+
+
+def _read_plain_csv(data: bytes, text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
+    """The fast path for the common machine-written file: no quotes, so every line is one row, read by Arrow.
+    None when the file needs the careful reader (quotes, old Mac line ends, a row of the wrong length)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    lines = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(lines == 10)
+    starts = np.r_[0, ends + 1]
+    stops = np.r_[ends, len(lines)]
+    lengths = stops - starts - (np.r_[lines[np.maximum(ends - 1, 0)] == 13, False] & (stops > starts))
+    filled = np.flatnonzero(lengths > 0)  # Arrow skips empty lines; spreadsheet rows still count them
+    if not len(filled):
+        return None
+    first = int(filled[0])
+    header = body[starts[first]:stops[first]].decode("utf-8").rstrip("\r").split(delimiter)
+    rows = filled[1:] + 1
+    names = [str(i) for i in range(len(header))]
+    refused: list[object] = []
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=first + 1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False,
+                                              invalid_row_handler=lambda row: refused.append(row) or "skip"),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return None
+    if refused or table.num_rows != len(rows):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(len(header))
+    blank = np.zeros(len(frame), dtype=bool)
+    if len(frame):
+        blank = (frame == "").all(axis=1).to_numpy()  # a row of delimiters only
+    return header, frame[~blank].reset_index(drop=True), rows[~blank]
 
 
 def _read_excel(data: bytes, table: Table) -> _Raw:
@@ -298,9 +345,13 @@ def _read_excel(data: bytes, table: Table) -> _Raw:
     def blank(v) -> bool:
         return v is None or (isinstance(v, str) and not v.strip())
 
-    header_at = next((i for i, r in enumerate(cells) if not all(blank(v) for v in r)), None)
-    if header_at is None:
+    filled = [i for i, r in enumerate(cells) if not all(blank(v) for v in r)]
+    if not filled:
         raise _FileError(f"has nothing on sheet '{sheet_name}': there is no header row")
+    # Title rows above the table are common in workbooks: the header is the first row naming a contract column.
+    known = set(table.column_names) | {DAILY_COLUMN}
+    header_at = next((i for i in filled if any(_normalise_header(v) in known for v in cells[i] if not blank(v))),
+                     filled[0])
     header = ["" if blank(v) else str(v) for v in cells[header_at]]
     body = [(i + 1, r) for i, r in enumerate(cells) if i > header_at and not all(blank(v) for v in r)]
     findings: list[tuple[int, str]] = []
@@ -466,7 +517,9 @@ def _parse_text(raw: pd.Series, column: Column) -> _Parsed:
     issues = []
     if column.allowed is not None:
         canonical = {a.lower(): a for a in column.allowed}
-        mapped = values.map(lambda v: canonical.get(v.lower()) if isinstance(v, str) else None)
+        codes, uniques = pd.factorize(values)  # few distinct values: look each up once
+        spelled = np.array([canonical.get(str(u).lower()) for u in uniques] + [None], dtype=object)
+        mapped = pd.Series(spelled[codes], index=values.index)  # code -1 (missing) takes the trailing None
         bad = ~missing & mapped.isna()
         issues.append((bad.to_numpy(), "{value} is not one of: " + ", ".join(column.allowed)))
         values = mapped.where(~bad, values)
@@ -487,8 +540,13 @@ NUMBER_LOOKS = {",": "1.234,56", ".": "1,234.56"}
 
 def _grouping_spaces(text: pd.Series, decimal: str) -> pd.Series:
     # 1 234,56 (a space, no-break space or narrow no-break space between digit groups) = 1.234,56
+    spaced = text.str.contains("[ \u00a0\u202f]", regex=True)
+    if not spaced.any():
+        return text
     thousands = "." if decimal == "," else ","
-    return text.str.replace(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))", thousands, regex=True)
+    out = text.copy()
+    out[spaced] = text[spaced].str.replace(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))", thousands, regex=True)
+    return out
 
 
 def _decimal_mark(texts: list[pd.Series], delimiter: str | None) -> str:
@@ -640,12 +698,14 @@ def _parse_date(raw: pd.Series, column: Column, month_only: bool) -> _Parsed:
     issues: list[tuple[np.ndarray, str]] = []
     wanted = is_str & ~missing
     if wanted.any():
-        parsed, text_issues = _parse_date_text(text[wanted], month_only)
-        values[wanted] = parsed.astype("datetime64[us]")
+        # A date column repeats few values (a year of weeks is 52): read each distinct text once.
+        codes, uniques = pd.factorize(text[wanted])
+        parsed, text_issues = _parse_date_text(pd.Series(uniques, dtype="str"), month_only)
+        values[wanted] = parsed.astype("datetime64[us]").to_numpy()[codes]
         for mask, reason in text_issues:
-            full = pd.Series(False, index=raw.index)
-            full[wanted] = mask.to_numpy()
-            issues.append((full.to_numpy(), reason))
+            full = np.zeros(len(raw), dtype=bool)
+            full[np.flatnonzero(wanted.to_numpy())] = mask.to_numpy()[codes]
+            issues.append((full, reason))
     others = ~is_str & ~missing
     if others.any():
         cells = raw[others]
@@ -1014,6 +1074,18 @@ def known_ids(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
             query = 'SELECT DISTINCT "' + key + '" FROM main."' + name + '"'  # identifiers from the schema
             out[name] = {r[0] for r in con.execute(query).fetchall()}
     return out
+
+
+def known_ids_of(db: Path) -> dict[str, set[str]]:
+    """`known_ids` of a database file, opened read-only (none when the file does not exist yet)."""
+    db = Path(db)
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return known_ids(con)
+    finally:
+        con.close()
 
 
 def _connect(db: Path) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,152 @@
+"""Real point-of-sale data, read in place from ../shared/real-data (never copied here), converted into contract
+files in tmp_path and imported; loaded totals are checked against figures computed from the raw files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kam_dash import ingest
+from tests.conftest import real_data
+from tests.ingest.dbcheck import rows
+
+pytestmark = pytest.mark.realdata
+
+
+def test_dominicks_orange_juice(tmp_path):
+    oj = pd.read_csv(real_data("dominicks-oj", "oj.csv"))
+    weeks = pd.read_csv(real_data("dominicks-lookups", "weeks.csv"), header=None,
+                        names=["week", "start", "end", "event"])
+    stores = pd.read_csv(real_data("dominicks-lookups", "stores.csv"), header=None,
+                         names=["store", "city", "tier", "zone", "zip", "address"])
+
+    # DFF weeks run Thursday to Wednesday; each maps to the ISO week (Monday) holding its Thursday.
+    thursday = pd.to_datetime(weeks["start"], format="%m/%d/%y")
+    assert (thursday.dt.day_of_week == 3).all()
+    monday = dict(zip(weeks["week"], (thursday - pd.Timedelta(days=3)).dt.strftime("%Y-%m-%d"), strict=True))
+    # SOURCE.md: exp(logmove) is ounces, an exact multiple of the 64 oz carton (logmove has 10 decimals, so
+    # whole cartons come back to a relative 1e-10).
+    cartons = np.exp(oj["logmove"]) / 64
+    assert (np.abs(cartons / cartons.round() - 1)).max() < 1e-9
+    units = cartons.round().astype(int)
+
+    folder = tmp_path / "dominicks"
+    folder.mkdir()
+    in_oj = stores[stores["store"].isin(oj["store"].unique())]
+    pd.DataFrame({
+        "retailer_id": "DFF" + in_oj["store"].astype(str).str.zfill(3),
+        "retailer_name": "Dominick's " + in_oj["city"],
+        "channel": "grocery",
+        "region": "Zone " + in_oj["zone"].astype(str),
+        "kam": "Chicago team",
+    }).to_csv(folder / "retailers.csv", index=False)
+    pd.DataFrame({
+        "sku_id": ["tropicana", "minute.maid", "dominicks"],
+        "sku_name": ["Tropicana Premium 64 oz", "Minute Maid 64 oz", "Dominick's 64 oz"],
+        "brand": ["Tropicana", "Minute Maid", "Dominick's"],
+        "category": "Refrigerated juice",
+    }).to_csv(folder / "products.csv", index=False)
+    pd.DataFrame({
+        "week": oj["week"].map(monday),
+        "retailer_id": "DFF" + oj["store"].astype(str).str.zfill(3),
+        "sku_id": oj["brand"],
+        "units": units,
+        "sales_value": (units * oj["price"]).round(2),
+        "promo_flag": oj["feat"].map({1: "yes", 0: "no"}),
+    }).to_csv(folder / "sell_out.csv", index=False)
+    db = tmp_path / "dominicks.duckdb"
+
+    report = ingest.import_files([folder], db)
+
+    assert {n: (c.added, c.replaced) for n, c in report.tables.items()} == {
+        "retailers": (83, 0), "products": (3, 0), "sell_out": (28_947, 0)}
+    loaded = pd.DataFrame(rows(db, "SELECT sku_id, count(*), sum(units), sum(sales_value), avg(promo_flag::INT), "
+                                   "avg(sales_value / units) FROM sell_out GROUP BY 1"),
+                          columns=["brand", "rows", "units", "sales", "feature_rate", "mean_price"]).set_index("brand")
+    raw_units = (np.exp(oj["logmove"]) / 64).round()
+    expected = pd.DataFrame({
+        "rows": oj.groupby("brand").size(),
+        "units": raw_units.groupby(oj["brand"]).sum(),
+        "sales": (raw_units * oj["price"]).round(2).groupby(oj["brand"]).sum(),
+    })
+    assert loaded.loc[expected.index, "rows"].tolist() == expected["rows"].tolist()
+    assert loaded.loc[expected.index, "units"].tolist() == expected["units"].tolist()
+    assert loaded.loc[expected.index, "sales"].to_numpy() == pytest.approx(expected["sales"].to_numpy(), rel=1e-12)
+    # Published figures (SOURCE.md): feature rates 25.7%, 28.9%, 16.6%; mean prices $1.74, $2.24, $2.87.
+    assert loaded.loc[["dominicks", "minute.maid", "tropicana"], "feature_rate"].round(3).tolist() == [
+        0.257, 0.289, 0.166]
+    assert loaded.loc[["dominicks", "minute.maid", "tropicana"], "mean_price"].round(2).tolist() == [
+        1.74, 2.24, 2.87]
+    # Week 40 starts Thursday 1990-06-14 (Monday 06-11); week 160 starts Thursday 1992-10-01 (Monday 09-28).
+    assert rows(db, "SELECT min(week), max(week), count(DISTINCT week) FROM sell_out") == [
+        (dt.date(1990, 6, 11), dt.date(1992, 9, 28), oj["week"].nunique())]
+
+
+def test_walmart_negative_sales_are_refused_then_load_once_dropped(tmp_path):
+    train = pd.read_csv(real_data("walmart-store-sales", "train.csv"))
+    kinds = pd.read_csv(real_data("walmart-store-sales", "stores_unix.csv"))
+    negative = train["Weekly_Sales"] < 0
+    assert int(negative.sum()) == 1285  # SOURCE.md: returns make 1,285 department-weeks negative
+
+    friday = pd.to_datetime(train["Date"])
+    assert (friday.dt.day_of_week == 4).all()  # Walmart dates are Fridays ending each week
+
+    folder = tmp_path / "walmart"
+    folder.mkdir()
+    pd.DataFrame({
+        "retailer_id": "WM" + kinds["Store"].astype(str).str.zfill(2),
+        "retailer_name": "Walmart store " + kinds["Store"].astype(str),
+        "channel": "mass",
+        "region": "Type " + kinds["Type"],
+        "kam": "Walmart team",
+        "store_count": 1,
+    }).to_csv(folder / "retailers.csv", index=False)
+    depts = np.sort(train["Dept"].unique())
+    pd.DataFrame({"sku_id": [f"D{d:02d}" for d in depts], "sku_name": [f"Department {d}" for d in depts],
+                  "brand": "Walmart", "category": "Department"}).to_csv(folder / "products.csv", index=False)
+    sell_out = pd.DataFrame({
+        "week": (friday - pd.Timedelta(days=4)).dt.strftime("%Y-%m-%d"),  # the Monday of the same ISO week
+        "retailer_id": "WM" + train["Store"].astype(str).str.zfill(2),
+        "sku_id": "D" + train["Dept"].astype(str).str.zfill(2),
+        "units": 0,  # Walmart publishes sales only; the contract needs a unit count
+        "sales_value": train["Weekly_Sales"],
+    })
+    sell_out.to_csv(folder / "sell_out.csv", index=False)
+    db = tmp_path / "walmart.duckdb"
+
+    with pytest.raises(ingest.ImportFailed) as refused:
+        ingest.import_files([folder], db)
+
+    message = refused.value.render()
+    path = folder / "sell_out.csv"
+    assert f"{path}: 1,285 problems in 1,285 rows (the first 20 shown)" in message
+    first = int(np.flatnonzero(negative.to_numpy())[0])  # 0-based data row; + 2 for the header and 1-based rows
+    assert (f"{path}, row {first + 2}, column sales_value: '{float(sell_out['sales_value'].iloc[first])!r}' is below the "
+            "minimum 0 (sales_value must be 0 or more)") in message
+    assert not db.exists()
+
+    # Friday dates as they come are refused, not moved: shown on a sample to keep this quick.
+    sample = sell_out.head(30).assign(week=friday.head(30).dt.strftime("%Y-%m-%d"))
+    checked = ingest.validate([("sell_out.csv", sample.to_csv(index=False).encode())],
+                              known={"retailers": set(sample["retailer_id"]), "products": set(sample["sku_id"])})
+    assert checked.problem_counts == {"sell_out.csv": (30, 30)}
+    assert checked.problems[0].reason.startswith("2010-02-05 is a Friday, not a Monday")
+
+    # The same file without the returns: its header and every line but the negative rows, byte for byte.
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([lines[0], *(line for line, bad in zip(lines[1:], negative, strict=True) if not bad)]))
+    report = ingest.import_files([folder], db)
+
+    kept = train[~negative]
+    assert report.tables["sell_out"] == ingest.TableCounts(added=len(kept), replaced=0)
+    by_store = dict(rows(db, "SELECT retailer_id, sum(sales_value) FROM sell_out GROUP BY 1"))
+    expected = kept.groupby("Store")["Weekly_Sales"].sum()
+    assert len(by_store) == 45
+    for store, total in expected.items():
+        assert by_store[f"WM{store:02d}"] == pytest.approx(total, rel=1e-12)
+    # SOURCE.md: all 421,570 rows sum to 6,737,218,987.11; the dropped returns are the difference.
+    total, returns = rows(db, "SELECT sum(sales_value) FROM sell_out")[0][0], train.loc[negative, "Weekly_Sales"].sum()
+    assert total + returns == pytest.approx(6_737_218_987.11, abs=0.01)
