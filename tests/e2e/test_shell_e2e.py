@@ -67,3 +67,21 @@ def test_tampered_url_warns_and_keeps_running(live_app, browser_page):
     assert "not a date" in text and "Unknown retailer" in text
     assert "Year to date" in page.get_by_test_id("stCaptionContainer").first.inner_text()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()
+
+
+def test_filters_hold_when_moving_between_pages(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/portfolio?period=l52w&category=Soups")
+    wait_ready(page)
+    nav = page.get_by_test_id("stSidebarNav")
+    links = nav.get_by_role("link")
+    names = [t.strip() for t in links.all_inner_texts()]
+    other = next(n for n in names if n and n != "Portfolio")
+    nav.get_by_role("link", name=other).click()
+    wait_ready(page)
+    expect(page).to_have_url(re.compile(r"period=l52w"))
+    expect(page).to_have_url(re.compile(r"category=Soups"))
+    nav.get_by_role("link", name="Portfolio").click()
+    wait_ready(page)
+    caption = page.get_by_test_id("stCaptionContainer").first.inner_text()
+    assert "Last 52 weeks" in caption and "categories: Soups" in caption
