@@ -63,6 +63,8 @@ if ui.page_header("Portfolio", engine, filters):
         st.warning(f"{exc}; showing the default weights and tiers.")
         scored = account.score_accounts(data.accounts)
 
+    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(names) if len(names) <= 8 else 'see the table'}"
+                           for tier, names in account.tier_members(scored).items()))
     attention = account.needing_attention(scored)
     if len(attention):
         st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")

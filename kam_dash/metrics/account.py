@@ -299,6 +299,11 @@ def score_accounts(table: pd.DataFrame, weights: dict[str, float] | None = None,
     return out.reset_index(drop=True)
 
 
+def tier_members(scored: pd.DataFrame) -> dict[str, list[str]]:
+    """Retailer names per tier, best score first (every tier present, possibly empty)."""
+    return {tier: list(scored.loc[scored["tier"] == tier, "retailer_name"]) for tier in TIERS}
+
+
 def needing_attention(scored: pd.DataFrame) -> pd.DataFrame:
     """Red then amber accounts, larger first (see DEFINITIONS["Needs attention"])."""
     flagged = scored[scored["health"].isin(["red", "amber"])].copy()
@@ -342,7 +347,8 @@ def portfolio_page_data(engine: Engine, filters: Filters) -> PortfolioData:
     return PortfolioData(shares=shares, accounts=table, kpis=kpis, availability_judged=bool(judged))
 
 
-@export_metric("account-scores", columns=ACCOUNT_SCORE_COLUMNS)
+@export_metric("account-scores", columns=ACCOUNT_SCORE_COLUMNS,
+               examples=({}, {"filters": {"period": "l52w", "categories": ("Snacks", "Soups")}}))
 def export_account_scores(engine: Engine, filters: Filters) -> pd.DataFrame:
     return score_accounts(accounts(engine, filters))[ACCOUNT_SCORE_COLUMNS]
 
@@ -377,7 +383,8 @@ def _white_space(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     return by_cat[WHITE_SPACE_COLUMNS].reset_index(drop=True)
 
 
-@export_metric("white-space", columns=WHITE_SPACE_COLUMNS)
+@export_metric("white-space", columns=WHITE_SPACE_COLUMNS,
+               examples=({"filters": {"retailers": ("R001",)}}, {"filters": {"retailers": ("R003",), "period": "l13w"}}))
 def export_white_space(engine: Engine, filters: Filters) -> pd.DataFrame:
     return white_space(engine, filters)
 
@@ -419,7 +426,8 @@ def _pipeline(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     return frame[PIPELINE_COLUMNS]
 
 
-@export_metric("pipeline", columns=PIPELINE_COLUMNS)
+@export_metric("pipeline", columns=PIPELINE_COLUMNS,
+               examples=({"filters": {"retailers": ("R001",)}}, {"filters": {"retailers": ("R005",), "period": "l13w"}}))
 def export_pipeline(engine: Engine, filters: Filters) -> pd.DataFrame:
     return pipeline(engine, filters)
 
@@ -559,9 +567,9 @@ def account_page_data(engine: Engine, filters: Filters, account: str) -> Account
         return None
     skus = sku_table(engine, scope)
     targets = plan.target_by_retailer(engine, scope)
-    year = filters.year if filters.period == "year" and filters.year else scope.period.latest_week.year
+    year = plan.plan_year(filters, scope.period.latest_week)
     weeks = plan.landing_weeks(engine, mine, year)
-    landing = plan.landing(engine, mine, year)
+    landing = plan.landing_summary(weeks, ["retailer_id"])  # = plan.landing, without a second scan
     channels = channel_trend(engine, scope)
     pipe = _pipeline(engine, mine, account)
 
