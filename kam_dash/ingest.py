@@ -358,9 +358,9 @@ def _read_excel(data: bytes, table: Table) -> _Raw:
     # Columns without a header are dropped when empty; with values they are a problem.
     for j, h in enumerate(header):
         if h == "":
-            filled = [n for n, r in body if j < len(r) and not blank(r[j])]
-            if filled:
-                findings.append((filled[0], f"has a value in spreadsheet column {j + 1}, which has no header"))
+            used = [n for n, r in body if j < len(r) and not blank(r[j])]
+            if used:
+                findings.append((used[0], f"has a value in spreadsheet column {j + 1}, which has no header"))
     keep = [j for j, h in enumerate(header) if h != ""]
     records = [[r[j] if j < len(r) else "" for j in keep] for _, r in body]
     frame = pd.DataFrame(records, columns=range(len(keep)), dtype=object) if records else pd.DataFrame(
@@ -378,7 +378,7 @@ def _read_parquet(data: bytes, table: Table) -> _Raw:
     if not data:
         raise _FileError("is empty")
     try:
-        frame = pq.read_table(io.BytesIO(data)).to_pandas()
+        frame = pq.read_table(io.BytesIO(data)).to_pandas(date_as_object=False)  # dates as datetime64: vectorised
     except Exception as exc:  # pyarrow raises ArrowInvalid and OSError for damaged files
         raise _FileError(f"cannot be read as Parquet ({exc})") from None
     header = [str(c) for c in frame.columns]
@@ -429,12 +429,6 @@ class _Findings:
         if not self._groups:
             return 0
         return len(np.unique(np.concatenate([rows for _, rows, _ in self._groups])))
-
-    def bad_positions(self) -> np.ndarray:
-        """Frame positions of rows with a problem so far."""
-        if not self._groups:
-            return np.zeros(len(self.rows), dtype=bool)
-        return np.isin(self.rows, np.concatenate([rows for _, rows, _ in self._groups]))
 
     def examples(self, limit: int = MAX_EXAMPLES) -> list[Problem]:
         candidates = []
@@ -534,7 +528,7 @@ def _number_pattern(decimal: str) -> str:
 
 # Values that can only be read one way (see `_decimal_mark`).
 COMMA_DECIMAL = r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d*|\d*,(?:\d{1,2}|\d{4,})|0,\d+|\d{1,3}(?:\.\d{3}){2,})"
-POINT_DECIMAL = r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{1,3}(?:,\d{3}){2,}|.*[eE].*)"
+POINT_DECIMAL = r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{1,3}(?:,\d{3}){2,}|\d+(?:\.\d*)?[eE][+-]?\d+)"
 NUMBER_LOOKS = {",": "1.234,56", ".": "1,234.56"}
 
 
@@ -1132,34 +1126,34 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
             con.unregister("kam_incoming_frame")
             counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
         con.execute("COMMIT")
-    except duckdb.Error as exc:
+    except BaseException as exc:
         con.execute("ROLLBACK")
-        raise ImportFailed(f"the database refused the rows ({exc}); everything was rolled back and the database "
-                           "is unchanged") from None
-    con.execute("CHECKPOINT")  # fold the write-ahead log into the file, so readers opening it see the new rows
+        if isinstance(exc, duckdb.Error):
+            raise ImportFailed(f"the database refused the rows ({exc}); everything was rolled back and the "
+                               "database is unchanged") from None
+        raise
+    # Fold the write-ahead log into the file now: the app notices new data by the file's size and time.
+    con.execute("CHECKPOINT")
     return counts
 
 
 def _write(db: Path, validation: Validation, con: duckdb.DuckDBPyConnection | None) -> ImportReport:
     """Load a clean validation; `con` is an open read-write connection, or None to create the database."""
-    created = con is None
-    if created:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(db)
+    if con is not None:
+        counts = _load(con, validation.frames)
+        return ImportReport(db, False, validation.files, counts, validation.notes)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(db)
     try:
-        if created:
-            schema.create_all(con)
+        schema.create_all(con)
         counts = _load(con, validation.frames)
     except BaseException:
-        if created:
-            con.close()
-            for path in (db, Path(str(db) + ".wal")):
-                path.unlink(missing_ok=True)  # a database this import made and could not fill: leave nothing
+        con.close()
+        for path in (db, Path(str(db) + ".wal")):
+            path.unlink(missing_ok=True)  # a database this import made and could not fill: leave nothing
         raise
-    finally:
-        if created:
-            con.close()
-    return ImportReport(db, created, validation.files, counts, validation.notes)
+    con.close()
+    return ImportReport(db, True, validation.files, counts, validation.notes)
 
 
 def load(validation: Validation, db: Path) -> ImportReport:

@@ -359,3 +359,43 @@ def test_checksums_see_a_single_changed_value(demo_copy):
 ])
 def test_file_names_say_the_table(name, table):
     assert ingest.table_for(name) == table
+
+
+def test_parquet_copy_of_the_demo_loads_back_identically(small_db, tmp_path):
+    """`kam-dash export-parquet` then import into a new database: every contract table comes back row for row
+    (NULL store counts online, empty planned uplifts and all)."""
+    folder = tmp_path / "parquet"
+    assert cli.main(["export-parquet", str(folder), "--db", str(small_db)]) == 0
+    db = tmp_path / "roundtrip.duckdb"
+
+    report = ingest.import_files([folder], db)
+
+    original = {k: v for k, v in checksums(small_db).items() if k.startswith("main.")}
+    assert checksums(db) == original
+    assert all(c.replaced == 0 for c in report.tables.values())
+
+
+def test_a_refusal_by_the_database_mid_load_rolls_back_every_table(tmp_path, capsys):
+    """Files that pass every check, into a database whose sell_out carries a rule of its own (units < 100):
+    retailers load first, sell_out then fails, and the retailers written a moment before are gone again."""
+    db = tmp_path / "strict.duckdb"
+    con = duckdb.connect(str(db))
+    for name in schema.LOAD_ORDER:
+        if name != "sell_out":
+            con.execute(schema.TABLES[name].ddl())
+    con.execute('CREATE TABLE sell_out (week DATE, retailer_id VARCHAR, sku_id VARCHAR, sales_channel VARCHAR, '
+                'units DOUBLE CHECK (units < 100), sales_value DOUBLE, stores_selling INTEGER, promo_flag BOOLEAN)')
+    con.execute("INSERT INTO products VALUES ('S1', 'Soup', 'Hearth', 'Soups', NULL, NULL, NULL)")
+    con.close()
+    folder = tmp_path / "files"
+    folder.mkdir()
+    write(folder / "retailers.csv", "retailer_id,retailer_name,channel,region,kam\nR1,One,grocery,North,Kim\n")
+    write(folder / "sell_out.csv", "week,retailer_id,sku_id,units,sales_value\n2026-11-09,R1,S1,150,300\n")
+    before = checksums(db)
+
+    assert cli.main(["import", str(folder), "--db", str(db)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("Nothing was imported: the database refused the rows (")
+    assert "everything was rolled back and the database is unchanged" in err
+    assert checksums(db) == before
