@@ -141,12 +141,28 @@ MECHANIC_LIFT = {
     "feature": (0.30, 1.2, (0, 15)),
     "other": (0.10, 1.2, (5, 20)),
 }
-PROMOTABILITY = {"Sun Care": 0.15, "Ice Cream": 0.5, "Soups": 0.6}
+# How often a category is promoted, relative to 1.0 for the rest: the more a line sells on its season, the
+# less it sells on deals (tuned for issue 5: the two other strongly seasonal categories, soft drinks and hot
+# drinks, join the list, and the strongest seasons are promoted a little less than before).
+PROMOTABILITY = {"Sun Care": 0.1, "Ice Cream": 0.35, "Soups": 0.4, "Soft Drinks": 0.6, "Hot Drinks": 0.6}
 MECHANIC_WEIGHTS = {"tpr": 0.40, "multibuy": 0.15, "bogo": 0.08, "display": 0.15, "feature": 0.15, "other": 0.07}
 
 
-def _in_peak_freeze(day: dt.date) -> bool:
-    return (day.month == 11 and day.day >= 15) or day.month == 12 or (day.month == 1 and day.day <= 15)
+def _in_peak_freeze(day: dt.date, category: str | None = None, ramp: float = 0.10) -> bool:
+    """No promotion on this day: the Christmas peak freeze (mid-November to mid-January, every line), or the
+    line's season is ramping (its seasonal level moved more than `ramp` over the past 4 weeks).
+
+    Revenue managers keep deals off a seasonal ramp: the season lifts volume anyway, so a deal then mostly pays
+    for units that would have come, and its lift cannot be read against the weeks before it. (Added for
+    issue 5; before it, promotions were placed at any time of year outside the Christmas freeze.)
+    """
+    if (day.month == 11 and day.day >= 15) or day.month == 12 or (day.month == 1 and day.day <= 15):
+        return True
+    if category is None:
+        return False
+    now = seasonal_multiplier(category, monday(day))
+    before = seasonal_multiplier(category, monday(day) - dt.timedelta(weeks=4))
+    return abs(now / before - 1) > ramp
 
 
 def _seasonality_truth(weeks: list[dt.date]) -> pd.DataFrame:
@@ -338,8 +354,9 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         if rng.random() < 0.7:
             start = monday(start) if monday(start) >= first_day else start
         end = start + dt.timedelta(days=duration - 1)
-        # The peak trading freeze: no promotions on the core range from mid-November to mid-January.
-        if len(promo_rows) >= 3 and (_in_peak_freeze(start) or _in_peak_freeze(end)):
+        # The peak trading freeze (mid-November to mid-January) and no deals on a seasonal ramp.
+        category = cats[sku_cat[ser_k[i]]]
+        if len(promo_rows) >= 3 and (_in_peak_freeze(start, category) or _in_peak_freeze(end, category)):
             continue
         w0 = (monday(start) - first_day).days // 7
         w1 = (monday(end) - first_day).days // 7
