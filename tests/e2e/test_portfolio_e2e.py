@@ -50,7 +50,12 @@ def test_clicking_a_pareto_bar_opens_that_retailers_review(live_app, browser_pag
     chart.scroll_into_view_if_needed()
     bar = chart.locator("g.trace.bars g.point path").first
     expect(bar).to_be_visible()
-    bar.click()
+    # plotly's drag layer takes the pointer: hover the bar's centre so plotly knows the point, then click there
+    box = bar.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.75
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
     assert_on_review_with_last_13_weeks(page)
 
 
