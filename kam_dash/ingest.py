@@ -528,7 +528,8 @@ def _number_pattern(decimal: str) -> str:
 
 # Values that can only be read one way (see `_decimal_mark`).
 COMMA_DECIMAL = r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d*|\d*,(?:\d{1,2}|\d{4,})|0,\d+|\d{1,3}(?:\.\d{3}){2,})"
-POINT_DECIMAL = r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{1,3}(?:,\d{3}){2,}|\d+(?:\.\d*)?[eE][+-]?\d+)"
+POINT_DECIMAL = (r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{1,3}(?:,\d{3}){2,}"
+                 r"|\d+(?:\.\d*)?[eE][+-]?\d+)")
 NUMBER_LOOKS = {",": "1.234,56", ".": "1,234.56"}
 
 
@@ -591,7 +592,8 @@ def _parse_number(raw: pd.Series, column: Column, decimal: str, text_file: bool)
         others = ~is_str & ~missing
         if others.any():
             cells = raw[others]
-            numeric = cells.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+            numeric = cells.map(lambda v: isinstance(v, (int, float, np.number))
+                                and not isinstance(v, (bool, np.bool_)))
             values[cells.index[numeric.to_numpy()]] = cells[numeric].astype("float64")
             wrong = pd.Series(False, index=raw.index)
             wrong[cells.index[~numeric.to_numpy()]] = True
@@ -817,8 +819,8 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str]) -> _Chec
     columns = [c for c in table.columns if not (daily and c.name == "week")]
     if daily:
         columns.append(Column(DAILY_COLUMN, "date"))
-    number_texts = [raw.frame[positions[c.name]] for c in columns
-                    if c.type in ("int", "float") and c.name in positions and not _is_typed(raw.frame[positions[c.name]])]
+    number_cells = [raw.frame[positions[c.name]] for c in columns if c.type in ("int", "float") and c.name in positions]
+    number_texts = [cells for cells in number_cells if not _is_typed(cells)]
     decimal = _decimal_mark([_split_strings(t)[0] for t in number_texts], raw.delimiter)
     if kind == "csv" and any(len(t) for t in number_texts):
         summary = FileSummary(name, table.name, len(raw.frame),

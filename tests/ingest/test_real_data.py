@@ -124,8 +124,9 @@ def test_walmart_negative_sales_are_refused_then_load_once_dropped(tmp_path):
     path = folder / "sell_out.csv"
     assert f"{path}: 1,285 problems in 1,285 rows (the first 20 shown)" in message
     first = int(np.flatnonzero(negative.to_numpy())[0])  # 0-based data row; + 2 for the header and 1-based rows
-    assert (f"{path}, row {first + 2}, column sales_value: '{float(sell_out['sales_value'].iloc[first])!r}' is below the "
-            "minimum 0 (sales_value must be 0 or more)") in message
+    value = float(sell_out["sales_value"].iloc[first])
+    assert (f"{path}, row {first + 2}, column sales_value: '{value!r}' is below the minimum 0 "
+            "(sales_value must be 0 or more)") in message
     assert not db.exists()
 
     # Friday dates as they come are refused, not moved: shown on a sample to keep this quick.

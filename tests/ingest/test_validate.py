@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import io
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from kam_dash import ingest
+from kam_dash.engine import DuckDBEngine
 from tests.ingest.dbcheck import checksums, rows
 
 KNOWN = {"retailers": {"R1"}, "products": {"S1", "S2", "S3", "S4"}}
@@ -163,3 +167,39 @@ def test_load_refuses_a_validation_with_problems(demo_copy):
     assert not result.ok
     with pytest.raises(ingest.ImportFailed):
         ingest.load(result, demo_copy)
+
+
+def test_loading_while_this_process_reads_the_database_says_so(demo_copy):
+    """An upload page runs inside the app, which holds the database open read-only through its engine."""
+    engine = DuckDBEngine(demo_copy)
+    try:
+        result = ingest.validate([("sell_out.csv", b"week,retailer_id,sku_id,units,sales_value\n"
+                                                   b"2026-11-23,R002,SKU00002,9,18\n")],
+                                 known=ingest.known_ids_of(demo_copy))  # reading alongside the engine is fine
+        assert result.ok
+        before = checksums(demo_copy)
+        with pytest.raises(ingest.ImportFailed, match="is already open read-only in this process"):
+            ingest.load(result, demo_copy)
+        assert checksums(demo_copy) == before
+    finally:
+        engine.close()
+
+
+def test_utf16_tab_separated_text_as_excel_saves_unicode_text():
+    text = "retailer_id\tretailer_name\tchannel\tregion\tkam\nR1\tMüller\tgrocery\tSüd\tKim\n"
+    result = ingest.validate([("retailers.tsv", codecs.BOM_UTF16_LE + text.encode("utf-16-le"))])
+    assert result.ok, reasons(result)
+    assert result.frames["retailers"].iloc[0]["retailer_name"] == "Müller"
+    assert result.files[0].form == "CSV, tab-separated, UTF-16"
+
+
+def test_numbers_typed_into_excel_id_columns_read_as_their_digits():
+    book = openpyxl.Workbook()
+    book.active.append(["retailer_id", "retailer_name", "channel", "region", "kam", "store_count"])
+    book.active.append([101, "One", "grocery", 7, "Kim", 12.0])  # Excel keeps every number as a float
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = ingest.validate([("retailers.xlsx", buffer.getvalue())])
+    assert result.ok, reasons(result)
+    row = result.frames["retailers"].iloc[0]
+    assert (row["retailer_id"], row["region"], row["store_count"]) == ("101", "7", 12)
