@@ -608,10 +608,12 @@ def write(tables: dict[str, pd.DataFrame], path: str | Path,
         for n, name in enumerate(names):
             say(f"writing {name}", 0.8 + 0.2 * n / len(names))
             frame = tables[name]
-            target = name if name.startswith("truth.") else f'main."{name}"'
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            target = ".".join(schema.quote_ident(part) for part in
+                              (name.split(".") if name.startswith("truth.") else ["main", name]))
+            cols = ", ".join(schema.quote_ident(c) for c in frame.columns)
             con.register("frame_to_load", frame)
-            con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM frame_to_load")
+            insert = "INSERT INTO " + target + " (" + cols + ") SELECT " + cols + " FROM frame_to_load"
+            con.execute(insert)
             con.unregister("frame_to_load")
         con.execute("CHECKPOINT")
     finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from kam_dash.schema import LOAD_ORDER
+from kam_dash.schema import LOAD_ORDER, quote_ident
 
 
 def export_database(db: Path, folder: Path) -> dict[str, int]:
@@ -21,10 +21,11 @@ def export_database(db: Path, folder: Path) -> dict[str, int]:
             if name not in present:
                 continue
             target = folder / f"{name}.parquet"
-            # COPY takes no bound parameter for its target; the path is ours and quoted here.
-            quoted = str(target).replace("'", "''")
-            con.execute(f"COPY main.\"{name}\" TO '{quoted}' (FORMAT PARQUET)")
-            written[name] = con.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0]
+            table = "main." + quote_ident(name)
+            # COPY takes no bound parameter for its target path: it is ours, quoted as a literal here.
+            path_literal = "'" + str(target).replace("'", "''") + "'"
+            con.execute("COPY " + table + " TO " + path_literal + " (FORMAT PARQUET)")
+            written[name] = con.execute("SELECT count(*) FROM " + table).fetchone()[0]
         return written
     finally:
         con.close()

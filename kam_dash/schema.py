@@ -200,6 +200,11 @@ TRUTH_DDL = {
 }
 
 
+def quote_ident(name: str) -> str:
+    """An SQL identifier, quoted. Only names from this module are ever passed (the allow-list)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def create_all(con, with_truth: bool = False) -> None:
     """Create every contract table (and the truth schema) on a DuckDB connection."""
     for name in LOAD_ORDER:
