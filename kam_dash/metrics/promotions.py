@@ -1,0 +1,783 @@
+"""Promotions: what each promotion really added over its baseline, and whether it paid.
+
+The engine does the heavy lifting in four small queries: sell-out units of each event's retailer x SKU
+in the weeks around it (a join of the events to weekly sell-out, restricted to their windows), the
+stock-out weeks in the same windows, the sell-in price before each event, and (once per database) the
+category seasonal index. Everything after that is arithmetic on a few rows per event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from kam_dash import scope as scopes
+from kam_dash.engine import Engine
+from kam_dash.export import export_metric
+from kam_dash.filters import Filters
+from kam_dash.scope import Scope, resolve
+
+METHODS = {
+    "pre_period": "Pre-period",
+    "pre_post": "Pre and post",
+    "seasonal_pre": "Seasonal pre-period",
+    "last_year": "Last year",
+}
+DEFAULT_METHOD = "pre_period"
+PRE_WEEKS = 8  # weeks before the event a baseline looks at
+DIP_WEEKS = 2  # weeks after a promotion that belong to its post-promotion dip
+POST_WEEKS = 8  # weeks after the dip that pre_post also looks at
+MIN_CLEAN = 4  # clean weeks a baseline needs
+PRICE_WEEKS = 13  # weeks of sell-in before the event that set its net price
+YEAR = 52  # weeks back to "the same weeks last year"
+WEEK = pd.Timedelta(weeks=1)
+
+DEFINITIONS = {
+    "Promotion event": "A row of the promotions table: one retailer x SKU from start to end date (inclusive). "
+    "Its weeks are the ISO weeks (Mondays) it touches; a one-day promotion touches one week. An event is in "
+    "view when one of its weeks falls in the period and its retailer and SKU pass the filters.",
+    "Clean week": "A week of the event's retailer x SKU that can stand for normal sales: it is in the loaded "
+    "data, on or after the line's first sale in the weeks we look at (before it the line was not on the "
+    "shelf), not inside another promotion of the same retailer x SKU, not in the 2 weeks after one (the "
+    "post-promotion dip), and not a stock-out week (retailer on-hand 0 at the end of the week). Sell-out "
+    "units of a week are summed over store and online; a week with no row sold 0.",
+    "Baseline: pre_period (default)": "The mean weekly sell-out units of the clean weeks among the 8 weeks "
+    "before the event, for every event week and the 2 weeks after. Needs at least 4 clean weeks.",
+    "Baseline: pre_post": "The mean weekly units of the clean weeks among the 8 weeks before the event and "
+    "the 8 weeks that follow the 2 dip weeks right after it (weeks 3 to 10 after the last event week). "
+    "Needs at least 4 clean weeks.",
+    "Baseline: seasonal_pre": "The pre_period mean rescaled week by week by the category's seasonal index: "
+    "baseline of a week = pre-period mean x index of that week / mean index of the clean pre-weeks used. "
+    "Needs at least 4 clean pre-weeks and a seasonal index.",
+    "Category seasonal index (weekly)": "Computed here from sell-out: the category's units (every retailer "
+    "and SKU of the category, store and online) per week; in each ISO year with all its weeks loaded, a "
+    "week's units divided by that year's mean weekly units; averaged over those years by ISO week number "
+    "(week 53 counts as week 52). The period and retailer filters do not apply: seasonality belongs to the "
+    "category. Without one complete ISO year there is no index and seasonal_pre gives no lift.",
+    "Baseline: last_year": "The units of the same weeks 52 weeks earlier, scaled by the ratio of this year's "
+    "to last year's pre-period (mean of the clean weeks among the 8 weeks before the event, and before the "
+    "same weeks last year). A last-year week that is not clean takes the mean of the clean last-year event "
+    "weeks. Needs at least one clean last-year event week and at least 4 clean weeks in each pre-period; "
+    "its clean weeks count all three.",
+    "Low baseline coverage": "A method that lacks enough clean weeks gives no lift for that event; the flag "
+    "says how many clean weeks it found. No number is made up.",
+    "Baseline units": "The method's baseline summed over the event weeks.",
+    "Actual units": "Sell-out units over the event weeks.",
+    "Incremental units": "Actual minus baseline units over the event weeks.",
+    "Lift": "Incremental units divided by baseline units (0.25 = +25%). Empty when the baseline is zero.",
+    "Post-promotion dip": "Baseline minus actual units over the 2 weeks after the event (positive = a dip). "
+    "Empty, with a flag, when those weeks are not yet loaded, fall inside another promotion or are "
+    "stock-out weeks.",
+    "Net incremental units": "Incremental units minus the post-promotion dip.",
+    "Net price": "Sell-in net sales divided by sell-in units of the retailer x SKU over the 13 weeks before "
+    "the event (the manufacturer's price after invoice discounts). Empty when no units were shipped.",
+    "Incremental gross profit": "Net incremental units x (net price - unit cost). Empty when the unit cost "
+    "or the net price is missing.",
+    "ROI": "(Incremental gross profit - trade spend) / trade spend. Empty when the trade spend is missing or "
+    "zero. An event paid back when its ROI is at least 0.",
+    "Cost per incremental unit": "Trade spend / net incremental units. Empty when the trade spend is missing "
+    "or zero, or when there are no net incremental units.",
+    "Share paid back": "Events with ROI >= 0 divided by the events that have an ROI.",
+    "Actual vs plan": "Incremental units divided by the planned incremental units of the promotions table, "
+    "minus 1 (-0.2 = 20% short of plan). Empty where no plan was recorded.",
+    "ROI by mechanic / retailer": "(Sum of incremental gross profit - sum of trade spend) / sum of trade "
+    "spend over the events of the group that have an ROI.",
+    "Lift vs discount curve": "For each mechanic with at least 3 events and 2 discount depths, a least-squares "
+    "fit of lift on discount depth: a parabola when there are at least 8 events at 4 or more depths, else a "
+    "straight line; drawn over the depths seen.",
+}
+
+EXPORT_COLUMNS = [
+    "promo_id", "retailer_id", "sku_id", "mechanic", "discount_pct", "start_week", "end_week", "method",
+    "clean_weeks", "baseline_units", "actual_units", "incremental_units", "lift_pct", "post_dip_units",
+    "net_incremental_units", "net_price", "unit_cost", "trade_spend", "incremental_gross_profit", "roi",
+    "cost_per_incremental_unit", "planned_incremental_units", "flag",
+]
+PROMO_COLUMNS = ["promo_id", "retailer_id", "sku_id", "start_date", "end_date", "mechanic", "discount_pct",
+                 "trade_spend", "planned_incremental_units"]
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    return method
+
+
+def _monday(values: pd.Series) -> pd.Series:
+    days = pd.to_datetime(values)
+    return (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.normalize()
+
+
+# -- what the engine gives ----------------------------------------------------------------
+def promotions_of(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Every promotion of the retailers and SKUs in scope (all dates), with its first and last week."""
+    if not engine.has("promotions"):
+        frame = pd.DataFrame(columns=PROMO_COLUMNS)
+    else:
+        frame = engine.execute(scope.by_ids(engine.table("promotions")).select(*PROMO_COLUMNS))
+    frame["start_date"] = pd.to_datetime(frame["start_date"])
+    frame["end_date"] = pd.to_datetime(frame["end_date"])
+    for col in ("discount_pct", "trade_spend", "planned_incremental_units"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    frame["w0"] = _monday(frame["start_date"])
+    frame["w1"] = _monday(frame["end_date"])
+    frame["n_weeks"] = ((frame["w1"] - frame["w0"]) // WEEK).astype(int) + 1
+    return frame.sort_values(["start_date", "promo_id"]).reset_index(drop=True)
+
+
+def in_period(promos: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The events one of whose weeks has its Monday within start..end."""
+    first_monday = pd.Timestamp(start) + pd.Timedelta(days=(7 - pd.Timestamp(start).weekday()) % 7)
+    keep = (promos["w1"] >= first_monday) & (promos["w0"] <= pd.Timestamp(end))
+    return promos[keep].reset_index(drop=True)
+
+
+def _windows(events: pd.DataFrame) -> pd.DataFrame:
+    """Per event the two week ranges we read: this year's and last year's."""
+    lo = events["w0"] - PRE_WEEKS * WEEK
+    hi = events["w1"] + (DIP_WEEKS + POST_WEEKS) * WEEK
+    return pd.DataFrame({
+        "e_promo": events["promo_id"].astype(str),
+        "e_retailer": events["retailer_id"].astype(str),
+        "e_sku": events["sku_id"].astype(str),
+        "lo": lo.dt.date, "hi": hi.dt.date,
+        "ly_lo": (lo - YEAR * WEEK).dt.date, "ly_hi": (events["w1"] + (DIP_WEEKS - YEAR) * WEEK).dt.date,
+    })
+
+
+WINDOW_SCHEMA = {"e_promo": "string", "e_retailer": "string", "e_sku": "string", "lo": "date", "hi": "date",
+                 "ly_lo": "date", "ly_hi": "date"}
+
+
+def _join_windows(table: ibis.Table, windows: ibis.Table, ly: bool = True) -> ibis.Table:
+    in_window = table.week.between(windows.lo, windows.hi)
+    if ly:
+        in_window = in_window | table.week.between(windows.ly_lo, windows.ly_hi)
+    return table.join(windows, [table.retailer_id == windows.e_retailer, table.sku_id == windows.e_sku, in_window])
+
+
+def window_units(engine: Engine, windows: pd.DataFrame) -> pd.DataFrame:
+    """Sell-out units (store + online) per event and week inside the event's windows: promo_id, week, units."""
+    if windows.empty or not engine.has("sell_out"):
+        return pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]"),
+                             "units": pd.Series(dtype=float)})
+    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
+    j = _join_windows(engine.table("sell_out"), w)
+    frame = engine.execute(j.group_by([j.e_promo, j.week]).aggregate(units=j.units.sum()))
+    frame = frame.rename(columns={"e_promo": "promo_id"})
+    frame["week"] = pd.to_datetime(frame["week"])
+    frame["units"] = frame["units"].astype(float)
+    return frame
+
+
+def window_stockouts(engine: Engine, windows: pd.DataFrame) -> pd.DataFrame:
+    """Weeks inside the events' windows when the retailer had no stock at the end: promo_id, week."""
+    if windows.empty or not engine.has("inventory"):
+        return pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]")})
+    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
+    inv = engine.table("inventory")
+    j = _join_windows(inv.filter(inv.on_hand_units <= 0), w)
+    frame = engine.execute(j.select(promo_id=j.e_promo, week=j.week).distinct())
+    frame["week"] = pd.to_datetime(frame["week"])
+    return frame
+
+
+def net_prices(engine: Engine, events: pd.DataFrame) -> pd.DataFrame:
+    """Sell-in net sales and units of each event's retailer x SKU over the 13 weeks before it."""
+    empty = pd.DataFrame({"promo_id": pd.Series(dtype=str), "si_net_sales": pd.Series(dtype=float),
+                          "si_units": pd.Series(dtype=float)})
+    if events.empty or not engine.has("sell_in"):
+        return empty
+    windows = pd.DataFrame({
+        "e_promo": events["promo_id"].astype(str), "e_retailer": events["retailer_id"].astype(str),
+        "e_sku": events["sku_id"].astype(str),
+        "lo": (events["w0"] - PRICE_WEEKS * WEEK).dt.date, "hi": (events["w0"] - WEEK).dt.date,
+        "ly_lo": (events["w0"] - PRICE_WEEKS * WEEK).dt.date, "ly_hi": (events["w0"] - WEEK).dt.date,
+    })
+    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
+    j = _join_windows(engine.table("sell_in"), w, ly=False)
+    frame = engine.execute(j.group_by(j.e_promo).aggregate(si_net_sales=j.net_sales.sum(), si_units=j.units.sum()))
+    frame = frame.rename(columns={"e_promo": "promo_id"})
+    return frame.astype({"si_net_sales": float, "si_units": float}) if len(frame) else empty
+
+
+def category_week_units(engine: Engine) -> pd.DataFrame:
+    """Sell-out units per category and week, every retailer (one scan): category, week, units."""
+    s, p = engine.table("sell_out"), engine.table("products")
+    j = s.join(p.select("sku_id", "category"), "sku_id")
+    frame = engine.execute(j.group_by([j.category, j.week]).aggregate(units=j.units.sum()))
+    frame["week"] = pd.to_datetime(frame["week"])
+    frame["units"] = frame["units"].astype(float)
+    return frame
+
+
+def weekly_seasonal_index(weekly: pd.DataFrame, first: dt.date, latest: dt.date) -> pd.DataFrame:
+    """The category seasonal index by ISO week (see DEFINITIONS): category, iso_week, index (1 = average).
+
+    weekly: category, week (Monday), units. first/latest: the loaded weeks, which decide complete years.
+    """
+    cols = ["category", "iso_week", "index"]
+    if weekly.empty:
+        return pd.DataFrame(columns=cols)
+    loaded = pd.date_range(pd.Timestamp(first), pd.Timestamp(latest), freq="7D")
+    iso = loaded.isocalendar()
+    per_year = iso.groupby("year").size()
+    complete = [int(y) for y, n in per_year.items() if n == dt.date(int(y), 12, 28).isocalendar()[1]]
+    if not complete:
+        return pd.DataFrame(columns=cols)
+    grid = pd.MultiIndex.from_product([sorted(weekly["category"].unique()), loaded], names=["category", "week"])
+    frame = weekly.groupby(["category", "week"])["units"].sum().reindex(grid, fill_value=0.0).reset_index()
+    cal = frame["week"].dt.isocalendar()
+    frame["iso_year"] = cal["year"].astype(int).to_numpy()
+    frame["iso_week"] = cal["week"].astype(int).clip(upper=52).to_numpy()
+    frame = frame[frame["iso_year"].isin(complete)]
+    year_mean = frame.groupby(["category", "iso_year"])["units"].transform("mean")
+    frame = frame.assign(ratio=frame["units"] / year_mean.where(year_mean > 0))
+    index = frame.groupby(["category", "iso_year", "iso_week"])["ratio"].mean()  # week 53 joins 52
+    index = index.groupby(level=["category", "iso_week"]).mean().rename("index").reset_index()
+    return index.dropna(subset=["index"])[cols]
+
+
+def seasonal_index(engine: Engine) -> pd.DataFrame:
+    """The category seasonal index of this database (computed once per engine: it ignores the filters)."""
+
+    def load() -> pd.DataFrame:
+        if not (engine.has("sell_out") and engine.has("products")):
+            return pd.DataFrame(columns=["category", "iso_week", "index"])
+        return weekly_seasonal_index(category_week_units(engine), scopes.first_week(engine),
+                                     scopes.latest_week(engine))
+
+    return engine.memo("promotions.seasonal_index", load)
+
+
+# -- the estimator (numpy and pandas, on the few rows above) ---------------------------------
+@dataclass
+class Inputs:
+    """What the estimator reads: the engine's answers (or the same frames built another way)."""
+
+    events: pd.DataFrame  # the promotions in view (promotions_of columns)
+    promos: pd.DataFrame  # every promotion of their retailer x SKUs, any date (for clean weeks)
+    units: pd.DataFrame  # promo_id, week, units
+    stockouts: pd.DataFrame  # promo_id, week
+    prices: pd.DataFrame  # promo_id, si_net_sales, si_units
+    index: pd.DataFrame  # category, iso_week, index
+    products: pd.DataFrame  # sku_id, category, unit_cost, ...
+    first_week: dt.date | None
+    latest_week: dt.date | None
+
+
+ROLES = ("pre", "event", "dip", "post", "ly_pre", "ly_event", "ly_dip")
+PRE, EVENT, DIP, POST, LY_PRE, LY_EVENT, LY_DIP = range(len(ROLES))
+REASONS = ("", "not in the loaded data", "before the line's first sale", "inside another promotion",
+           "after another promotion", "stock-out")
+_KEY = 1 << 20  # room for a week number (weeks since 1970) in a combined integer key
+
+
+def _weekno(values) -> np.ndarray:
+    """Whole weeks since Monday 5 Jan 1970 of Monday dates."""
+    days = np.asarray(pd.to_datetime(values).to_numpy(dtype="datetime64[D]"), dtype="int64")
+    return (days - 4) // 7
+
+
+def _lookup(keys: np.ndarray, table_keys: np.ndarray) -> np.ndarray:
+    """Position of each key in table_keys (unique), -1 where absent."""
+    return pd.Index(table_keys).get_indexer(keys)
+
+
+@dataclass
+class Estimate:
+    """Per event x week read (grid) and per event x method (tables) results."""
+
+    grid: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+
+
+def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
+    """Every method's lift for every event in view (see DEFINITIONS)."""
+    methods = list(METHODS) if methods is None else [check_method(m) for m in methods]
+    events = inputs.events.reset_index(drop=True)
+    E = len(events)
+    if E == 0:
+        return Estimate(pd.DataFrame(columns=GRID_COLUMNS), {m: pd.DataFrame(columns=EXPORT_COLUMNS) for m in methods})
+
+    # -- the grid: every week each event reads, this year (pre, event, dip, post) and last year
+    n = events["n_weeks"].to_numpy(dtype="int64")
+    w0 = _weekno(events["w0"])
+    ev_parts, k_parts, ly_parts = [], [], []
+    for ly, span in ((0, PRE_WEEKS + DIP_WEEKS + POST_WEEKS), (1, PRE_WEEKS + DIP_WEEKS)):
+        lengths = n + span
+        ev = np.repeat(np.arange(E), lengths)
+        k = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) - PRE_WEEKS
+        ev_parts.append(ev), k_parts.append(k), ly_parts.append(np.full(len(ev), ly))
+    ev, k, ly = np.concatenate(ev_parts), np.concatenate(k_parts), np.concatenate(ly_parts)
+    nn = n[ev]
+    role = np.select([k < 0, k < nn, k < nn + DIP_WEEKS], [PRE, EVENT, DIP], POST) + ly * LY_PRE
+    wk = w0[ev] + k - ly * YEAR
+    G = len(ev)
+
+    # sell-out units (0 where no row) and stock-outs
+    promo_ix = pd.Index(events["promo_id"].astype(str))
+    key = ev * _KEY + wk
+    u = inputs.units
+    u_key = promo_ix.get_indexer(u["promo_id"].astype(str)) * _KEY + _weekno(u["week"])
+    pos = _lookup(key, u_key)
+    units = np.where(pos >= 0, u["units"].to_numpy(dtype=float)[pos], 0.0)
+    s = inputs.stockouts
+    stockout = np.isin(key, promo_ix.get_indexer(s["promo_id"].astype(str)) * _KEY + _weekno(s["week"]))
+
+    # weeks inside (or in the dip after) other promotions of the same retailer x SKU
+    series_ix = pd.Index(pd.unique(pd.concat([events["retailer_id"] + "\x1f" + events["sku_id"],
+                                              inputs.promos["retailer_id"] + "\x1f" + inputs.promos["sku_id"]])))
+    ev_series = series_ix.get_indexer(events["retailer_id"] + "\x1f" + events["sku_id"])
+    p = inputs.promos
+    p_n = p["n_weeks"].to_numpy(dtype="int64") + DIP_WEEKS
+    p_row = np.repeat(np.arange(len(p)), p_n)
+    p_k = np.arange(p_n.sum()) - np.repeat(np.cumsum(p_n) - p_n, p_n)
+    p_key = series_ix.get_indexer(p["retailer_id"] + "\x1f" + p["sku_id"])[p_row] * _KEY + _weekno(p["w0"])[p_row] + p_k
+    p_is_promo = p_k < p["n_weeks"].to_numpy(dtype="int64")[p_row]
+    series_key = ev_series[ev] * _KEY + wk
+
+    def count_at(keys: np.ndarray) -> np.ndarray:
+        uniq, counts = np.unique(keys, return_counts=True)
+        at = _lookup(series_key, uniq)
+        return np.where(at >= 0, counts[at], 0)
+
+    own_promo = (ly == 0) & (role == EVENT)  # the event's own weeks and own dip are not "another" promotion
+    own_dip = (ly == 0) & (role == DIP)
+    other_promo = count_at(p_key[p_is_promo]) - own_promo > 0
+    other_dip = count_at(p_key[~p_is_promo]) - own_dip > 0
+
+    first, latest = inputs.first_week, inputs.latest_week
+    if first is None:
+        loaded = np.zeros(G, dtype=bool)
+    else:
+        loaded = (wk >= _weekno([first])[0]) & (wk <= _weekno([latest])[0])
+    # Before the line first sold in the weeks we read it was not on the shelf: those zeros are no baseline.
+    group = ev * 2 + ly
+    first_sale = np.full(2 * E, np.iinfo("int64").max)
+    np.minimum.at(first_sale, group[units > 0], wk[units > 0])
+    unlisted = wk < first_sale[group]
+    reason = np.select([~loaded, unlisted, other_promo, other_dip, stockout], [1, 2, 3, 4, 5], 0)
+    clean = reason == 0
+
+    # -- per event and role: clean weeks, their units, all units
+    cell = ev * len(ROLES) + role
+    size = E * len(ROLES)
+
+    def per_role(weights) -> np.ndarray:
+        return np.bincount(cell, weights=weights, minlength=size).reshape(E, len(ROLES))
+
+    n_clean = per_role(clean.astype(float))
+    clean_units = per_role(np.where(clean, units, 0.0))
+    all_units = per_role(units)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pre_mean = np.where(n_clean[:, PRE] > 0, clean_units[:, PRE] / n_clean[:, PRE], np.nan)
+        both = n_clean[:, PRE] + n_clean[:, POST]
+        pre_post_mean = np.where(both > 0, (clean_units[:, PRE] + clean_units[:, POST]) / both, np.nan)
+        ly_pre_mean = np.where(n_clean[:, LY_PRE] > 0, clean_units[:, LY_PRE] / n_clean[:, LY_PRE], np.nan)
+        ly_ratio = np.where(ly_pre_mean > 0, pre_mean / ly_pre_mean, np.nan)
+        ly_fill = np.where(n_clean[:, LY_EVENT] > 0, clean_units[:, LY_EVENT] / n_clean[:, LY_EVENT], np.nan)
+
+    # category seasonal index of every week read
+    cats = events["sku_id"].map(inputs.products.set_index("sku_id")["category"]).astype(object)
+    season = np.full(G, np.nan)
+    if len(inputs.index):
+        cat_ix = pd.Index(inputs.index["category"].astype(str).unique())
+        table = np.full((len(cat_ix), 53), np.nan)
+        table[cat_ix.get_indexer(inputs.index["category"].astype(str)),
+              inputs.index["iso_week"].to_numpy(dtype="int64")] = inputs.index["index"].to_numpy(dtype=float)
+        ev_cat = cat_ix.get_indexer(cats.fillna("").astype(str))
+        iso = np.minimum(pd.DatetimeIndex(_weekdate(wk)).isocalendar()["week"].to_numpy(dtype="int64"), 52)
+        season = np.where(ev_cat[ev] >= 0, table[np.maximum(ev_cat[ev], 0), iso], np.nan)
+    pre_clean = clean & (role == PRE)
+    pre_season_sum = np.bincount(ev, weights=np.where(pre_clean, np.nan_to_num(season), 0.0), minlength=E)
+    pre_season_gap = np.bincount(ev, weights=(pre_clean & np.isnan(season)).astype(float), minlength=E) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pre_season = np.where(n_clean[:, PRE] > 0, pre_season_sum / n_clean[:, PRE], np.nan)
+
+    # each method's baseline on the event and dip weeks
+    ok = {
+        "pre_period": n_clean[:, PRE] >= MIN_CLEAN,
+        "pre_post": both >= MIN_CLEAN,
+        "seasonal_pre": (n_clean[:, PRE] >= MIN_CLEAN) & ~pre_season_gap & (pre_season > 0),
+        "last_year": (n_clean[:, PRE] >= MIN_CLEAN) & (n_clean[:, LY_PRE] >= MIN_CLEAN)
+        & (n_clean[:, LY_EVENT] >= 1) & ~np.isnan(ly_ratio),
+    }
+    ly_key = ev * _KEY + (k + PRE_WEEKS)
+    ly_rows = np.flatnonzero(ly == 1)
+    ly_pos = _lookup(ly_key, ly_key[ly_rows])
+    ly_ref = np.where(clean, units, ly_fill[ev])[ly_rows][np.maximum(ly_pos, 0)]
+    target = (ly == 0) & ((role == EVENT) | (role == DIP))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_week = {
+            "pre_period": pre_mean[ev],
+            "pre_post": pre_post_mean[ev],
+            "seasonal_pre": pre_mean[ev] * season / pre_season[ev],
+            "last_year": np.where(ly_pos >= 0, ly_ref, np.nan) * ly_ratio[ev],
+        }
+    baselines = {m: np.where(target & ok[m][ev], v, np.nan) for m, v in per_week.items()}
+
+    def per_event(values: np.ndarray, which: int) -> np.ndarray:
+        rows = (ly == 0) & (role == which)
+        return np.bincount(ev[rows], weights=values[rows], minlength=E)
+
+    # -- what every method shares: the event's actual units, its dip weeks, its money
+    latest_no = _weekno([latest])[0] if latest is not None else None
+    ev_w1 = _weekno(events["w1"])
+    not_started = w0 > latest_no if latest_no is not None else np.ones(E, dtype=bool)
+    not_over = ~not_started & (ev_w1 > latest_no) if latest_no is not None else np.zeros(E, dtype=bool)
+    finished = ~not_started & ~not_over
+    actual = np.where(finished, all_units[:, EVENT], np.nan)
+    dip_actual = all_units[:, DIP]
+    ty = ly == 0
+    dip_rows = ty & (role == DIP)
+    dip_not_loaded = np.bincount(ev[dip_rows], weights=(~loaded[dip_rows]).astype(float), minlength=E) > 0
+    dip_other = np.bincount(ev[dip_rows], weights=other_promo[dip_rows].astype(float), minlength=E) > 0
+    dip_stock = np.bincount(ev[dip_rows], weights=stockout[dip_rows].astype(float), minlength=E) > 0
+    dip_ok = ~dip_not_loaded & ~dip_other & ~dip_stock
+    event_rows = ty & (role == EVENT)
+    stock_in_event = np.bincount(ev[event_rows], weights=stockout[event_rows].astype(float), minlength=E) > 0
+    overlaps = _overlaps(events, inputs.promos, ev, event_rows & other_promo)
+
+    event_flag = np.where(not_started, "not started in the loaded data",
+                          np.where(not_over, "not over in the loaded data", ""))
+    overlap_flag = np.array([f"overlaps {', '.join(overlaps[i])} (lift shared)" if i in overlaps else ""
+                             for i in range(E)], dtype=object)
+    stock_flag = np.where(stock_in_event & finished, "stock-out during the event: lift understated", "")
+    dip_flag = np.where(dip_not_loaded, "the 2 weeks after are not loaded yet: no dip",
+                        np.where(dip_other, "another promotion follows within 2 weeks: no dip",
+                                 np.where(dip_stock, "stock-out in the 2 weeks after: no dip", "")))
+
+    cost = events["sku_id"].map(inputs.products.set_index("sku_id")["unit_cost"]).to_numpy(dtype=float)
+    prices = inputs.prices.set_index("promo_id").reindex(events["promo_id"])
+    si_units = prices["si_units"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        net_price = np.where(si_units > 0, prices["si_net_sales"].to_numpy(dtype=float) / si_units, np.nan)
+    spend = events["trade_spend"].to_numpy(dtype=float)
+
+    tables = {}
+    for method in methods:
+        measured = ok[method] & finished
+        baseline = np.where(measured, per_event(np.nan_to_num(baselines[method]), EVENT), np.nan)
+        incremental = actual - baseline
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift = np.where(baseline > 0, incremental / baseline, np.nan)
+            dip = np.where(measured & dip_ok, per_event(np.nan_to_num(baselines[method]), DIP) - dip_actual, np.nan)
+            net = incremental - dip
+            igp = net * (net_price - cost)
+            paid = np.where(spend > 0, spend, np.nan)
+            roi = (igp - paid) / paid
+            cpu = np.where(net > 0, paid / net, np.nan)
+        has_net = ~np.isnan(net)
+        money_flag = np.where(has_net & np.isnan(cost), "unit cost missing: no profit or ROI",
+                              np.where(has_net & np.isnan(net_price),
+                                       "no sell-in in the 13 weeks before: no net price", ""))
+        spend_flag = np.where(has_net & np.isnan(spend), "trade spend missing: no ROI",
+                              np.where(has_net & (spend == 0), "no trade spend recorded: no ROI", ""))
+        zero_flag = np.where(measured & ~(baseline > 0), "baseline is zero: no lift", "")
+        coverage = _coverage(method, n_clean, ok[method], pre_season_gap, ly_ratio) 
+        coverage = np.where(finished, coverage, "")
+        flag = _join_flags(event_flag, coverage, zero_flag, overlap_flag, stock_flag,
+                           np.where(measured, dip_flag, ""), money_flag, spend_flag)
+        clean_weeks = {"pre_period": n_clean[:, PRE], "seasonal_pre": n_clean[:, PRE], "pre_post": both,
+                       "last_year": n_clean[:, PRE] + n_clean[:, LY_PRE] + n_clean[:, LY_EVENT]}[method]
+        tables[method] = pd.DataFrame({
+            "promo_id": events["promo_id"].to_numpy(),
+            "retailer_id": events["retailer_id"].to_numpy(),
+            "sku_id": events["sku_id"].to_numpy(),
+            "mechanic": events["mechanic"].to_numpy(),
+            "discount_pct": events["discount_pct"].to_numpy(dtype=float),
+            "start_week": events["w0"].dt.date.to_numpy(),
+            "end_week": events["w1"].dt.date.to_numpy(),
+            "method": method,
+            "clean_weeks": clean_weeks.astype("int64"),
+            "baseline_units": baseline,
+            "actual_units": actual,
+            "incremental_units": incremental,
+            "lift_pct": lift,
+            "post_dip_units": dip,
+            "net_incremental_units": net,
+            "net_price": net_price,
+            "unit_cost": cost,
+            "trade_spend": spend,
+            "incremental_gross_profit": igp,
+            "roi": roi,
+            "cost_per_incremental_unit": cpu,
+            "planned_incremental_units": events["planned_incremental_units"].to_numpy(dtype=float),
+            "flag": flag,
+        })
+
+    shown = ty  # the page draws this year's weeks around the event
+    grid = pd.DataFrame({
+        "promo_id": events["promo_id"].to_numpy()[ev[shown]],
+        "week": _weekdate(wk[shown]),
+        "role": np.array(ROLES, dtype=object)[role[shown]],
+        "units": units[shown],
+        "clean": clean[shown],
+        "reason": np.array(REASONS, dtype=object)[reason[shown]],
+        **{f"baseline_{m}": baselines[m][shown] for m in METHODS},
+    })
+    return Estimate(grid, tables)
+
+
+GRID_COLUMNS = ["promo_id", "week", "role", "units", "clean", "reason"] + [f"baseline_{m}" for m in METHODS]
+
+
+def _weekdate(weekno: np.ndarray) -> np.ndarray:
+    return (np.asarray(weekno, dtype="int64") * 7 + 4).astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def _overlaps(events: pd.DataFrame, promos: pd.DataFrame, ev: np.ndarray, rows: np.ndarray) -> dict[int, list[str]]:
+    """For events whose weeks are inside other promotions of the same retailer x SKU: their ids."""
+    hit = np.unique(ev[rows])
+    out = {}
+    for i in hit:
+        e = events.iloc[i]
+        same = promos[(promos["retailer_id"] == e["retailer_id"]) & (promos["sku_id"] == e["sku_id"])
+                      & (promos["promo_id"] != e["promo_id"]) & (promos["w0"] <= e["w1"]) & (promos["w1"] >= e["w0"])]
+        out[int(i)] = sorted(same["promo_id"].astype(str))
+    return out
+
+
+def _coverage(method: str, n_clean: np.ndarray, ok: np.ndarray, season_gap: np.ndarray,
+              ly_ratio: np.ndarray) -> np.ndarray:
+    """The flag of events the method cannot measure: how many clean weeks it found, or what it lacks."""
+    pre, post, ly_pre, ly_ev = (n_clean[:, r].astype(int) for r in (PRE, POST, LY_PRE, LY_EVENT))
+    out = np.full(len(ok), "", dtype=object)
+    for i in np.flatnonzero(~ok):
+        if method in ("pre_period", "seasonal_pre") and pre[i] < MIN_CLEAN:
+            out[i] = f"low baseline coverage: {pre[i]} clean weeks before (needs {MIN_CLEAN})"
+        elif method == "seasonal_pre":
+            out[i] = "no seasonal index for the category (needs a complete year of sell-out)"
+        elif method == "pre_post":
+            out[i] = f"low baseline coverage: {pre[i] + post[i]} clean weeks before and after (needs {MIN_CLEAN})"
+        elif pre[i] < MIN_CLEAN or ly_pre[i] < MIN_CLEAN or ly_ev[i] < 1:
+            out[i] = (f"low baseline coverage: {pre[i]} clean weeks before (needs {MIN_CLEAN}), {ly_pre[i]} "
+                      f"before the same weeks last year (needs {MIN_CLEAN}), {ly_ev[i]} clean last-year event "
+                      f"weeks (needs 1)")
+        else:
+            out[i] = "no sales in the pre-period last year"
+    return out
+
+
+def _join_flags(*parts) -> np.ndarray:
+    """The non-empty messages of each row joined by '; ' (None where there are none)."""
+    joined = np.full(len(parts[0]), "", dtype=object)
+    for part in parts:
+        text = np.asarray(part, dtype=object)
+        joined = np.where(joined == "", text, np.where(text == "", joined, joined + "; " + text))
+    return np.where(joined == "", None, joined)
+
+
+
+# -- from filters to inputs ------------------------------------------------------------------
+def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | None:
+    """Run the engine queries for the events in view. None when no data is loaded."""
+    scope = resolve(engine, filters)
+    if scope is None:
+        return None
+    promos = promotions_of(engine, scope)
+    events = in_period(promos, scope.period.start, scope.period.end)
+    windows = _windows(events)
+    return Inputs(
+        events=events,
+        promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
+        units=window_units(engine, windows),
+        stockouts=window_stockouts(engine, windows),
+        prices=net_prices(engine, events),
+        index=seasonal_index(engine) if seasonal and len(events) else pd.DataFrame(
+            columns=["category", "iso_week", "index"]),
+        products=scopes.products(engine),
+        first_week=scopes.first_week(engine),
+        latest_week=scopes.latest_week(engine),
+    )
+
+
+def promo_lift(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> pd.DataFrame:
+    """The export `promo-lift`: one row per event in view, for one baseline method."""
+    check_method(method)
+    inputs = gather(engine, filters, seasonal=method == "seasonal_pre")
+    if inputs is None:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    return estimate(inputs, [method]).tables[method]
+
+
+@export_metric("promo-lift", columns=EXPORT_COLUMNS, options=("method",),
+               examples=({}, {"method": "pre_post"}, {"method": "seasonal_pre"}, {"method": "last_year"},
+                         {"filters": {"period": "l52w"}, "method": "pre_period"}))
+def export_promo_lift(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> pd.DataFrame:
+    return promo_lift(engine, filters, method)
+
+
+# -- the page -------------------------------------------------------------------------------
+SUMMARY_COLUMNS = ["group", "events", "events_with_roi", "trade_spend", "incremental_gross_profit", "roi",
+                   "paid_back_share"]
+
+
+def roi_summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """ROI and share paid back per group (see DEFINITIONS), over the events that have an ROI."""
+    if table.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    has = table["roi"].notna()
+    grouped = table.assign(_has=has, _paid=has & (table["roi"] >= 0),
+                           _spend=table["trade_spend"].where(has), _igp=table["incremental_gross_profit"].where(has))
+    out = grouped.groupby(by, as_index=False).agg(
+        events=("promo_id", "size"), events_with_roi=("_has", "sum"), trade_spend=("_spend", "sum"),
+        incremental_gross_profit=("_igp", "sum"), paid=("_paid", "sum"))
+    out = out.rename(columns={by: "group"})
+    with_roi = out["events_with_roi"] > 0
+    out["roi"] = ((out["incremental_gross_profit"] - out["trade_spend"]) / out["trade_spend"]).where(with_roi)
+    out["paid_back_share"] = (out["paid"] / out["events_with_roi"]).where(with_roi)
+    out.loc[~with_roi, ["trade_spend", "incremental_gross_profit"]] = np.nan
+    return out[SUMMARY_COLUMNS].sort_values(["roi", "group"], ascending=[False, True], na_position="last")
+
+
+def lift_curves(table: pd.DataFrame, points: int = 25) -> pd.DataFrame:
+    """The fitted lift vs discount curve of each mechanic (see DEFINITIONS): mechanic, discount_pct, lift_pct."""
+    rows = []
+    data = table.dropna(subset=["lift_pct", "discount_pct"])
+    for mechanic, g in data.groupby("mechanic", sort=True):
+        depths = g["discount_pct"].nunique()
+        if len(g) < 3 or depths < 2:
+            continue
+        degree = 2 if len(g) >= 8 and depths >= 4 else 1
+        coef = np.polyfit(g["discount_pct"].to_numpy(float), g["lift_pct"].to_numpy(float), degree)
+        x = np.linspace(g["discount_pct"].min(), g["discount_pct"].max(), points)
+        rows.append(pd.DataFrame({"mechanic": mechanic, "discount_pct": x, "lift_pct": np.polyval(coef, x)}))
+    if not rows:
+        return pd.DataFrame(columns=["mechanic", "discount_pct", "lift_pct"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def kpis(table: pd.DataFrame) -> dict[str, float | int | None]:
+    """The page tiles for one method's lift table."""
+
+    def total(col: str) -> float | None:
+        value = table[col].sum(min_count=1) if len(table) else np.nan
+        return None if pd.isna(value) else float(value)
+
+    measured = table["lift_pct"].notna() if len(table) else pd.Series(dtype=bool)
+    has_roi = table["roi"].dropna() if len(table) else pd.Series(dtype=float)
+    roi_rows = table[table["roi"].notna()] if len(table) else table
+    spend = roi_rows["trade_spend"].sum()
+    return {
+        "events": int(len(table)),
+        "measured": int(measured.sum()),
+        "incremental_units": total("incremental_units"),
+        "net_incremental_units": total("net_incremental_units"),
+        "median_lift": float(table["lift_pct"].median()) if measured.any() else None,
+        "trade_spend": total("trade_spend"),
+        "roi": float((roi_rows["incremental_gross_profit"].sum() - spend) / spend) if len(roi_rows) and spend > 0
+        else None,
+        "paid_back_share": float((has_roi >= 0).mean()) if len(has_roi) else None,
+    }
+
+
+@dataclass
+class PromotionsPage:
+    method: str
+    events: pd.DataFrame  # the method's lift table plus names and dates, one row per event in view
+    methods: pd.DataFrame  # every method's result per event (for the event detail)
+    weeks: pd.DataFrame  # the weeks around each event: actual units, why not clean, each method's baseline
+    curves: pd.DataFrame  # lift vs discount fits
+    by_mechanic: pd.DataFrame
+    by_retailer: pd.DataFrame
+    kpis: dict = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # tables the page needs but lacks
+
+
+def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
+    """Everything the Promotions page shows, for the events in view. None when no data is loaded."""
+    check_method(method)
+    missing = engine.missing("promotions", "sell_out", "inventory", "sell_in")
+    inputs = gather(engine, filters)
+    if inputs is None:
+        return None
+    events = inputs.events
+    result = estimate(inputs)
+    tables, grid = result.tables, result.grid
+    table = tables[method]
+    retailers = scopes.retailers(engine).set_index("retailer_id")["retailer_name"]
+    products = inputs.products.set_index("sku_id")
+    shown = table.assign(
+        retailer_name=table["retailer_id"].map(retailers).fillna(table["retailer_id"]),
+        sku_name=table["sku_id"].map(products["sku_name"]).fillna(table["sku_id"]),
+        brand=table["sku_id"].map(products["brand"]),
+        category=table["sku_id"].map(products["category"]),
+        start_date=table["promo_id"].map(events.set_index("promo_id")["start_date"]) if len(events) else None,
+        end_date=table["promo_id"].map(events.set_index("promo_id")["end_date"]) if len(events) else None,
+        vs_plan=table["incremental_units"] / table["planned_incremental_units"].where(
+            table["planned_incremental_units"] > 0) - 1,
+    )
+    methods = pd.concat([t[["promo_id", "method", "clean_weeks", "baseline_units", "actual_units",
+                            "incremental_units", "lift_pct", "post_dip_units", "net_incremental_units", "flag"]]
+                         for t in tables.values()], ignore_index=True)
+    return PromotionsPage(
+        method=method, events=shown, methods=methods, weeks=grid, curves=lift_curves(table),
+        by_mechanic=roi_summary(table, "mechanic"),
+        by_retailer=roi_summary(shown.assign(retailer=shown["retailer_name"]), "retailer"),
+        kpis=kpis(table), missing=missing)
+
+
+def event_detail(page: PromotionsPage, promo_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weeks around one event (with every method's baseline) and every method's result for it."""
+    weeks = page.weeks[page.weeks["promo_id"] == promo_id]
+    methods = page.methods[page.methods["promo_id"] == promo_id].copy()
+    methods["method_name"] = methods["method"].map(METHODS)
+    return weeks.reset_index(drop=True), methods.reset_index(drop=True)
+
+
+SHOW = {
+    "all": "All events",
+    "paid": "Paid back (ROI >= 0)",
+    "not_paid": "Did not pay back",
+    "no_lift": "No lift (flagged)",
+    "flagged": "Any flag",
+}
+
+
+def filter_events(events: pd.DataFrame, mechanics: list[str] | None = None, show: str = "all") -> pd.DataFrame:
+    """The page's table filters: by mechanic, and by outcome (see SHOW)."""
+    frame = events
+    if mechanics:
+        frame = frame[frame["mechanic"].isin(mechanics)]
+    if show == "paid":
+        frame = frame[frame["roi"] >= 0]
+    elif show == "not_paid":
+        frame = frame[frame["roi"] < 0]
+    elif show == "no_lift":
+        frame = frame[frame["lift_pct"].isna()]
+    elif show == "flagged":
+        frame = frame[frame["flag"].notna()]
+    return frame
+
+
+def event_label(row) -> str:
+    start, end = pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"])
+    return (f"{row['promo_id']} · {row['retailer_name']} · {row['sku_name']} · {row['mechanic']} · "
+            f"{start:%d %b %Y} to {end:%d %b %Y}")
+
+
+def pick_event(events: pd.DataFrame, wanted: str | None) -> tuple[str | None, str | None]:
+    """The event to detail: the one asked for (a link) if it is in view, else the latest measured one.
+
+    Returns (promo_id or None when there are no events, a warning when the one asked for is not in view).
+    """
+    if events.empty:
+        return None, None
+    ids = list(events["promo_id"])
+    if wanted in ids:
+        return wanted, None
+    measured = events[events["lift_pct"].notna()]
+    pool = measured if len(measured) else events
+    chosen = pool.sort_values(["start_date", "promo_id"]).iloc[-1]["promo_id"]
+    warning = None
+    if wanted:
+        shown = "".join(ch for ch in str(wanted) if ch.isalnum() or ch in "-_.")[:20] or "(unreadable)"
+        warning = f"The promotion '{shown}' in the link is not among the promotions in view; showing {chosen}."
+    return chosen, warning

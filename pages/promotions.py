@@ -1,0 +1,104 @@
+"""Promotions: what each promotion really added, and whether it paid (KAMs, revenue management)."""
+
+import streamlit as st
+
+from kam_dash import fmt, ui
+from kam_dash.charts import promotions as charts
+from kam_dash.metrics import promotions as promo
+
+UNITS = fmt.number
+MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
+SIGNED = lambda v: fmt.pct(v, 0, signed=True)  # noqa: E731
+TABLE = {"baseline_units": UNITS, "actual_units": UNITS, "incremental_units": UNITS, "post_dip_units": UNITS,
+         "net_incremental_units": UNITS, "planned_incremental_units": UNITS, "lift_pct": SIGNED, "vs_plan": SIGNED,
+         "trade_spend": MONEY, "incremental_gross_profit": MONEY, "roi": SIGNED, "discount_pct": fmt.number,
+         "cost_per_incremental_unit": lambda v: fmt.money(v, compact=False) if v is None or v >= 100
+         else fmt.number(v, 2), "start_date": lambda d: f"{d:%d %b %Y}", "end_date": lambda d: f"{d:%d %b %Y}"}
+
+
+def in_url(param: str, options: list, what: str) -> None:
+    """Seed the widget `param` from the URL (validated), and keep the URL in step when it changes."""
+    raw = st.query_params.get(param)
+    if raw is not None and raw not in options:
+        st.warning(f"The {what} in the link is not one this page offers; showing {options[0]}.",
+                   icon=":material/link_off:")
+        del st.query_params[param]
+    elif raw is not None:
+        st.session_state[param] = raw
+    if st.session_state.get(param) not in options:
+        st.session_state[param] = options[0]
+
+
+def keep_in_url(param: str) -> None:
+    st.query_params[param] = st.session_state[param]
+
+
+engine = ui.engine()
+filters = ui.current_filters()
+if ui.page_header("Promotions", engine, filters, "What each promotion added over its baseline, and whether "
+                  "it paid.") and ui.missing_note(engine, ["promotions", "sell_out"], "Promotion lift"):
+    in_url("method", list(promo.METHODS), "baseline method")
+    method = st.segmented_control("Baseline method", list(promo.METHODS), format_func=promo.METHODS.get,
+                                  key="method", on_change=keep_in_url, args=("method",)) or promo.DEFAULT_METHOD
+    data = ui.compute(promo.page_data, filters, method=method)
+    ui.missing_note(engine, ["inventory"], "Leaving stock-out weeks out of the baselines")
+    ui.missing_note(engine, ["sell_in"], "The net price, and so profit and ROI,")
+    events, k = data.events, data.kpis
+    if events.empty:
+        st.info("No promotion of the retailers and products in view touches this period.", icon=":material/info:")
+        st.stop()
+
+    c = st.columns(6)
+    ui.tile(c[0], "Promotions", fmt.number(k["events"]), help=promo.DEFINITIONS["Promotion event"])
+    ui.tile(c[1], "With a lift", fmt.number(k["measured"]), help=promo.DEFINITIONS["Low baseline coverage"])
+    ui.tile(c[2], "Net incremental units", fmt.number(k["net_incremental_units"]),
+            help=promo.DEFINITIONS["Net incremental units"])
+    ui.tile(c[3], "Median lift", SIGNED(k["median_lift"]), help=promo.DEFINITIONS["Lift"])
+    ui.tile(c[4], "ROI", SIGNED(k["roi"]), help=promo.DEFINITIONS["ROI by mechanic / retailer"])
+    ui.tile(c[5], "Paid back", fmt.pct(k["paid_back_share"], 0), help=promo.DEFINITIONS["Share paid back"])
+
+    rows = st.radio("Calendar rows", ["sku", "brand"], format_func={"sku": "Retailer x SKU",
+                    "brand": "Retailer x brand"}.get, horizontal=True, key="promo_calendar_rows")
+    st.plotly_chart(charts.calendar(events, rows), key="promo_calendar")
+
+    st.subheader("Events")
+    f1, f2, f3 = st.columns([2, 2, 2])
+    mechanics = f1.multiselect("Mechanic", sorted(events["mechanic"].unique()), key="promo_mechanics",
+                               placeholder="All mechanics")
+    show = f2.selectbox("Show", list(promo.SHOW), format_func=promo.SHOW.get, key="promo_show")
+    sort_by = f3.selectbox("Sort by", ["start_date", "net_incremental_units", "lift_pct", "roi", "trade_spend"],
+                           format_func=lambda c: c.replace("_", " ").capitalize(), key="promo_sort")
+    shown = promo.filter_events(events, mechanics, show).sort_values(sort_by, ascending=False, na_position="last")
+    cols = ["promo_id", "retailer_name", "sku_name", "mechanic", "discount_pct", "start_date", "end_date",
+            "clean_weeks", "baseline_units", "actual_units", "incremental_units", "planned_incremental_units",
+            "vs_plan", "lift_pct", "post_dip_units", "net_incremental_units", "trade_spend",
+            "incremental_gross_profit", "roi", "cost_per_incremental_unit", "flag"]
+    st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]}")
+    ui.table(shown[cols], TABLE, key="promo_table")
+    st.download_button("Download the events (CSV)", shown[promo.EXPORT_COLUMNS].to_csv(index=False),
+                       f"promo-lift-{method}.csv", "text/csv", key="promo_download")
+
+    st.subheader("Event detail")
+    chosen, warning = promo.pick_event(events, st.query_params.get("event"))
+    if warning and st.session_state.get("event") != st.query_params.get("event"):  # a link, not our own pick
+        st.warning(warning, icon=":material/link_off:")
+    st.query_params["event"] = chosen
+    st.session_state["event"] = chosen  # the URL decides (a link, or the selectbox through keep_in_url)
+    labels = {r["promo_id"]: promo.event_label(r) for _, r in events.iterrows()}
+    st.selectbox("Promotion", list(labels), format_func=labels.get, key="event", on_change=keep_in_url,
+                 args=("event",))
+    weeks, methods = promo.event_detail(data, chosen)
+    st.plotly_chart(charts.event_weeks(weeks, methods, labels[chosen]), key="promo_event_chart")
+    ui.table(methods[["method_name", "clean_weeks", "baseline_units", "actual_units", "incremental_units",
+                      "lift_pct", "post_dip_units", "net_incremental_units", "flag"]], TABLE, key="promo_methods")
+
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lift_vs_discount(events, data.curves), key="promo_lift_depth")
+    if data.by_mechanic["roi"].notna().any():
+        right.plotly_chart(charts.roi_bars(data.by_mechanic, "ROI by mechanic"), key="promo_roi_mechanic")
+        st.plotly_chart(charts.roi_bars(data.by_retailer, "ROI by retailer"), key="promo_roi_retailer")
+        st.caption(f"{fmt.pct(k['paid_back_share'], 0)} of the events with an ROI paid back their trade spend.")
+    else:
+        right.info("No event in view has an ROI: it needs a lift, the dip after, a unit cost, a net price and "
+                   "a trade spend.", icon=":material/info:")
+    ui.definitions(promo.DEFINITIONS)
