@@ -35,8 +35,8 @@ DEFINITIONS = {
         "(weeks after the latest loaded week), the actual of the week 52 weeks earlier times the YTD growth ratio. "
         "The YTD growth ratio is the YTD actual divided by the actual of the same weeks a year earlier, both over "
         "the YTD weeks that have a last year. A week has a last year when the week 52 weeks earlier is on or "
-        "after the first week with sell-in for that retailer (and category); inside that span a week without a "
-        "row shipped 0. A remaining week without a last year, or every remaining week when the growth ratio is "
+        "after the retailer's (and category's) first week with sell-in, counted from the start of last year's "
+        "weeks; after that first week a week without a row shipped 0. A remaining week without a last year, or every remaining week when the growth ratio is "
         "undefined (no positive last-year YTD), counts its part of the target. For a past year the landing is "
         "the year's actual."
     ),
@@ -175,9 +175,8 @@ def year_weeks(year: int) -> list[dt.date]:
 # -- the landing estimate -------------------------------------------------------------------
 def weekly_net_sales(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
                      by_category: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sell-in net sales per retailer [x category] x week for the weeks start..end, and each one's first week
-    with sell-in (columns keys, first_week) from the same scan: earlier weeks fold into one bucket.
-    Weeks are datetime64."""
+    """Sell-in net sales per retailer [x category] x week for the weeks start..end (datetime64 weeks), and
+    each one's first week with sell-in in that range (columns keys, first_week)."""
     keys = _keys(by_category)
     empty = (pd.DataFrame({**{k: pd.Series(dtype=str) for k in keys}, "week": pd.Series(dtype="datetime64[ns]"),
                            "net_sales": pd.Series(dtype=float)}),
@@ -185,56 +184,78 @@ def weekly_net_sales(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
                            "first_week": pd.Series(dtype="datetime64[ns]")}))
     if not engine.has("sell_in"):
         return empty
-    t = scope.by_ids(engine.table("sell_in"))
-    t = t.filter(t.week <= end)
+    t = scope.weekly(engine.table("sell_in"), start=start, end=end)
     if by_category:
         t = t.join(engine.table("products").select("sku_id", "category"), "sku_id")
-    earlier = start - dt.timedelta(weeks=1)
-    bucket = ibis.cases((t.week < start, ibis.literal(earlier)), else_=t.week).name("week")
-    rows = engine.execute(t.group_by([*keys, bucket]).aggregate(net_sales=t.net_sales.sum()))
+    rows = engine.execute(t.group_by([*keys, "week"]).aggregate(net_sales=t.net_sales.sum()))
     if rows.empty:
         return empty
     rows["week"] = pd.to_datetime(rows["week"]).astype("datetime64[ns]")
     rows["net_sales"] = rows["net_sales"].astype(float)
     first = rows.groupby(keys, as_index=False)["week"].min().rename(columns={"week": "first_week"})
-    return rows[rows["week"] >= pd.Timestamp(start)].reset_index(drop=True), first
+    return rows, first
 
 
 def _landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFrame, year: int,
                   latest: dt.date, keys: list[str]) -> pd.DataFrame:
-    """The week-by-week landing of one year from prefetched net sales and targets (see landing_weeks)."""
+    """The week-by-week landing of one year from prefetched net sales (weeks from 52 weeks before the year)
+    and targets (see landing_weeks). Worked on dense key x week arrays: one row per key, one column per week.
+    """
     columns = [*keys, "week", "actual", "ly_actual", "projected", "basis", "target", "growth_ratio"]
     weeks = pd.DatetimeIndex(year_weeks(year)).astype("datetime64[ns]")
-    cutoff = min(pd.Timestamp(latest), weeks[-1])
-    key_frame = pd.concat([weekly[keys], targets[keys]]).drop_duplicates()
-    if key_frame.empty:
+    n = len(weeks)
+    origin = weeks[0] - pd.Timedelta(weeks=52)  # column 0 of the net sales array: week 1's last year
+    both = pd.concat([weekly[keys], targets[keys]], ignore_index=True)
+    if both.empty:
         return pd.DataFrame(columns=columns)
-    grid = key_frame.merge(pd.DataFrame({"week": weeks}), how="cross")
-    grid["ly_week"] = grid["week"] - pd.Timedelta(weeks=52)
-    actual = weekly.rename(columns={"net_sales": "actual"})
-    ly = weekly.rename(columns={"net_sales": "ly_actual", "week": "ly_week"})
-    grid = grid.merge(actual, on=[*keys, "week"], how="left").merge(ly, on=[*keys, "ly_week"], how="left")
-    targets = targets.assign(week=pd.to_datetime(targets["week"]).astype("datetime64[ns]"))
-    grid = grid.merge(targets, on=[*keys, "week"], how="left").merge(first, on=keys, how="left")
+    key_frame = both.drop_duplicates().sort_values(keys).reset_index(drop=True)
+    code_of = pd.MultiIndex.from_frame(key_frame)
+
+    def codes(frame: pd.DataFrame) -> np.ndarray:
+        return code_of.get_indexer(pd.MultiIndex.from_frame(frame[keys]))
+
+    def positions(days: pd.Series, start) -> np.ndarray:
+        return ((days - start) // pd.Timedelta(weeks=1)).to_numpy()
+
+    k = len(key_frame)
+    sales = np.full((k, 52 + n), np.nan)
+    pos = positions(weekly["week"], origin)
+    inside = (pos >= 0) & (pos < 52 + n)
+    sales[codes(weekly)[inside], pos[inside]] = weekly["net_sales"].to_numpy(dtype=float)[inside]
+    target = np.full((k, n), np.nan)
+    tpos = positions(targets["week"], weeks[0])
+    inside = (tpos >= 0) & (tpos < n)
+    target[codes(targets)[inside], tpos[inside]] = targets["target"].to_numpy(dtype=float)[inside]
+
+    actual, ly = sales[:, 52:].copy(), sales[:, :n].copy()
     # Inside a retailer's data span a week without a row shipped nothing; before it there is no last year.
-    in_span = grid["ly_week"] >= grid["first_week"]  # False where first_week is missing
-    grid["ly_actual"] = grid["ly_actual"].mask(grid["ly_actual"].isna() & in_span, 0.0)
+    first_pos = np.full(k, np.inf)
+    found = codes(first)
+    first_pos[found[found >= 0]] = positions(first["first_week"], origin)[found >= 0]
+    in_span = np.arange(n)[None, :] >= first_pos[:, None]
+    ly[np.isnan(ly) & in_span] = 0.0
 
-    done = grid["week"] <= cutoff
-    grid["actual"] = grid["actual"].fillna(0.0).where(done)
-    with_ly = done & grid["ly_actual"].notna()
-    sums = grid.assign(a=grid["actual"].where(with_ly), b=grid["ly_actual"].where(with_ly)).groupby(keys)[["a", "b"]]
-    sums = sums.sum(min_count=1)
-    growth = (sums["a"].fillna(0.0) / sums["b"].where(sums["b"] > 0)).rename("growth_ratio")
-    grid = grid.merge(growth.reset_index(), on=keys, how="left")
+    cutoff = min(pd.Timestamp(latest), weeks[-1])
+    done = np.broadcast_to((weeks <= cutoff)[None, :], (k, n))
+    actual = np.where(done, np.nan_to_num(actual), np.nan)
+    with_ly = done & ~np.isnan(ly)
+    ytd_with_ly = np.where(with_ly, actual, 0.0).sum(axis=1)
+    ly_with_ly = np.where(with_ly, ly, 0.0).sum(axis=1)
+    growth = np.full(k, np.nan)
+    ok = with_ly.any(axis=1) & (ly_with_ly > 0)
+    growth[ok] = ytd_with_ly[ok] / ly_with_ly[ok]
+    growth_grid = np.broadcast_to(growth[:, None], (k, n))
 
-    future = ~done
-    from_ly = future & grid["ly_actual"].notna() & grid["growth_ratio"].notna()
-    from_target = future & ~from_ly & grid["target"].notna()
-    grid["projected"] = np.where(from_ly, grid["ly_actual"] * grid["growth_ratio"],
-                                 np.where(from_target, grid["target"], np.nan))
-    grid["basis"] = np.select([done, from_ly, from_target], ["actual", "last_year", "target"], "none")
-    return grid[columns].sort_values([*keys, "week"]).reset_index(drop=True)
+    from_ly = ~done & ~np.isnan(ly) & ~np.isnan(growth_grid)
+    from_target = ~done & ~from_ly & ~np.isnan(target)
+    projected = np.where(from_ly, ly * growth_grid, np.where(from_target, target, np.nan))
+    basis = np.select([done, from_ly, from_target], ["actual", "last_year", "target"], "none")
+    out = key_frame.loc[np.repeat(np.arange(k), n)].reset_index(drop=True)
+    out["week"] = np.tile(weeks.to_numpy(), k)
+    for name, values in (("actual", actual), ("ly_actual", ly), ("projected", projected), ("basis", basis),
+                         ("target", target), ("growth_ratio", growth_grid)):
+        out[name] = values.ravel()
+    return out[columns]
 
 
 def _plan_inputs(engine: Engine, scope: Scope, year: int, by_category: bool):
