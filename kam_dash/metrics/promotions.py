@@ -781,3 +781,49 @@ def pick_event(events: pd.DataFrame, wanted: str | None) -> tuple[str | None, st
         shown = "".join(ch for ch in str(wanted) if ch.isalnum() or ch in "-_.")[:20] or "(unreadable)"
         warning = f"The promotion '{shown}' in the link is not among the promotions in view; showing {chosen}."
     return chosen, warning
+
+
+# -- accuracy against the demo's planted truth ---------------------------------------------
+ALL_TIME = Filters(period="custom", start=dt.date(1900, 1, 1), end=dt.date(2999, 12, 31))
+
+
+def accuracy(table: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """How one method's lift table compares with the planted truth (columns promo_id, true_lift_pct,
+    true_incremental_units, true_post_dip_units), over the events the method measured."""
+    both = table.merge(truth, on="promo_id").dropna(subset=["lift_pct"])
+    dip = both.dropna(subset=["post_dip_units"])
+    return {
+        "events": int(len(both)),
+        "median_abs_lift_error": float((both["lift_pct"] - both["true_lift_pct"]).abs().median()),
+        "incremental_ratio": float(both["incremental_units"].sum() / both["true_incremental_units"].sum()),
+        "dip_ratio": float(dip["post_dip_units"].sum() / dip["true_post_dip_units"].sum()) if len(dip) else np.nan,
+    }
+
+
+def accuracy_report(engine: Engine, truth: pd.DataFrame) -> pd.DataFrame:
+    """Every method's accuracy over every event of the database: one row per method."""
+    inputs = gather(engine, ALL_TIME)
+    tables = estimate(inputs).tables if inputs is not None else {}
+    return pd.DataFrame([{"method": m, **accuracy(tables[m], truth)} for m in tables])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kam_dash.metrics.promotions [DB]`: each method's lift accuracy against a demo's truth."""
+    import sys
+
+    from kam_dash.config import settings_from_env
+    from kam_dash.engine import DuckDBEngine
+
+    args = sys.argv[1:] if argv is None else argv
+    path = args[0] if args else str(settings_from_env().db)
+    truth = ibis.duckdb.connect(path, read_only=True).table("promo_lift", database="truth").to_pandas()
+    engine = DuckDBEngine(path)
+    report = accuracy_report(engine, truth)
+    engine.close()
+    print(f"Promotion lift vs the planted truth in {path} (events each method measured):")
+    print(report.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
