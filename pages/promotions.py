@@ -17,20 +17,20 @@ TABLE = {"baseline_units": UNITS, "actual_units": UNITS, "incremental_units": UN
 
 
 def in_url(param: str, options: list, what: str) -> None:
-    """Seed the widget `param` from the URL (validated), and keep the URL in step when it changes."""
-    raw = st.query_params.get(param)
+    """Seed the widget promo_<param> from the URL's `param` (validated); keep_in_url writes changes back."""
+    raw, key = st.query_params.get(param), f"promo_{param}"
     if raw is not None and raw not in options:
         st.warning(f"The {what} in the link is not one this page offers; showing {options[0]}.",
                    icon=":material/link_off:")
         del st.query_params[param]
     elif raw is not None:
-        st.session_state[param] = raw
-    if st.session_state.get(param) not in options:
-        st.session_state[param] = options[0]
+        st.session_state[key] = raw
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
 
 
 def keep_in_url(param: str) -> None:
-    st.query_params[param] = st.session_state[param]
+    st.query_params[param] = st.session_state[f"promo_{param}"]
 
 
 engine = ui.engine()
@@ -39,7 +39,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
                   "it paid.") and ui.missing_note(engine, ["promotions", "sell_out"], "Promotion lift"):
     in_url("method", list(promo.METHODS), "baseline method")
     method = st.segmented_control("Baseline method", list(promo.METHODS), format_func=promo.METHODS.get,
-                                  key="method", on_change=keep_in_url, args=("method",)) or promo.DEFAULT_METHOD
+                                  key="promo_method", on_change=keep_in_url, args=("method",)) or promo.DEFAULT_METHOD
     data = ui.compute(promo.page_data, filters, method=method)
     ui.missing_note(engine, ["inventory"], "Leaving stock-out weeks out of the baselines")
     ui.missing_note(engine, ["sell_in"], "The net price, and so profit and ROI,")
@@ -80,12 +80,12 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
 
     st.subheader("Event detail")
     chosen, warning = promo.pick_event(events, st.query_params.get("event"))
-    if warning and st.session_state.get("event") != st.query_params.get("event"):  # a link, not our own pick
+    if warning and st.session_state.get("promo_event") != st.query_params.get("event"):  # a link, not our pick
         st.warning(warning, icon=":material/link_off:")
     st.query_params["event"] = chosen
-    st.session_state["event"] = chosen  # the URL decides (a link, or the selectbox through keep_in_url)
+    st.session_state["promo_event"] = chosen  # the URL decides (a link, or the selectbox via keep_in_url)
     labels = {r["promo_id"]: promo.event_label(r) for _, r in events.iterrows()}
-    st.selectbox("Promotion", list(labels), format_func=labels.get, key="event", on_change=keep_in_url,
+    st.selectbox("Promotion", list(labels), format_func=labels.get, key="promo_event", on_change=keep_in_url,
                  args=("event",))
     weeks, methods = promo.event_detail(data, chosen)
     st.plotly_chart(charts.event_weeks(weeks, methods, labels[chosen]), key="promo_event_chart")
