@@ -1,0 +1,72 @@
+"""Plan tracking: will we land the year? (key account managers)"""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from kam_dash import fmt, ui
+from kam_dash.charts import plan as charts
+from kam_dash.metrics import plan
+
+MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
+SORTS = {"landing_gap": "Landing gap (furthest behind first)", "ytd_gap": "YTD gap (furthest behind first)",
+         "ytd_attainment": "YTD attainment (lowest first)", "retailer_name": "Name"}
+COLUMNS = {"mtd": "MTD", "qtd": "QTD", "ytd": "YTD"}
+HEADERS = {**{f"{p}_{m}": f"{label} {m}" for p, label in COLUMNS.items()
+              for m in ("target", "actual", "attainment", "gap")},
+           "ly_actual": "Last year", "landing_estimate": "Landing", "annual_target": "Annual target",
+           "landing_gap": "Landing gap", "required_weekly_run_rate": "Required weekly run rate"}
+FORMATS = {col: (fmt.pct if col.endswith("attainment") else MONEY) for col in HEADERS}
+
+engine = ui.engine()
+filters = ui.current_filters()
+if ui.page_header("Plan tracking", engine, filters):
+    data = ui.compute(plan.page_data, filters)
+    for note in data.notes:
+        st.info(note, icon=":material/info:")
+    if data.retailers.empty:
+        st.info(f"No retailer in view has sales or targets for {data.year or 'the plan year'}.")
+        st.stop()
+    st.caption(f"Plan year **{data.year}**: weeks through {data.cutoff:%d %b %Y} count as done "
+               f"({data.month_label}, {data.quarter_label}); {data.remaining_weeks} weeks remain.")
+    t = data.totals
+    c = st.columns(4)
+    ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]), delta=fmt.pct(
+        None if t["ytd_attainment"] is None else t["ytd_attainment"] - 1, signed=True),
+        help=plan.DEFINITIONS["Plan attainment"])
+    ui.tile(c[1], "Landing estimate", fmt.money(t["landing_estimate"]), help=plan.DEFINITIONS["Landing estimate"])
+    ui.tile(c[2], "Landing gap to annual target", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
+    ui.tile(c[3], "Required weekly run rate", fmt.money(t["required_weekly_run_rate"]),
+            help=plan.DEFINITIONS["Required weekly run rate"])
+
+    left, right = st.columns(2)
+    left.plotly_chart(charts.landing_waterfall(data.waterfall, data.year), key="plan_waterfall")
+    by = st.session_state.get("plan_sort", "landing_gap")
+    accounts = data.retailers.sort_values([by, "retailer_id"], na_position="last", kind="stable")
+    right.plotly_chart(charts.retailer_bullets(accounts), key="plan_bullets")
+
+    st.subheader("By retailer")
+    st.selectbox("Sort accounts by", list(SORTS), format_func=SORTS.get, key="plan_sort")
+    links = [f"account_review?{urlencode({**filters.to_params(), 'account': rid}, doseq=True)}"
+             for rid in accounts["retailer_id"]]
+    shown = accounts.assign(review=links)[["retailer_name", *HEADERS, "review"]]
+    ui.table(shown.rename(columns={"retailer_name": "Retailer", **HEADERS}),
+             {HEADERS[col]: f for col, f in FORMATS.items()}, key="plan_retailers",
+             column_config={"review": st.column_config.LinkColumn("Account review", display_text="Open")})
+    worst = accounts.head(5)
+    st.caption("Open the account review of the accounts at the top of this order:")
+    cols = st.columns(len(worst))
+    for col, row in zip(cols, worst.itertuples()):
+        col.page_link("pages/account_review.py", label=row.retailer_name, icon=":material/storefront:",
+                      query_params={**filters.to_params(), "account": row.retailer_id})
+
+    st.subheader("By category")
+    if len(data.categories):
+        st.plotly_chart(charts.attainment_by_category(data.categories), key="plan_categories")
+        ui.table(data.categories[["category", *HEADERS]].rename(columns={"category": "Category", **HEADERS}),
+                 {HEADERS[col]: f for col, f in FORMATS.items()}, key="plan_category_table")
+    else:
+        st.info("No category has sales or category targets in view.")
+    st.download_button("Download plan by retailer (CSV)", data.retailers.to_csv(index=False),
+                       f"plan-{data.year}.csv", "text/csv", key="plan_download")
+    ui.definitions(plan.DEFINITIONS)

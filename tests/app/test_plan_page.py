@@ -1,0 +1,105 @@
+"""The Plan tracking page under AppTest: tiles, tables, charts, links to the account review, thin data."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+from kam_dash import fmt
+from kam_dash.engine import DuckDBEngine
+from kam_dash.filters import Filters
+from kam_dash.metrics import plan
+from tests.app.conftest import metrics
+from tests.app.test_portfolio_page import assert_nothing_missing_shown
+from tests.app.test_seasonality_page import figures, values
+from tests.conftest import make_db
+from tests.unit.test_plan import PRODUCTS, RETAILERS, plan_tables
+
+PAGE = "pages/plan.py"
+
+
+def retailer_table(at):
+    return next(d.value for d in at.dataframe if "Retailer" in d.value.columns)
+
+
+def waterfall(at) -> dict:
+    return next(s["data"][0] for t, s in figures(at).items() if t.startswith("From last year"))
+
+
+def test_tiles_and_tables_match_the_page_data(app, small_db):
+    at = app(small_db, page=PAGE)
+    assert not at.exception
+    engine = DuckDBEngine(small_db)
+    data = plan.page_data(engine, Filters())
+    engine.close()
+    m = metrics(at)
+    assert m["Landing estimate"] == fmt.money(data.totals["landing_estimate"])
+    assert m["Landing gap to annual target"] == fmt.money(data.totals["landing_gap"])
+    assert m["Required weekly run rate"] == fmt.money(data.totals["required_weekly_run_rate"])
+    table = retailer_table(at)
+    # sorted by landing gap, furthest behind first, with the page data's numbers
+    assert list(table["Retailer"]) == list(data.retailers["retailer_name"])
+    assert list(table["Landing gap"]) == [fmt.money(v, compact=False) for v in data.retailers["landing_gap"]]
+    assert list(table["YTD attainment"]) == [fmt.pct(v) for v in data.retailers["ytd_attainment"]]
+    categories = next(d.value for d in at.dataframe if "Category" in d.value.columns)
+    assert len(categories) == len(data.categories) == 8
+    steps = waterfall(at)
+    assert steps["x"][0] == "Last year" and steps["x"][-1] == "Landing"
+    assert abs(values(steps["y"])[-1] - data.totals["landing_estimate"]) < 1e-6
+    assert_nothing_missing_shown(at)
+
+
+def test_each_account_links_to_its_review_with_the_filters(app, small_db):
+    at = app(small_db, page=PAGE, query={"period": "l52w"})
+    table = retailer_table(at)
+    link = urlparse(table["review"].iloc[0])
+    assert link.path == "account_review"
+    params = parse_qs(link.query)
+    assert params["period"] == ["l52w"] and params["account"][0].startswith("R")
+    links = at.get("page_link")
+    assert len(links) == 5 and links[0].proto.page == "account_review"
+    assert "account=" in links[0].proto.query_string and "period=l52w" in links[0].proto.query_string
+    assert [link.proto.label for link in links] == list(table["Retailer"].iloc[:5])
+
+
+def test_sorting_by_name_reorders_the_table_and_the_bullets(app, small_db):
+    at = app(small_db, page=PAGE)
+    at.selectbox(key="plan_sort").set_value("retailer_name").run()
+    names = list(retailer_table(at)["Retailer"])
+    assert names == sorted(names)
+    bullets = next(s for t, s in figures(at).items() if t.startswith("Actual, landing"))
+    assert list(bullets["data"][0]["y"]) == names[::-1]  # plotly draws the first row at the bottom
+
+
+def test_a_channel_filter_changes_the_waterfall(app, small_db):
+    at = app(small_db, page=PAGE)
+    before = waterfall(at)["x"]
+    at.multiselect(key="f_channel").set_value(["grocery"]).run()
+    after = waterfall(at)["x"]
+    assert after != before and len(after) < len(before)
+    engine = DuckDBEngine(small_db)
+    data = plan.page_data(engine, Filters(channels=("grocery",)))
+    engine.close()
+    assert after == list(data.waterfall["step"])
+
+
+def test_no_targets_shows_actuals_with_a_note(app, tmp_path):
+    tables = plan_tables()
+    del tables["targets"]
+    db = make_db(tmp_path / "no_targets.duckdb", **tables)
+    at = app(db, page=PAGE)
+    assert not at.exception
+    assert any("No targets are loaded" in i.value for i in at.info)
+    assert metrics(at)["Landing estimate"] == fmt.money(5610 + 2500)  # R1 5610, R2 2500 (no projection)
+    assert_nothing_missing_shown(at)
+
+
+def test_a_retailer_with_no_data_and_an_empty_database(app, tmp_path, empty_db):
+    retailers = RETAILERS + [dict(retailer_id="R3", retailer_name="Gamma", channel="club", region="E", kam="Max")]
+    db = make_db(tmp_path / "r3.duckdb", **{**plan_tables(), "retailers": retailers, "products": PRODUCTS})
+    at = app(db, page=PAGE, query={"retailer": "R3"})
+    assert not at.exception
+    assert any("No retailer in view has sales or targets" in i.value for i in at.info)
+    at = app(empty_db, page=PAGE)
+    assert not at.exception
+    assert any("No sales data is loaded" in i.value for i in at.info)
