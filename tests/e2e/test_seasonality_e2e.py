@@ -1,0 +1,55 @@
+"""The Seasonality page in a real browser: the charts draw, the grain changes the heatmap and the URL,
+and a link restores the selectors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def chart_titles(page) -> list[str]:
+    return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]
+
+
+def heatmap_ticks(page) -> list[str]:
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Seasonal index by category").first
+    return [t.strip() for t in chart.locator(".xtick text").all_text_contents()]
+
+
+def test_grain_change_redraws_the_heatmap_and_lands_in_the_url(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/seasonality")
+    wait_ready(page)
+    expect(page.get_by_role("heading", name="Seasonality")).to_be_visible()
+    charts = page.get_by_test_id("stPlotlyChart")
+    assert charts.count() >= 4
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    assert "Seasonal index by category and month" in chart_titles(page)
+    assert heatmap_ticks(page)[:3] == ["Jan", "Feb", "Mar"]
+
+    page.get_by_test_id("stRadio").get_by_text("ISO week").click()
+    wait_ready(page)
+    expect(page).to_have_url(re.compile(r"grain=week"))
+    expect(page.locator(".gtitle", has_text="Seasonal index by category and ISO week")).to_be_visible()
+    assert heatmap_ticks(page)[0].startswith("W")
+
+
+def test_a_link_restores_grain_and_series(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/seasonality?grain=week&series=Sun%20Care&compare=R002")
+    wait_ready(page)
+    titles = chart_titles(page)
+    assert "Seasonal index by category and ISO week" in titles
+    assert "Sun Care: weekly sell-out, year over year" in titles
+    page.reload()
+    wait_ready(page)
+    assert "Sun Care: retailer vs portfolio seasonality" in chart_titles(page)
+    expect(page).to_have_url(re.compile(r"series=Sun(\+|%20)Care"))
