@@ -136,73 +136,72 @@ def in_period(promos: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFram
     return promos[keep].reset_index(drop=True)
 
 
-def _windows(events: pd.DataFrame) -> pd.DataFrame:
-    """Per event the two week ranges we read: this year's and last year's."""
+def windows(events: pd.DataFrame) -> pd.DataFrame:
+    """Per event the weeks we read: this year's (lo..hi), last year's (ly_lo..ly_hi), and the sell-in
+    weeks that set its net price (p_lo..p_hi)."""
     lo = events["w0"] - PRE_WEEKS * WEEK
-    hi = events["w1"] + (DIP_WEEKS + POST_WEEKS) * WEEK
     return pd.DataFrame({
         "e_promo": events["promo_id"].astype(str),
         "e_retailer": events["retailer_id"].astype(str),
         "e_sku": events["sku_id"].astype(str),
-        "lo": lo.dt.date, "hi": hi.dt.date,
-        "ly_lo": (lo - YEAR * WEEK).dt.date, "ly_hi": (events["w1"] + (DIP_WEEKS - YEAR) * WEEK).dt.date,
+        "lo": lo.dt.date,
+        "hi": (events["w1"] + (DIP_WEEKS + POST_WEEKS) * WEEK).dt.date,
+        "ly_lo": (lo - YEAR * WEEK).dt.date,
+        "ly_hi": (events["w1"] + (DIP_WEEKS - YEAR) * WEEK).dt.date,
+        "p_lo": (events["w0"] - PRICE_WEEKS * WEEK).dt.date,
+        "p_hi": (events["w0"] - WEEK).dt.date,
     })
 
 
 WINDOW_SCHEMA = {"e_promo": "string", "e_retailer": "string", "e_sku": "string", "lo": "date", "hi": "date",
-                 "ly_lo": "date", "ly_hi": "date"}
+                 "ly_lo": "date", "ly_hi": "date", "p_lo": "date", "p_hi": "date"}
 
 
-def _join_windows(table: ibis.Table, windows: ibis.Table, ly: bool = True) -> ibis.Table:
-    in_window = table.week.between(windows.lo, windows.hi)
-    if ly:
-        in_window = in_window | table.week.between(windows.ly_lo, windows.ly_hi)
-    return table.join(windows, [table.retailer_id == windows.e_retailer, table.sku_id == windows.e_sku, in_window])
+def _around_events(table: ibis.Table, w: ibis.Table) -> ibis.Table:
+    """Rows of a weekly table in each event's weeks this year or last year, with the event's id."""
+    # Joining on the span from last year's first week to this year's last, then keeping the two windows,
+    # lets DuckDB run a plain hash join (an OR inside the join condition makes it several times slower).
+    j = table.join(w, [table.retailer_id == w.e_retailer, table.sku_id == w.e_sku, table.week.between(w.ly_lo, w.hi)])
+    return j.filter(j.week.between(j.lo, j.hi) | j.week.between(j.ly_lo, j.ly_hi))
 
 
-def window_units(engine: Engine, windows: pd.DataFrame) -> pd.DataFrame:
+def _no_rows(**dtypes) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+
+
+def _in_scope(engine: Engine, name: str, scope: Scope) -> ibis.Table:
+    # The join keeps only the events' retailer x SKUs anyway; filtering by id first lets the engine skip
+    # blocks of rows. (A filter on the span of weeks read was tried too: it made DuckDB slower.)
+    return scope.by_ids(engine.table(name))
+
+
+def window_units(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
     """Sell-out units (store + online) per event and week inside the event's windows: promo_id, week, units."""
-    if windows.empty or not engine.has("sell_out"):
-        return pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]"),
-                             "units": pd.Series(dtype=float)})
-    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
-    j = _join_windows(engine.table("sell_out"), w)
+    if not engine.has("sell_out"):
+        return _no_rows(promo_id=str, week="datetime64[ns]", units=float)
+    j = _around_events(_in_scope(engine, "sell_out", scope), w)
     frame = engine.execute(j.group_by([j.e_promo, j.week]).aggregate(units=j.units.sum()))
-    frame = frame.rename(columns={"e_promo": "promo_id"})
-    frame["week"] = pd.to_datetime(frame["week"])
-    frame["units"] = frame["units"].astype(float)
-    return frame
+    return frame.rename(columns={"e_promo": "promo_id"}).astype({"week": "datetime64[ns]", "units": float})
 
 
-def window_stockouts(engine: Engine, windows: pd.DataFrame) -> pd.DataFrame:
+def window_stockouts(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
     """Weeks inside the events' windows when the retailer had no stock at the end: promo_id, week."""
-    if windows.empty or not engine.has("inventory"):
-        return pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]")})
-    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
-    inv = engine.table("inventory")
-    j = _join_windows(inv.filter(inv.on_hand_units <= 0), w)
+    if not engine.has("inventory"):
+        return _no_rows(promo_id=str, week="datetime64[ns]")
+    inv = _in_scope(engine, "inventory", scope)
+    j = _around_events(inv.filter(inv.on_hand_units <= 0), w)
     frame = engine.execute(j.select(promo_id=j.e_promo, week=j.week).distinct())
-    frame["week"] = pd.to_datetime(frame["week"])
-    return frame
+    return frame.astype({"week": "datetime64[ns]"})
 
 
-def net_prices(engine: Engine, events: pd.DataFrame) -> pd.DataFrame:
+def net_prices(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
     """Sell-in net sales and units of each event's retailer x SKU over the 13 weeks before it."""
-    empty = pd.DataFrame({"promo_id": pd.Series(dtype=str), "si_net_sales": pd.Series(dtype=float),
-                          "si_units": pd.Series(dtype=float)})
-    if events.empty or not engine.has("sell_in"):
-        return empty
-    windows = pd.DataFrame({
-        "e_promo": events["promo_id"].astype(str), "e_retailer": events["retailer_id"].astype(str),
-        "e_sku": events["sku_id"].astype(str),
-        "lo": (events["w0"] - PRICE_WEEKS * WEEK).dt.date, "hi": (events["w0"] - WEEK).dt.date,
-        "ly_lo": (events["w0"] - PRICE_WEEKS * WEEK).dt.date, "ly_hi": (events["w0"] - WEEK).dt.date,
-    })
-    w = ibis.memtable(windows, schema=WINDOW_SCHEMA)
-    j = _join_windows(engine.table("sell_in"), w, ly=False)
+    if not engine.has("sell_in"):
+        return _no_rows(promo_id=str, si_net_sales=float, si_units=float)
+    s = _in_scope(engine, "sell_in", scope)
+    j = s.join(w, [s.retailer_id == w.e_retailer, s.sku_id == w.e_sku, s.week.between(w.p_lo, w.p_hi)])
     frame = engine.execute(j.group_by(j.e_promo).aggregate(si_net_sales=j.net_sales.sum(), si_units=j.units.sum()))
-    frame = frame.rename(columns={"e_promo": "promo_id"})
-    return frame.astype({"si_net_sales": float, "si_units": float}) if len(frame) else empty
+    return frame.rename(columns={"e_promo": "promo_id"}).astype({"si_net_sales": float, "si_units": float})
 
 
 def category_week_units(engine: Engine) -> pd.DataFrame:
@@ -583,13 +582,20 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         return None
     promos = promotions_of(engine, scope)
     events = in_period(promos, scope.period.start, scope.period.end)
-    windows = _windows(events)
+    if events.empty:
+        units = _no_rows(promo_id=str, week="datetime64[ns]", units=float)
+        stockouts = _no_rows(promo_id=str, week="datetime64[ns]")
+        prices = _no_rows(promo_id=str, si_net_sales=float, si_units=float)
+    else:
+        w = ibis.memtable(windows(events), schema=WINDOW_SCHEMA)
+        units, stockouts, prices = (window_units(engine, w, scope), window_stockouts(engine, w, scope),
+                                    net_prices(engine, w, scope))
     return Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
-        units=window_units(engine, windows),
-        stockouts=window_stockouts(engine, windows),
-        prices=net_prices(engine, events),
+        units=units,
+        stockouts=stockouts,
+        prices=prices,
         index=seasonal_index(engine) if seasonal and len(events) else pd.DataFrame(
             columns=["category", "iso_week", "index"]),
         products=scopes.products(engine),
