@@ -26,7 +26,7 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col].reset_index(drop=True)
         if s.map(lambda v: isinstance(v, (dt.date, dt.datetime, pd.Timestamp))).any():
-            out[col] = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
+            out[col] = pd.to_datetime(s).dt.strftime("%Y-%m-%d").astype(object)  # pandas 3 gives str dtype
         elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             out[col] = pd.to_numeric(s, errors="coerce").astype(float)
         else:
