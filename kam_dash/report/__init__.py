@@ -1,0 +1,106 @@
+"""The retailer review pack: the deck and workbook a KAM takes into the room.
+
+`build_pack(engine, filters, retailer_id, formats)` returns the files' bytes by format; `file_name(...)`
+names them; `write_pack(...)` writes them to a folder (the CLI's `kam-dash review`). No Streamlit here:
+the account review page calls these from its download buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from kam_dash import scope as scopes
+from kam_dash.engine import Engine
+from kam_dash.filters import Filters
+from kam_dash.report import pack as packs
+from kam_dash.report.images import ChartImages
+from kam_dash.report.pack import Pack, collect
+
+FORMATS = ("html", "xlsx", "pptx")
+FORMAT_LABELS = {"html": "Web page (HTML)", "xlsx": "Workbook (Excel)", "pptx": "Deck (PowerPoint)"}
+MIME = {
+    "html": "text/html",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+
+
+def check_formats(formats: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise ValueError(f"formats must be among {', '.join(FORMATS)}" + (f", not {', '.join(bad)}" if bad else ""))
+    return chosen
+
+
+def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None) -> dict[str, bytes]:
+    """Write a collected pack in each format. The deck's chart images come from `images` (one browser for
+    a batch of packs) or, when None, from a browser started and stopped for this pack."""
+    from kam_dash.report import deck, html_doc, workbook
+
+    formats = check_formats(formats)
+    own = images is None and "pptx" in formats
+    if own:
+        images = ChartImages().start()
+    try:
+        # queue every chart image first: the browser renders them while the HTML and workbook are written
+        pending = [images.submit(deck.slide_figure(c)) for c in pack.charts] if "pptx" in formats else []
+        out = {}
+        if "html" in formats:
+            out["html"] = html_doc.render(pack)
+        if "xlsx" in formats:
+            out["xlsx"] = workbook.render(pack)
+        if "pptx" in formats:
+            out["pptx"] = deck.render(pack, [p.result(600) for p in pending])
+        return {f: out[f] for f in formats}
+    finally:
+        if own:
+            images.close()
+
+
+def build_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iterable[str] = FORMATS,
+               images: ChartImages | None = None) -> dict[str, bytes]:
+    """The review pack of one retailer for the period and filters in force: {format: file bytes}.
+
+    Raises ValueError for an unknown retailer or format.
+    """
+    formats = check_formats(formats)
+    own = images is None and "pptx" in formats
+    if own:
+        images = ChartImages().start()  # the browser boots while the numbers are computed
+    try:
+        return render(collect(engine, filters, retailer_id), formats, images)
+    finally:
+        if own:
+            images.close()
+
+
+def file_name(engine: Engine, filters: Filters, retailer_id: str, fmt: str) -> str:
+    """The pack's file name for a format, e.g. 'review-r001-fresh-pharmacy-2026-01-05-to-2026-11-16.pptx'."""
+    dims = scopes.retailers(engine)
+    names = dict(zip(dims["retailer_id"], dims["retailer_name"]))
+    latest = scopes.latest_week(engine)
+    start = end = None
+    if latest is not None:
+        start, end = filters.date_range(latest)
+        end = min(end, latest)
+    return packs.file_name(retailer_id, names.get(retailer_id, ""), start, end, fmt)
+
+
+def write_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iterable[str], folder: Path,
+               images: ChartImages | None = None) -> list[Path]:
+    """Build the pack and write one file per format into folder; the paths written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = build_pack(engine, filters, retailer_id, formats, images)
+    paths = []
+    for fmt, data in files.items():
+        path = folder / file_name(engine, filters, retailer_id, fmt)
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+__all__ = ["FORMATS", "FORMAT_LABELS", "MIME", "ChartImages", "Pack", "build_pack", "check_formats", "collect",
+           "file_name", "render", "write_pack"]
