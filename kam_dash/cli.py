@@ -1,4 +1,4 @@
-"""`kam-dash` commands: demo, import, export, export-parquet, docs."""
+"""`kam-dash` commands: demo, import, export, review, export-parquet, docs."""
 
 from __future__ import annotations
 
@@ -105,6 +105,69 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def _review_retailers(args, engine, filters) -> list[str]:
+    """The retailers a `review` run covers: --retailer, every retailer in view (--all), or one tier."""
+    from kam_dash import export
+    from kam_dash.metrics import account
+
+    if args.retailer:
+        return [args.retailer]
+    if args.all:
+        return list(account.account_choices(engine, filters)["retailer_id"])
+    exports = export.registry()
+    if "account-scores" not in exports or "tier" not in exports["account-scores"].columns:
+        raise ValueError("--tier needs the key-account tiers (the account-scores export), which this installation "
+                         "does not have; name the retailers with --retailer or use --all")
+    scores = export.compute("account-scores", engine, filters)
+    tiers = {t.lower(): t for t in scores["tier"].dropna().unique()}
+    wanted = args.tier.strip().lower()
+    if wanted not in tiers:
+        raise ValueError(f"no retailer is in tier {args.tier!r}; tiers in view: {', '.join(sorted(tiers.values()))}")
+    return list(scores.loc[scores["tier"] == tiers[wanted], "retailer_id"])
+
+
+def cmd_review(args) -> int:
+    from tqdm import tqdm
+
+    from kam_dash import report
+    from kam_dash.config import Settings, settings_from_env
+    from kam_dash.engine import DataError, open_engine
+
+    try:
+        formats = report.check_formats(args.format.split(","))
+    except ValueError as exc:
+        print(f"--format: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    env = settings_from_env()
+    settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
+    filters = _filters_from_args(argparse.Namespace(**{**vars(args), "retailer": None}))
+    try:
+        engine = open_engine(settings)
+        rids = _review_retailers(args, engine, filters)
+    except (DataError, ValueError) as exc:
+        print(f"Cannot build the review pack: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not rids:
+        print("No retailer matches; nothing written.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    written = []
+    # one browser renders the deck images of every pack in the batch
+    images = report.ChartImages().start() if "pptx" in formats else None
+    try:
+        for rid in tqdm(rids, desc="Review packs", unit="pack", disable=len(rids) == 1):
+            try:
+                written += report.write_pack(engine, filters, rid, formats, Path(args.out), images)
+            except (DataError, ValueError) as exc:
+                print(f"Cannot build the review pack of {rid}: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+    finally:
+        if images is not None:
+            images.close()
+    for path in written:
+        print(f"Wrote {path}")
+    return EXIT_OK
+
+
 def cmd_export_parquet(args) -> int:
     from kam_dash import parquet
 
@@ -158,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("review", help="write a retailer's review pack (HTML, Excel, PowerPoint)")
+    p.add_argument("--db", default=None, help="database (default KAM_DASH_DB)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--retailer", help="the retailer id")
+    who.add_argument("--tier", help="every retailer of a key-account tier (e.g. strategic)")
+    who.add_argument("--all", action="store_true", help="every retailer in view")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--category", action="append")
+    p.add_argument("--channel", action="append", help="with --tier / --all: the retailers of these channels")
+    p.add_argument("--brand", action="append")
+    p.add_argument("--format", default="html,xlsx,pptx", help="comma-separated: html, xlsx, pptx")
+    p.add_argument("--out", required=True, help="folder to write the files into")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("export-parquet", help="copy the tables to Parquet for the Spark engine")
     p.add_argument("dir")
