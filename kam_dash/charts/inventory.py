@@ -1,0 +1,100 @@
+"""Figures for inventory: the coverage heatmap, cover against the agreed band, the stock reconciliation
+waterfall and pipeline fill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from kam_dash.charts import PALETTE, base_layout
+
+STATUS_COLORS = {
+    "oos": PALETTE["bad"],
+    "low": PALETTE["warn"],
+    "ok": PALETTE["good"],
+    "high": "#7b5ea7",
+    "no_sales": PALETTE["neutral"],
+}
+STATUS_LABELS = {"oos": "Out of stock", "low": "Below band", "ok": "In band", "high": "Above band",
+                 "no_sales": "Stock, no sales"}
+
+
+def coverage_heatmap(cells: pd.DataFrame, retailer_name: str, window: int) -> go.Figure:
+    """SKU x week, each cell coloured by its cover status and labelled with its weeks of cover."""
+    order = list(STATUS_COLORS)
+    code = {s: i for i, s in enumerate(order)}
+    frame = cells.assign(label=cells["sku_name"].fillna(cells["sku_id"]))
+    z = frame.pivot_table(index="label", columns="week", values="status",
+                          aggfunc="first").map(lambda s: code.get(s) if isinstance(s, str) else None)
+    cover = frame.pivot_table(index="label", columns="week", values="weeks_of_cover", aggfunc="first")
+    cover = cover.reindex(index=z.index, columns=z.columns)
+    status = z.map(lambda c: STATUS_LABELS[order[int(c)]] if pd.notna(c) else "no stock count")
+    # a stepwise scale: each status code gets one flat colour band
+    n = len(order)
+    scale = []
+    for i, s in enumerate(order):
+        scale += [(i / n, STATUS_COLORS[s]), ((i + 1) / n, STATUS_COLORS[s])]
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(dtype=float), x=list(z.columns), y=list(z.index), zmin=-0.5, zmax=n - 0.5,
+        colorscale=scale, showscale=False, xgap=1, ygap=1,
+        customdata=np.dstack([status.to_numpy(dtype=object), cover.to_numpy(dtype=object)]),
+        hovertemplate="%{y}<br>week of %{x|%d %b %Y}<br>%{customdata[0]}<br>"
+                      "%{customdata[1]:.1f} weeks of cover<extra></extra>",
+    ))
+    for s in order:  # a legend for the discrete colours
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=STATUS_LABELS[s],
+                        marker=dict(color=STATUS_COLORS[s], symbol="square", size=12))
+    fig.update_layout(yaxis=dict(autorange="reversed", title=None), xaxis_title=None,
+                      plot_bgcolor="white")
+    height = max(320, 22 * len(z.index) + 140)
+    return base_layout(fig, f"{retailer_name}: cover status by SKU and week ({window}-week average)", height)
+
+
+def cover_trend(trend: pd.DataFrame, band: tuple[float, float], retailer_name: str, window: int) -> go.Figure:
+    """The retailer's weeks of cover week by week, with its agreed band shaded."""
+    fig = go.Figure()
+    low, high = band
+    fig.add_hrect(y0=low, y1=high, fillcolor=PALETTE["good"], opacity=0.12, line_width=0,
+                  annotation_text=f"agreed band {low:g}-{high:g} weeks", annotation_position="top left")
+    fig.add_scatter(x=trend["week"], y=trend["weeks_of_cover"], mode="lines+markers", name="Weeks of cover",
+                    line=dict(color=PALETTE["actual"]),
+                    hovertemplate="week of %{x|%d %b %Y}<br>%{y:.1f} weeks of cover<extra></extra>")
+    fig.add_scatter(x=trend["week"], y=trend["in_stock_share"], mode="lines", name="Lines in stock",
+                    yaxis="y2", line=dict(color=PALETTE["neutral"], dash="dot"),
+                    hovertemplate="week of %{x|%d %b %Y}<br>%{y:.1%} of lines in stock<extra></extra>")
+    top = max(high * 1.3, float(trend["weeks_of_cover"].max()) * 1.1 if trend["weeks_of_cover"].notna().any() else 0)
+    fig.update_layout(yaxis=dict(title="Weeks of cover", range=[0, top]),
+                      yaxis2=dict(title="Lines in stock", overlaying="y", side="right", tickformat=".0%",
+                                  range=[0, 1.05]))
+    return base_layout(fig, f"{retailer_name}: weeks of cover ({window}-week average) against the agreed band")
+
+
+def reconciliation_waterfall(row: pd.Series, title: str) -> go.Figure:
+    """Opening stock + sell-in - sell-out - unexplained = closing stock, in units."""
+    steps = [("Opening stock", row["opening_units"], "absolute"),
+             ("+ Sell-in", row["sell_in_units"], "relative"),
+             ("- Sell-out", -row["sell_out_units"], "relative"),
+             ("- Unexplained", -row["unexplained_units"], "relative"),
+             ("Closing stock", row["closing_units"], "total")]
+    fig = go.Figure(go.Waterfall(
+        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+        increasing=dict(marker_color=PALETTE["good"]), decreasing=dict(marker_color=PALETTE["bad"]),
+        totals=dict(marker_color=PALETTE["actual"]), connector=dict(line=dict(color=PALETTE["neutral"])),
+        hovertemplate="%{x}<br>%{y:,.0f} units<extra></extra>",
+    ))
+    fig.update_layout(yaxis_title="Units", showlegend=False)
+    return base_layout(fig, title)
+
+
+def pipeline_fill(fill: pd.DataFrame, limit: float, weeks: int) -> go.Figure:
+    """Pipeline fill in weeks of sell-out per retailer, with the warning line."""
+    frame = fill.dropna(subset=["fill_weeks"])
+    colors = [PALETTE["bad"] if w else PALETTE["actual"] for w in frame["warning"]]
+    fig = go.Figure(go.Bar(x=frame["retailer_name"].fillna(frame["retailer_id"]), y=frame["fill_weeks"],
+                           marker_color=colors,
+                           hovertemplate="%{x}<br>%{y:.1f} weeks of sell-out<extra></extra>"))
+    fig.add_hline(y=limit, line=dict(dash="dot", color=PALETTE["bad"]), annotation_text=f"{limit:g} weeks",
+                  annotation_position="right")
+    fig.update_layout(yaxis_title="Fill (weeks of sell-out)", xaxis_tickangle=-40, showlegend=False)
+    return base_layout(fig, f"Pipeline fill over the last {weeks} weeks (sell-in minus sell-out)")
