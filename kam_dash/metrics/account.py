@@ -132,19 +132,47 @@ def _one_retailer(engine: Engine, filters: Filters, what: str) -> str:
 
 
 # -- margin -----------------------------------------------------------------------------------------------------
-def margin_by_retailer(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Per retailer: net_sales_costed (net sales of SKUs with a unit cost), cost (units x unit cost), margin_pct."""
-    cols = ["retailer_id", "net_sales_costed", "cost", "margin_pct"]
-    if not (engine.has("sell_in") and engine.has("products")):
-        return pd.DataFrame(columns=cols)
-    t = scope.weekly(engine.table("sell_in"))
-    p = engine.table("products")
-    costs = p.filter(p.unit_cost.notnull()).select("sku_id", "unit_cost")
-    j = t.join(costs, "sku_id")
-    frame = engine.execute(j.group_by("retailer_id").aggregate(
-        net_sales_costed=j.net_sales.sum(), cost=(j.units * j.unit_cost).sum()))
+EXTRA_COLUMNS = ["retailer_id", "net_sales_costed", "cost", "margin_pct", "ytd_net_sales", "ytd_net_sales_ly"]
+
+
+def margin_and_ytd(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Per retailer, from one scan of sell-in: the period's net sales of SKUs with a unit cost, their cost
+    (units x unit cost) and margin_pct; and, when the period is not the year to date, YTD net sales and last
+    year's (empty without a row in those weeks; under a YTD period the columns are left empty)."""
+    scope = resolve(engine, filters)
+    if scope is None or not engine.has("sell_in"):
+        return pd.DataFrame(columns=EXTRA_COLUMNS)
+    p = scope.period
+    y = None if filters.period == "ytd" else resolve(engine, _ytd(filters)).period
+    t = scope.weekly(engine.table("sell_in"), start=p.start if y is None else min(p.start, y.ly_start),
+                     end=p.end if y is None else max(p.end, y.end))
+    if engine.has("products"):
+        prods = engine.table("products")
+        costs = prods.filter(prods.unit_cost.notnull()).select(cost_sku=prods.sku_id, unit_cost=prods.unit_cost)
+        t = t.left_join(costs, t.sku_id == costs.cost_sku)
+    aggs = {}
+    if y is not None:
+        aggs = dict(ytd_net_sales=_sum_between(t.net_sales, t.week, y.start, y.end),
+                    ytd_net_sales_ly=_sum_between(t.net_sales, t.week, y.ly_start, y.ly_end),
+                    has_ytd=t.week.between(y.start, y.end).any(), has_ly=t.week.between(y.ly_start, y.ly_end).any())
+    if engine.has("products"):
+        costed = t.week.between(p.start, p.end) & t.unit_cost.notnull()
+        aggs.update(net_sales_costed=ibis.cases((costed, t.net_sales), else_=0.0).sum(),
+                    cost=ibis.cases((costed, t.units * t.unit_cost), else_=0.0).sum(),
+                    has_cost=costed.any())
+    if not aggs:
+        return pd.DataFrame(columns=EXTRA_COLUMNS)
+    frame = engine.execute(t.group_by("retailer_id").aggregate(**aggs))
+    for col in EXTRA_COLUMNS[1:]:
+        if col not in frame:
+            frame[col] = np.nan
+    if "has_cost" in frame:
+        frame.loc[~frame["has_cost"].astype(bool), ["net_sales_costed", "cost"]] = np.nan
+    if "has_ytd" in frame:
+        frame.loc[~frame["has_ytd"].astype(bool), "ytd_net_sales"] = np.nan
+        frame.loc[~frame["has_ly"].astype(bool), "ytd_net_sales_ly"] = np.nan
     frame["margin_pct"] = margin(frame["net_sales_costed"], frame["cost"])
-    return frame[cols]
+    return frame[EXTRA_COLUMNS]
 
 
 def margin(net_sales_costed, cost):
@@ -215,26 +243,23 @@ ACCOUNT_COLUMNS = ["retailer_id", "retailer_name", "channel", "net_sales", "shar
 
 
 def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = None,
-             margins: pd.DataFrame | None = None) -> pd.DataFrame:
+             extras: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every retailer in view with the score's components and its health (unscored; see score_accounts).
 
-    shares / margins: revenue_share and margin_by_retailer of the same filters, when already computed.
+    shares / extras: revenue_share and margin_and_ytd of the same filters, when already computed.
     """
     shares = share.revenue_share(engine, filters) if shares is None else shares
     scope = resolve(engine, filters)
     if scope is None or shares.empty:
         return pd.DataFrame(columns=ACCOUNT_COLUMNS)
-    margins = margin_by_retailer(engine, scope) if margins is None else margins
+    extras = margin_and_ytd(engine, filters) if extras is None else extras
     dims = scopes.retailers(engine)[["retailer_id", "channel", "strategic_priority"]]
     frame = shares.merge(dims, on="retailer_id", how="left")
-    frame = frame.merge(margins[["retailer_id", "margin_pct"]], on="retailer_id", how="left")
+    frame = frame.merge(extras[["retailer_id", "margin_pct"]], on="retailer_id", how="left")
     total_target = frame["net_sales_target"].sum(min_count=1)
     frame["plan_share"] = frame["net_sales_target"] / total_target if total_target and total_target > 0 else np.nan
 
-    ytd = shares if filters.period == "ytd" else share.revenue_share(engine, _ytd(filters))
-    ytd = ytd[["retailer_id", "attainment", "yoy_growth"]].rename(
-        columns={"attainment": "ytd_attainment", "yoy_growth": "ytd_growth"})
-    frame = frame.merge(ytd, on="retailer_id", how="left")
+    frame = frame.merge(ytd_plan_and_growth(engine, filters, shares, extras), on="retailer_id", how="left")
     avail = _availability(engine, _ytd(filters))
     if avail is None:
         frame["in_stock_rate"] = np.nan
@@ -246,6 +271,24 @@ def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = Non
     frame["health_reason"] = [g[1] for g in graded]
     frame["strategic_priority"] = pd.to_numeric(frame["strategic_priority"], errors="coerce")
     return frame[ACCOUNT_COLUMNS].reset_index(drop=True)
+
+
+def ytd_plan_and_growth(engine: Engine, filters: Filters, shares: pd.DataFrame,
+                        extras: pd.DataFrame) -> pd.DataFrame:
+    """Per retailer: ytd_attainment and ytd_growth, as revenue_share computes them for the year to date.
+
+    Under a YTD period they are the shares' own; otherwise from margin_and_ytd's sums and the YTD targets.
+    """
+    if filters.period == "ytd":
+        ytd = shares[["retailer_id", "attainment", "yoy_growth"]]
+    else:
+        target = plan.target_by_retailer(engine, resolve(engine, _ytd(filters)))
+        ytd = extras[["retailer_id", "ytd_net_sales", "ytd_net_sales_ly"]].merge(target, on="retailer_id",
+                                                                                  how="outer")
+        ytd["yoy_growth"] = share.growth(ytd["ytd_net_sales"], ytd["ytd_net_sales_ly"])
+        ytd["attainment"] = ytd["ytd_net_sales"] / ytd["target"].where(ytd["target"] > 0)
+    return ytd[["retailer_id", "attainment", "yoy_growth"]].rename(
+        columns={"attainment": "ytd_attainment", "yoy_growth": "ytd_growth"})
 
 
 def _num(value) -> float | None:
@@ -333,13 +376,10 @@ class PortfolioData:
 def portfolio_page_data(engine: Engine, filters: Filters) -> PortfolioData:
     """Everything the Portfolio page shows, for one filter set (the score is applied on the page)."""
     shares = share.revenue_share(engine, filters)
-    scope = resolve(engine, filters)
-    by_r = margin_by_retailer(engine, scope) if scope is not None else pd.DataFrame(columns=["retailer_id",
-                                                                                          "net_sales_costed",
-                                                                                          "cost", "margin_pct"])
-    table = accounts(engine, filters, shares, by_r)
+    extras = margin_and_ytd(engine, filters)
+    table = accounts(engine, filters, shares, extras)
     kpis = share.portfolio_kpis(engine, filters, shares)
-    kpis.update(portfolio_margin(by_r, shares["net_sales"].sum(min_count=1)))
+    kpis.update(portfolio_margin(extras.dropna(subset=["net_sales_costed"]), shares["net_sales"].sum(min_count=1)))
     with_target = table.dropna(subset=["attainment"])
     kpis["accounts_with_target"] = len(with_target)
     kpis["accounts_off_plan"] = int((with_target["attainment"] < 1.0).sum())
@@ -384,7 +424,8 @@ def _white_space(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
 
 
 @export_metric("white-space", columns=WHITE_SPACE_COLUMNS,
-               examples=({"filters": {"retailers": ("R001",)}}, {"filters": {"retailers": ("R003",), "period": "l13w"}}))
+               examples=({"filters": {"retailers": ("R001",)}},
+                         {"filters": {"retailers": ("R003",), "period": "l13w"}}))
 def export_white_space(engine: Engine, filters: Filters) -> pd.DataFrame:
     return white_space(engine, filters)
 
@@ -397,44 +438,60 @@ def pipeline(engine: Engine, filters: Filters) -> pd.DataFrame:
     return _pipeline(engine, filters.with_(retailers=(rid,), channels=()), rid)
 
 
-def _weekly_units(engine: Engine, scope: Scope, table: str) -> pd.DataFrame | None:
-    """Units by week in the period, or None when the retailer has no row of that table in the period."""
-    if not engine.has(table):
-        return None
-    t = scope.weekly(engine.table(table))
-    frame = engine.execute(t.group_by("week").aggregate(units=t.units.sum()))
-    if frame.empty:
-        return None
-    frame["week"] = pd.to_datetime(frame["week"])
-    return frame
+def weekly_flows(engine: Engine, scope: Scope) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The period's sell-in units by week (week, units) and sell-out by week and sales channel (week,
+    sales_channel, units, value); None for a table with no row in scope and period (not reported)."""
+    out = []
+    for table, by, values in (("sell_in", ["week"], {"units": "units"}),
+                              ("sell_out", ["week", "sales_channel"], {"units": "units", "value": "sales_value"})):
+        frame = None
+        if engine.has(table):
+            t = scope.weekly(engine.table(table))
+            frame = engine.execute(t.group_by(by).aggregate(**{k: t[c].sum() for k, c in values.items()}))
+            if frame.empty:
+                frame = None
+            else:
+                frame["week"] = pd.to_datetime(frame["week"])
+        out.append(frame)
+    return out[0], out[1]
+
+
+def _week_index(scope: Scope) -> pd.Series:
+    return pd.to_datetime(pd.Series(period_weeks(scope), dtype="datetime64[ns]"))
+
+
+def pipeline_frame(scope: Scope, rid: str, sell_in: pd.DataFrame | None,
+                   sell_out: pd.DataFrame | None) -> pd.DataFrame:
+    """PIPELINE_COLUMNS from weekly_flows: every week of the period, a week without a row counting 0."""
+    frame = pd.DataFrame({"retailer_id": rid, "week": _week_index(scope)})
+    for flows, col in ((sell_in, "sell_in_units"), (sell_out, "sell_out_units")):
+        if flows is None:
+            frame[col] = np.nan
+        else:
+            units = flows.groupby("week", as_index=False)["units"].sum().rename(columns={"units": col})
+            frame = frame.merge(units, on="week", how="left")
+            frame[col] = frame[col].fillna(0.0)
+    frame["cum_pipeline_units"] = frame["sell_in_units"].cumsum() - frame["sell_out_units"].cumsum()
+    return frame[PIPELINE_COLUMNS]
 
 
 def _pipeline(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     scope = resolve(engine, filters)
     if scope is None:
         return pd.DataFrame(columns=PIPELINE_COLUMNS)
-    weeks = pd.to_datetime(pd.Series(period_weeks(scope), dtype="datetime64[ns]"))
-    frame = pd.DataFrame({"retailer_id": rid, "week": weeks})
-    for table, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
-        units = _weekly_units(engine, scope, table)
-        if units is None:
-            frame[col] = np.nan
-        else:
-            frame = frame.merge(units.rename(columns={"units": col}), on="week", how="left")
-            frame[col] = frame[col].fillna(0.0)
-    frame["cum_pipeline_units"] = frame["sell_in_units"].cumsum() - frame["sell_out_units"].cumsum()
-    return frame[PIPELINE_COLUMNS]
+    return pipeline_frame(scope, rid, *weekly_flows(engine, scope))
 
 
 @export_metric("pipeline", columns=PIPELINE_COLUMNS,
-               examples=({"filters": {"retailers": ("R001",)}}, {"filters": {"retailers": ("R005",), "period": "l13w"}}))
+               examples=({"filters": {"retailers": ("R001",)}},
+                         {"filters": {"retailers": ("R005",), "period": "l13w"}}))
 def export_pipeline(engine: Engine, filters: Filters) -> pd.DataFrame:
     return pipeline(engine, filters)
 
 
 # -- one retailer: the account review ---------------------------------------------------------------------------
 SKU_COLUMNS = ["sku_id", "sku_name", "category", "net_sales", "net_sales_ly", "change", "growth", "contribution",
-               "sell_out_value", "store_value", "online_value", "sell_out_value_ly"]
+               "sell_out_value", "store_value", "online_value", "sell_out_value_ly", "units", "unit_cost"]
 
 
 def sku_table(engine: Engine, scope: Scope) -> pd.DataFrame:
@@ -447,6 +504,7 @@ def sku_table(engine: Engine, scope: Scope) -> pd.DataFrame:
         si = engine.execute(t.group_by("sku_id").aggregate(
             net_sales=_sum_between(t.net_sales, t.week, p.start, p.end),
             net_sales_ly=_sum_between(t.net_sales, t.week, p.ly_start, p.ly_end),
+            units=_sum_between(t.units, t.week, p.start, p.end),
             has_cy=t.week.between(p.start, p.end).any(), has_ly=t.week.between(p.ly_start, p.ly_end).any()))
         # A SKU with no row in a period has no sales there (empty), not sales of 0.
         si.loc[~si["has_cy"].astype(bool), "net_sales"] = np.nan
@@ -470,10 +528,11 @@ def sku_table(engine: Engine, scope: Scope) -> pd.DataFrame:
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.merge(other, on="sku_id", how="outer")
-    for col in SKU_COLUMNS[3:]:
+    for col in SKU_COLUMNS[3:-1]:
         if col not in frame:
             frame[col] = np.nan
-    frame = frame.merge(scopes.products(engine)[["sku_id", "sku_name", "category"]], on="sku_id", how="left")
+    frame = frame.merge(scopes.products(engine)[["sku_id", "sku_name", "category", "unit_cost"]], on="sku_id",
+                        how="left")
     frame["change"] = frame["net_sales"].fillna(0.0) - frame["net_sales_ly"].fillna(0.0)
     frame.loc[frame["net_sales"].isna() & frame["net_sales_ly"].isna(), "change"] = np.nan
     # Shipping nothing this period after selling last year is -100%, not unknown.
@@ -484,6 +543,15 @@ def sku_table(engine: Engine, scope: Scope) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def sku_margin(skus: pd.DataFrame) -> float | None:
+    """Gross margin over the SKU table's SKUs that have a unit cost (see DEFINITIONS["Gross margin"])."""
+    costed = skus[skus["unit_cost"].notna() & skus["net_sales"].notna()]
+    if costed.empty:
+        return None
+    net = costed["net_sales"].sum()
+    return _num(margin(pd.Series([net]), (costed["units"] * costed["unit_cost"]).sum()).iloc[0])
+
+
 def top_bottom(skus: pd.DataFrame, by: str, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The n best and n worst SKUs by a column (growth or contribution), SKUs without a value left out."""
     ranked = skus.dropna(subset=[by]).sort_values([by, "sku_id"], ascending=[False, True])
@@ -492,19 +560,13 @@ def top_bottom(skus: pd.DataFrame, by: str, n: int = 10) -> tuple[pd.DataFrame, 
     return ranked.head(n_top).reset_index(drop=True), bottom.reset_index(drop=True)
 
 
-def channel_trend(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Weekly sell-out value by sales channel: columns week, store, online, online_share."""
+def channel_trend(scope: Scope, sell_out: pd.DataFrame | None) -> pd.DataFrame:
+    """Weekly sell-out value by sales channel (from weekly_flows): columns week, store, online, online_share."""
     cols = ["week", "store", "online", "online_share"]
-    if not engine.has("sell_out"):
+    if sell_out is None:
         return pd.DataFrame(columns=cols)
-    t = scope.weekly(engine.table("sell_out"))
-    rows = engine.execute(t.group_by(["week", "sales_channel"]).aggregate(value=t.sales_value.sum()))
-    if rows.empty:
-        return pd.DataFrame(columns=cols)
-    wide = rows.pivot_table(index="week", columns="sales_channel", values="value", aggfunc="sum")
-    weeks = pd.to_datetime(pd.Series(period_weeks(scope), dtype="datetime64[ns]"))
-    wide.index = pd.to_datetime(wide.index)
-    wide = wide.reindex(index=weeks, columns=["store", "online"]).fillna(0.0)
+    wide = sell_out.pivot_table(index="week", columns="sales_channel", values="value", aggfunc="sum")
+    wide = wide.reindex(index=_week_index(scope), columns=["store", "online"]).fillna(0.0)
     total = wide["store"] + wide["online"]
     wide["online_share"] = wide["online"] / total.where(total > 0)
     return wide.rename_axis("week").reset_index()[cols]
@@ -537,6 +599,16 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
+def period_target(engine: Engine, scope: Scope, year_weeks: pd.DataFrame, year: int) -> float:
+    """The period's target: from the plan year's weekly targets (landing_weeks) when the period lies within
+    that year, else read for the period (both spread by plan.weekly_targets)."""
+    p = scope.period
+    if dt.date(year, 1, 1) <= p.start and p.end <= dt.date(year, 12, 31):
+        weeks = year_weeks[(year_weeks["week"] >= pd.Timestamp(p.start)) & (year_weeks["week"] <= pd.Timestamp(p.end))]
+        return weeks["target"].sum(min_count=1) if len(weeks) else np.nan
+    return plan.target_by_retailer(engine, scope)["target"].sum(min_count=1)
+
+
 @dataclass
 class AccountData:
     retailer: dict  # retailer_id, retailer_name, channel, kam, region, strategic_priority
@@ -566,19 +638,18 @@ def account_page_data(engine: Engine, filters: Filters, account: str) -> Account
     if scope is None:
         return None
     skus = sku_table(engine, scope)
-    targets = plan.target_by_retailer(engine, scope)
     year = plan.plan_year(filters, scope.period.latest_week)
     weeks = plan.landing_weeks(engine, mine, year)
     landing = plan.landing_summary(weeks, ["retailer_id"])  # = plan.landing, without a second scan
-    channels = channel_trend(engine, scope)
-    pipe = _pipeline(engine, mine, account)
+    sell_in_weeks, sell_out_weeks = weekly_flows(engine, scope)
+    channels = channel_trend(scope, sell_out_weeks)
+    pipe = pipeline_frame(scope, account, sell_in_weeks, sell_out_weeks)
 
     net = skus["net_sales"].sum(min_count=1)
     net_ly = skus["net_sales_ly"].sum(min_count=1)
-    target = targets["target"].sum(min_count=1)
+    target = period_target(engine, scope, weeks, year)
     sell_out, sell_out_ly = skus["sell_out_value"].sum(min_count=1), skus["sell_out_value_ly"].sum(min_count=1)
     online = skus["online_value"].sum(min_count=1)
-    margins = margin_by_retailer(engine, scope)
     kpis = {
         "net_sales": _num(net), "net_sales_ly": _num(net_ly), "yoy_growth": _num(share.growth(
             pd.Series([net]), pd.Series([net_ly])).iloc[0]),
@@ -586,7 +657,7 @@ def account_page_data(engine: Engine, filters: Filters, account: str) -> Account
         "sell_out_value": _num(sell_out), "sell_out_value_ly": _num(sell_out_ly),
         "sell_out_growth": _num(share.growth(pd.Series([sell_out]), pd.Series([sell_out_ly])).iloc[0]),
         "online_share": _num(online.sum() / sell_out) if _num(sell_out) else None,
-        "margin_pct": _num(margins["margin_pct"].iloc[0]) if len(margins) else None,
+        "margin_pct": sku_margin(skus),
         "landing_estimate": _num(landing["landing_estimate"].sum(min_count=1)) if len(landing) else None,
         "annual_target": _num(landing["annual_target"].sum(min_count=1)) if len(landing) else None,
     }

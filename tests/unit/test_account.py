@@ -383,3 +383,27 @@ def test_a_sku_shipped_last_year_only_has_fallen_100_percent(hand_db):
     assert skus.loc["S2", "growth"] == pytest.approx(-1.0)
     assert skus.loc["S2", "contribution"] == pytest.approx(-1.0)
     assert math.isnan(skus.loc["S2", "net_sales"])
+
+
+def test_ytd_plan_and_growth_under_another_period_equal_the_ytd_revenue_share(engine):
+    from kam_dash.metrics import share
+
+    week3 = Filters(period="custom", start=W3, end=W3)
+    got = by_id(account.ytd_plan_and_growth(engine, week3, share.revenue_share(engine, week3),
+                                            account.margin_and_ytd(engine, week3)))
+    ytd = by_id(share.revenue_share(engine, Filters()))
+    # R1: 140 / 120, R2: 60 / 75 (see test_accounts_margin_health_and_scores); R3: no target, no last year
+    assert got.loc["R1", "ytd_attainment"] == pytest.approx(140 / 120) == ytd.loc["R1", "attainment"]
+    assert got.loc["R2", "ytd_growth"] == pytest.approx(-0.25)
+    assert math.isnan(got.loc["R3", "ytd_attainment"]) and math.isnan(got.loc["R3", "ytd_growth"])
+
+
+def test_the_period_target_is_the_same_inside_and_across_the_plan_year(engine):
+    # YTD (inside 2026): 3 of January's 4 weeks of 160 = 120
+    assert account.account_page_data(engine, Filters(), "R1").kpis["net_sales_target"] == pytest.approx(120)
+    # a range reaching back into 2025 (no target there) reads the period directly: still 120
+    across = Filters(period="custom", start=D(2025, 12, 1), end=W3)
+    assert account.account_page_data(engine, across, "R1").kpis["net_sales_target"] == pytest.approx(120)
+    # one week: 160 / 4
+    week2 = Filters(period="custom", start=W2, end=W2)
+    assert account.account_page_data(engine, week2, "R1").kpis["net_sales_target"] == pytest.approx(40)
