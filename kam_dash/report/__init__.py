@@ -45,7 +45,7 @@ def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None
         images = ChartImages().start()
     try:
         # queue every chart image first: the browser renders them while the HTML and workbook are written
-        pending = [images.submit(deck.slide_figure(c)) for c in pack.charts] if "pptx" in formats else []
+        pending = [images.submit(c.untitled()) for c in pack.charts] if "pptx" in formats else []
         out = {}
         if "html" in formats:
             out["html"] = html_doc.render(pack)

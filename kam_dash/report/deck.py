@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 
-import plotly.graph_objects as go
 from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -23,13 +22,6 @@ ACCENT = RGBColor(0x1F, 0x5F, 0xA8)
 MUTED = RGBColor(0x5B, 0x66, 0x75)
 DEFINITION_CHARS = 1700  # text per definitions slide
 TITLE_SLIDE, TITLE_ONLY = 0, 5  # layouts of python-pptx's default template
-
-
-def slide_figure(chart: Chart) -> go.Figure:
-    """The chart as drawn on a slide: the slide carries the title, so the image does not repeat it."""
-    fig = go.Figure(chart.figure)
-    fig.update_layout(title_text="")
-    return fig
 
 
 def _title(slide, text: str) -> None:

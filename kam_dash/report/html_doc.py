@@ -34,6 +34,8 @@ nav ol { columns: 2; margin: 8px 0; } nav a { color: var(--accent); }
 table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0 16px; width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td { white-space: nowrap; } td.long { white-space: normal; min-width: 260px; }
+.wide { overflow-x: auto; }
 th { background: #f3f5f8; }
 .more { color: var(--muted); font-size: 12.5px; }
 .definitions dt { font-weight: 600; margin-top: 8px; } .definitions dd { margin: 2px 0 0 0; color: var(--muted); }
@@ -44,6 +46,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
   nav, .modebar-container { display: none !important; }
   section { break-before: page; }
   .chart, table, .narrative { break-inside: avoid; }
+  .wide { overflow: visible; } table { font-size: 9px; } td { white-space: normal; }
   h2, h3 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
 }
@@ -66,7 +69,7 @@ def _e(text) -> str:
 def _table(table: Table) -> str:
     frame = table.frame
     kinds = {c: table.kind(c) for c in frame.columns}
-    numeric = {c for c, k in kinds.items() if k in ("money", "pct", "units", "int", "decimal", "row")}
+    numeric = {c for c, k in kinds.items() if k in ("money", "pct", "change", "units", "int", "decimal", "row")}
     head = "".join(f'<th class="{"num" if c in numeric else ""}">{_e(c.replace("_", " "))}</th>'
                    for c in frame.columns)
     body = []
@@ -76,11 +79,14 @@ def _table(table: Table) -> str:
             kind = kinds[col]
             if kind == "row":
                 kind = table.row_kinds[i]
-            cells.append(f'<td class="{"num" if col in numeric else ""}">{_e(show(value, kind))}</td>')
+            text = show(value, kind)
+            css = "num" if col in numeric else "long" if len(text) > 40 else ""
+            cells.append(f'<td class="{css}">{_e(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f'<p class="more">First {HTML_ROWS} of {len(frame):,} rows; the workbook has them all.</p>'
             if len(frame) > HTML_ROWS else "")
-    return f"<h3>{_e(table.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+    return (f'<h3>{_e(table.title)}</h3><div class="wide"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>{more}")
 
 
 def render(pack: Pack) -> bytes:
@@ -104,9 +110,10 @@ def render(pack: Pack) -> bytes:
         for note in section.notes:
             body.append(f'<p class="more">{_e(note)}</p>')
         for chart in section.charts:
-            div = pio.to_html(chart.figure, include_plotlyjs=False, full_html=False, config=CONFIG,
+            div = pio.to_html(chart.untitled(), include_plotlyjs=False, full_html=False, config=CONFIG,
                               div_id=f"chart-{chart.key}")
-            body.append(f'<p class="narrative">{_e(chart.narrative)}</p><div class="chart">{div}</div>')
+            body.append(f'<h3>{_e(chart.title)}</h3><p class="narrative">{_e(chart.narrative)}</p>'
+                        f'<div class="chart">{div}</div>')
         body += [_table(t) for t in section.tables]
         body.append("</section>")
         parts.append("".join(body))

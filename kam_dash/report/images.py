@@ -36,7 +36,8 @@ def _kaleido_class():
         starts from a fresh page. plotly's toImage draws into a detached element and purges it, and a pack's
         figures are ours and few: the reload cost more than the images (9 charts of a default-scale pack:
         5.1 s with it, 2.2 s without, on the shared 2-core machine). kaleido is pinned exactly in
-        requirements.txt; tests/unit/test_report_deck.py renders through this class and checks the images.
+        requirements.txt; tests/report/test_review_pack.py renders through this class and compares the
+        images with stock kaleido's.
         """
 
         async def _return_kaleido_tab(self, tab) -> None:

@@ -24,12 +24,13 @@ from kam_dash.filters import LIST_PARAMS, PERIODS, Filters
 from kam_dash.report import narrative
 
 # -- tables: what kind of number each column holds --------------------------------------------------------------
-# Kinds: money, pct (a fraction shown as a percent), units (whole numbers), int, decimal, date, text, flag.
+# Kinds: money, pct (a fraction shown as a percent), change (a signed percent), units (whole numbers), int,
+# decimal, date, text, flag.
 COLUMN_KINDS = {
-    "share": "pct", "cum_share": "pct", "yoy_growth": "pct", "margin_pct": "pct", "attainment": "pct",
-    "sell_out_share": "pct", "retailer_share": "pct", "portfolio_share": "pct", "lift_pct": "pct", "roi": "pct",
-    "in_stock_rate": "pct", "paid_back_share": "pct", "online_share": "pct", "change_vs_last_year": "pct",
-    "share_of_plan": "pct",
+    "share": "pct", "cum_share": "pct", "margin_pct": "pct", "attainment": "pct", "sell_out_share": "pct",
+    "retailer_share": "pct", "portfolio_share": "pct", "in_stock_rate": "pct", "paid_back_share": "pct",
+    "online_share": "pct", "share_of_plan": "pct",
+    "yoy_growth": "change", "change_vs_last_year": "change", "lift_pct": "change", "roi": "change",
     "score": "decimal", "growth_ratio": "decimal", "discount_pct": "decimal", "weeks_of_cover": "decimal",
     "forward_cover": "decimal", "avg_weekly_units": "decimal", "net_price": "decimal", "unit_cost": "decimal",
     "strategic_priority": "int", "clean_weeks": "int", "oos_weeks": "int", "remaining_weeks": "int",
@@ -63,6 +64,8 @@ def show(value, kind: str) -> str:
         return fmt.money(value, compact=False)
     if kind == "pct":
         return fmt.pct(value)
+    if kind == "change":
+        return fmt.pct(value, signed=True)
     if kind in ("units", "int"):
         return fmt.number(value)
     if kind == "decimal":
@@ -93,6 +96,13 @@ class Chart:
     title: str
     figure: go.Figure
     narrative: str
+
+    def untitled(self) -> go.Figure:
+        """The figure without its own title, for a page or slide that shows the title as text (plotly draws
+        the title over the legend otherwise)."""
+        fig = go.Figure(self.figure)
+        fig.update_layout(title_text="")
+        return fig
 
 
 @dataclass

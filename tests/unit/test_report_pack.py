@@ -188,7 +188,8 @@ def test_sheet_names_are_valid_and_unique():
 @pytest.mark.parametrize("name,values,kind", [
     ("net_sales", [1.0], "money"), ("share", [0.5], "pct"), ("sell_in_units", [1.0], "units"),
     ("week", pd.to_datetime(["2026-01-05"]), "date"), ("category", ["x"], "text"), ("score", [0.3], "decimal"),
-    ("phantom_candidate", [True], "flag"), ("discount_pct", [20.0], "decimal"), ("lift_pct", [0.2], "pct"),
+    ("phantom_candidate", [True], "flag"), ("discount_pct", [20.0], "decimal"), ("lift_pct", [0.2], "change"),
+    ("yoy_growth", [0.1], "change"),
 ])
 def test_column_kinds(name, values, kind):
     assert packs.column_kind(name, pd.Series(values)) == kind
