@@ -154,7 +154,7 @@ def cmd_review(args) -> int:
     # one browser renders the deck images of every pack in the batch
     images = report.ChartImages().start() if "pptx" in formats else None
     try:
-        for rid in tqdm(rids, desc="Review packs", unit="pack", disable=len(rids) == 1):
+        for rid in tqdm(rids, desc="Review packs", unit="pack", disable=bool(args.retailer)):
             try:
                 written += report.write_pack(engine, filters, rid, formats, Path(args.out), images)
             except (DataError, ValueError) as exc:
