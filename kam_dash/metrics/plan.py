@@ -36,9 +36,9 @@ DEFINITIONS = {
         "The YTD growth ratio is the YTD actual divided by the actual of the same weeks a year earlier, both over "
         "the YTD weeks that have a last year. A week has a last year when the week 52 weeks earlier is on or "
         "after the retailer's (and category's) first week with sell-in, counted from the start of last year's "
-        "weeks; after that first week a week without a row shipped 0. A remaining week without a last year, or every remaining week when the growth ratio is "
-        "undefined (no positive last-year YTD), counts its part of the target. For a past year the landing is "
-        "the year's actual."
+        "weeks; after that first week a week without a row shipped 0. A remaining week without a last year, "
+        "or every remaining week when the growth ratio is undefined (no positive last-year YTD), counts its "
+        "part of the target. For a past year the landing is the year's actual."
     ),
     "Landing gap": "Landing estimate minus the annual target (negative = short of plan).",
     "Required weekly run rate": "(Annual target - YTD actual) / remaining weeks of the year: the net sales needed "
@@ -105,9 +105,9 @@ def target_rows(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
     return rows
 
 
-def spread_targets(rows: pd.DataFrame | None, scope: Scope, start: dt.date, end: dt.date,
-                   by_category: bool = False) -> pd.DataFrame:
-    """target_rows() spread to weeks (see weekly_targets)."""
+def spread_targets(rows: pd.DataFrame | None, start: dt.date, end: dt.date, by_category: bool = False,
+                   categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    """target_rows() spread to weeks (see weekly_targets); categories: the category filter in force."""
     keys = _keys(by_category)
     empty = pd.DataFrame({**{k: pd.Series(dtype=str) for k in keys}, "week": pd.Series(dtype="datetime64[ns]"),
                           "target": pd.Series(dtype=float)})
@@ -115,7 +115,7 @@ def spread_targets(rows: pd.DataFrame | None, scope: Scope, start: dt.date, end:
         return empty
     if by_category:
         rows = rows[rows["category"] != ""]
-    elif not scope.categories:
+    elif not categories:
         # The all-category row where there is one; else the sum of the category rows.
         has_total = rows[rows["category"] == ""][["retailer_id", "month"]].drop_duplicates()
         has_total["_total"] = True
@@ -137,7 +137,8 @@ def weekly_targets(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
     by_category: one row per category from the category rows (the all-category rows are left out).
     Empty when targets are not loaded or a brand filter is in force (targets have no brand).
     """
-    return spread_targets(target_rows(engine, scope, start, end, measure), scope, start, end, by_category)
+    return spread_targets(target_rows(engine, scope, start, end, measure), start, end, by_category,
+                          scope.categories)
 
 
 def target_by_retailer(engine: Engine, scope: Scope, start: dt.date | None = None,
@@ -196,7 +197,7 @@ def weekly_net_sales(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
     return rows, first
 
 
-def _landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFrame, year: int,
+def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFrame, year: int,
                   latest: dt.date, keys: list[str]) -> pd.DataFrame:
     """The week-by-week landing of one year from prefetched net sales (weeks from 52 weeks before the year)
     and targets (see landing_weeks). Worked on dense key x week arrays: one row per key, one column per week.
@@ -283,7 +284,7 @@ def landing_weeks(engine: Engine, filters: Filters, year: int | None = None,
     latest = scope.period.latest_week
     year = year or latest.year
     weekly, first, targets = _plan_inputs(engine, scope, year, by_category)
-    return _landing_grid(weekly, first, targets, year, latest, keys)
+    return landing_grid(weekly, first, targets, year, latest, keys)
 
 
 LANDING_COLUMNS = ["ytd_actual", "ytd_ly", "growth_ratio", "ytd_target", "annual_target", "remaining_weeks",
@@ -442,11 +443,11 @@ def _grids(engine: Engine, scope: Scope, year: int) -> tuple[pd.DataFrame, pd.Da
     weekly_r = weekly_c.groupby(["retailer_id", "week"], as_index=False)["net_sales"].sum()
     first_r = first_c.groupby("retailer_id", as_index=False)["first_week"].min()
     rows = target_rows(engine, scope, weeks[0], weeks[-1])
-    targets_r = spread_targets(rows, scope, weeks[0], weeks[-1])
-    targets_c = spread_targets(rows, scope, weeks[0], weeks[-1], by_category=True)
+    targets_r = spread_targets(rows, weeks[0], weeks[-1], categories=scope.categories)
+    targets_c = spread_targets(rows, weeks[0], weeks[-1], by_category=True, categories=scope.categories)
     latest = scope.period.latest_week
-    return (_landing_grid(weekly_r, first_r, targets_r, year, latest, ["retailer_id"]),
-            _landing_grid(weekly_c, first_c, targets_c, year, latest, ["retailer_id", "category"]))
+    return (landing_grid(weekly_r, first_r, targets_r, year, latest, ["retailer_id"]),
+            landing_grid(weekly_c, first_c, targets_c, year, latest, ["retailer_id", "category"]))
 
 
 def page_data(engine: Engine, filters: Filters) -> PlanPage:

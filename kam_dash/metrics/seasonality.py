@@ -196,7 +196,7 @@ def weekly_sell_out(engine: Engine, scope: Scope, focus: str | None = None) -> p
     return frame.fillna(0)
 
 
-def _series_grid(weekly: pd.DataFrame, units: str, rows: str, categories: list[str],
+def series_grid(weekly: pd.DataFrame, units: str, rows: str, categories: list[str],
                  weeks: pd.DatetimeIndex, label=None) -> pd.DataFrame:
     """A complete category x week grid of one view of weekly_sell_out(): series, week, units, reported."""
     reported_weeks = weekly.groupby("week")[rows].sum()
@@ -283,7 +283,7 @@ def _years_note(years: pd.DataFrame, series: str, index_years: str | None) -> st
 
 def _index_for(weekly: pd.DataFrame, units: str, rows: str, categories: list[str], weeks: pd.DatetimeIndex,
                grain: str, label=None):
-    grid = _series_grid(weekly, units, rows, categories, weeks, label)
+    grid = series_grid(weekly, units, rows, categories, weeks, label)
     return seasonal_index(grid, grain), grid
 
 

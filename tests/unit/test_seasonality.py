@@ -14,13 +14,9 @@ import pytest
 from kam_dash import export
 from kam_dash.filters import Filters
 from kam_dash.metrics import plan, seasonality
+from tests.unit.test_plan import PRODUCTS, RETAILERS, mondays
 
 D = dt.date
-WEEK = dt.timedelta(weeks=1)
-
-
-def mondays(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + i * WEEK for i in range((last - first).days // 7 + 1)]
 
 
 def grid(weeks: list[dt.date], units, reported=lambda w: True, series="S") -> pd.DataFrame:
@@ -129,15 +125,7 @@ def test_peaks_and_troughs():
     assert bottom["label"].tolist() == ["Jan", "Feb", "Mar"] and bottom["rank"].tolist() == [1, 2, 3]
 
 
-# -- from the database ----------------------------------------------------------------------------
-RETAILERS = [
-    dict(retailer_id="R1", retailer_name="Alpha", channel="grocery", region="N", kam="Kim"),
-    dict(retailer_id="R2", retailer_name="Beta", channel="mass", region="S", kam="Lee"),
-]
-PRODUCTS = [
-    dict(sku_id="A", sku_name="Cone", brand="Polar", category="Ice Cream"),
-    dict(sku_id="B", sku_name="Broth", brand="Hearth", category="Soups"),
-]
+# -- from the database (retailers R1 Alpha, R2 Beta; products A Ice Cream, B Soups) ------------------
 # Calendar 2023, 2024, 2025 by Monday: Jan 2 2023 .. Dec 29 2025.
 WEEKS_3Y = mondays(D(2023, 1, 2), D(2025, 12, 29))
 
