@@ -116,9 +116,13 @@ def _monday(values: pd.Series) -> pd.Series:
 def promotions_of(engine: Engine, scope: Scope) -> pd.DataFrame:
     """Every promotion of the retailers and SKUs in scope (all dates), with its first and last week."""
     if not engine.has("promotions"):
-        frame = pd.DataFrame(columns=PROMO_COLUMNS)
-    else:
-        frame = engine.execute(scope.by_ids(engine.table("promotions")).select(*PROMO_COLUMNS))
+        return with_weeks(pd.DataFrame(columns=PROMO_COLUMNS))
+    return with_weeks(engine.execute(scope.by_ids(engine.table("promotions")).select(*PROMO_COLUMNS)))
+
+
+def with_weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Promotions rows with their first and last week (w0, w1: Mondays) and number of weeks, by start."""
+    frame = frame.copy()
     frame["start_date"] = pd.to_datetime(frame["start_date"])
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     for col in ("discount_pct", "trade_spend", "planned_incremental_units"):
@@ -158,7 +162,11 @@ WINDOW_SCHEMA = {"e_promo": "string", "e_retailer": "string", "e_sku": "string",
 
 
 def _around_events(table: ibis.Table, w: ibis.Table) -> ibis.Table:
-    """Rows of a weekly table in each event's weeks this year or last year, with the event's id."""
+    """Rows of a weekly table in each event's weeks this year or last year, with the event's id.
+
+    The events are already those in scope, so the join alone applies the filters. (Filtering the table by
+    the ids in scope first, or by the span of weeks read, only made DuckDB slower.)
+    """
     # Joining on the span from last year's first week to this year's last, then keeping the two windows,
     # lets DuckDB run a plain hash join (an OR inside the join condition makes it several times slower).
     j = table.join(w, [table.retailer_id == w.e_retailer, table.sku_id == w.e_sku, table.week.between(w.ly_lo, w.hi)])
@@ -169,36 +177,30 @@ def _no_rows(**dtypes) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
 
 
-def _in_scope(engine: Engine, name: str, scope: Scope) -> ibis.Table:
-    # The join keeps only the events' retailer x SKUs anyway; filtering by id first lets the engine skip
-    # blocks of rows. (A filter on the span of weeks read was tried too: it made DuckDB slower.)
-    return scope.by_ids(engine.table(name))
+def window_weeks(engine: Engine, w: ibis.Table) -> pd.DataFrame:
+    """Per event and week inside its windows: sell-out units (store + online) and whether the retailer had
+    no stock at the end of the week (from inventory). Columns promo_id, week, units, stockout."""
+    so = _around_events(engine.table("sell_out"), w)
+    units = so.group_by([so.e_promo, so.week]).aggregate(units=so.units.sum())
+    if engine.has("inventory"):
+        inv = engine.table("inventory")
+        inv = _around_events(inv.filter(inv.on_hand_units <= 0), w)
+        out = inv.select(s_promo=inv.e_promo, s_week=inv.week).distinct()
+        # one statement for both (a stock-out week may have sold nothing, so the join is a full outer one)
+        j = units.outer_join(out, [units.e_promo == out.s_promo, units.week == out.s_week])
+        expr = j.select(promo_id=ibis.coalesce(j.e_promo, j.s_promo), week=ibis.coalesce(j.week, j.s_week),
+                        units=j.units.fill_null(0.0), stockout=j.s_promo.notnull())
+    else:
+        expr = units.select(promo_id=units.e_promo, week=units.week, units=units.units,
+                            stockout=ibis.literal(False))
+    return engine.execute(expr).astype({"week": "datetime64[ns]", "units": float, "stockout": bool})
 
 
-def window_units(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
-    """Sell-out units (store + online) per event and week inside the event's windows: promo_id, week, units."""
-    if not engine.has("sell_out"):
-        return _no_rows(promo_id=str, week="datetime64[ns]", units=float)
-    j = _around_events(_in_scope(engine, "sell_out", scope), w)
-    frame = engine.execute(j.group_by([j.e_promo, j.week]).aggregate(units=j.units.sum()))
-    return frame.rename(columns={"e_promo": "promo_id"}).astype({"week": "datetime64[ns]", "units": float})
-
-
-def window_stockouts(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
-    """Weeks inside the events' windows when the retailer had no stock at the end: promo_id, week."""
-    if not engine.has("inventory"):
-        return _no_rows(promo_id=str, week="datetime64[ns]")
-    inv = _in_scope(engine, "inventory", scope)
-    j = _around_events(inv.filter(inv.on_hand_units <= 0), w)
-    frame = engine.execute(j.select(promo_id=j.e_promo, week=j.week).distinct())
-    return frame.astype({"week": "datetime64[ns]"})
-
-
-def net_prices(engine: Engine, w: ibis.Table, scope: Scope) -> pd.DataFrame:
+def net_prices(engine: Engine, w: ibis.Table) -> pd.DataFrame:
     """Sell-in net sales and units of each event's retailer x SKU over the 13 weeks before it."""
     if not engine.has("sell_in"):
         return _no_rows(promo_id=str, si_net_sales=float, si_units=float)
-    s = _in_scope(engine, "sell_in", scope)
+    s = engine.table("sell_in")
     j = s.join(w, [s.retailer_id == w.e_retailer, s.sku_id == w.e_sku, s.week.between(w.p_lo, w.p_hi)])
     frame = engine.execute(j.group_by(j.e_promo).aggregate(si_net_sales=j.net_sales.sum(), si_units=j.units.sum()))
     return frame.rename(columns={"e_promo": "promo_id"}).astype({"si_net_sales": float, "si_units": float})
@@ -260,8 +262,7 @@ class Inputs:
 
     events: pd.DataFrame  # the promotions in view (promotions_of columns)
     promos: pd.DataFrame  # every promotion of their retailer x SKUs, any date (for clean weeks)
-    units: pd.DataFrame  # promo_id, week, units
-    stockouts: pd.DataFrame  # promo_id, week
+    weeks: pd.DataFrame  # promo_id, week, units, stockout: the weeks read that have sales or a stock-out
     prices: pd.DataFrame  # promo_id, si_net_sales, si_units
     index: pd.DataFrame  # category, iso_week, index
     products: pd.DataFrame  # sku_id, category, unit_cost, ...
@@ -321,12 +322,10 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
     # sell-out units (0 where no row) and stock-outs
     promo_ix = pd.Index(events["promo_id"].astype(str))
     key = ev * _KEY + wk
-    u = inputs.units
-    u_key = promo_ix.get_indexer(u["promo_id"].astype(str)) * _KEY + _weekno(u["week"])
-    pos = _lookup(key, u_key)
-    units = np.where(pos >= 0, u["units"].to_numpy(dtype=float)[pos], 0.0)
-    s = inputs.stockouts
-    stockout = np.isin(key, promo_ix.get_indexer(s["promo_id"].astype(str)) * _KEY + _weekno(s["week"]))
+    u = inputs.weeks
+    pos = _lookup(key, promo_ix.get_indexer(u["promo_id"].astype(str)) * _KEY + _weekno(u["week"]))
+    units = np.where(pos >= 0, u["units"].to_numpy(dtype=float)[np.maximum(pos, 0)], 0.0)
+    stockout = np.where(pos >= 0, u["stockout"].to_numpy(dtype=bool)[np.maximum(pos, 0)], False)
 
     # weeks inside (or in the dip after) other promotions of the same retailer x SKU
     series_ix = pd.Index(pd.unique(pd.concat([events["retailer_id"] + "\x1f" + events["sku_id"],
@@ -582,19 +581,16 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         return None
     promos = promotions_of(engine, scope)
     events = in_period(promos, scope.period.start, scope.period.end)
-    if events.empty:
-        units = _no_rows(promo_id=str, week="datetime64[ns]", units=float)
-        stockouts = _no_rows(promo_id=str, week="datetime64[ns]")
+    if events.empty or not engine.has("sell_out"):
+        weeks = _no_rows(promo_id=str, week="datetime64[ns]", units=float, stockout=bool)
         prices = _no_rows(promo_id=str, si_net_sales=float, si_units=float)
     else:
         w = ibis.memtable(windows(events), schema=WINDOW_SCHEMA)
-        units, stockouts, prices = (window_units(engine, w, scope), window_stockouts(engine, w, scope),
-                                    net_prices(engine, w, scope))
+        weeks, prices = window_weeks(engine, w), net_prices(engine, w)
     return Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
-        units=units,
-        stockouts=stockouts,
+        weeks=weeks,
         prices=prices,
         index=seasonal_index(engine) if seasonal and len(events) else pd.DataFrame(
             columns=["category", "iso_week", "index"]),
@@ -630,12 +626,12 @@ def roi_summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     has = table["roi"].notna()
-    grouped = table.assign(_has=has, _paid=has & (table["roi"] >= 0),
-                           _spend=table["trade_spend"].where(has), _igp=table["incremental_gross_profit"].where(has))
-    out = grouped.groupby(by, as_index=False).agg(
-        events=("promo_id", "size"), events_with_roi=("_has", "sum"), trade_spend=("_spend", "sum"),
-        incremental_gross_profit=("_igp", "sum"), paid=("_paid", "sum"))
-    out = out.rename(columns={by: "group"})
+    parts = pd.DataFrame({
+        "group": table[by].to_numpy(), "events": 1, "events_with_roi": has.to_numpy(dtype=int),
+        "trade_spend": table["trade_spend"].where(has, 0.0).to_numpy(),
+        "incremental_gross_profit": table["incremental_gross_profit"].where(has, 0.0).to_numpy(),
+        "paid": (has & (table["roi"] >= 0)).to_numpy(dtype=int)})
+    out = parts.groupby("group", as_index=False).sum()
     with_roi = out["events_with_roi"] > 0
     out["roi"] = ((out["incremental_gross_profit"] - out["trade_spend"]) / out["trade_spend"]).where(with_roi)
     out["paid_back_share"] = (out["paid"] / out["events_with_roi"]).where(with_roi)
@@ -700,15 +696,20 @@ class PromotionsPage:
 def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
     """Everything the Promotions page shows, for the events in view. None when no data is loaded."""
     check_method(method)
-    missing = engine.missing("promotions", "sell_out", "inventory", "sell_in")
     inputs = gather(engine, filters)
     if inputs is None:
         return None
+    return page_from(inputs, scopes.retailers(engine), method,
+                     engine.missing("promotions", "sell_out", "inventory", "sell_in"))
+
+
+def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: list[str]) -> PromotionsPage:
+    """The page's tables and summaries from the estimator's inputs (pure; the benchmark's baselines use it)."""
     events = inputs.events
     result = estimate(inputs)
     tables, grid = result.tables, result.grid
     table = tables[method]
-    retailers = scopes.retailers(engine).set_index("retailer_id")["retailer_name"]
+    retailers = retailers.set_index("retailer_id")["retailer_name"]
     products = inputs.products.set_index("sku_id")
     shown = table.assign(
         retailer_name=table["retailer_id"].map(retailers).fillna(table["retailer_id"]),

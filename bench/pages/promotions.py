@@ -1,0 +1,149 @@
+"""Promotions: every event in view measured by every baseline method, with the page's tables and summaries.
+
+The SQL floor and the pandas baseline fetch what the app's engine queries fetch (the promotions of the
+retailers and SKUs in view; sell-out units, stock-out weeks and the sell-in price in each event's weeks)
+and finish with the same pure function as the app (`promotions.page_from`: clean weeks, baselines, lift,
+money, summaries). The category seasonal index that seasonal_pre reads is computed once per database in
+the app (like the dimension tables: it ignores the filters), so each baseline computes it once per
+connection or set of tables too, and the per-view work is what is timed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from bench.pages.portfolio import ids, sql_in
+from kam_dash.filters import Filters
+from kam_dash.metrics import promotions as promo
+
+PAGE = "Promotions"
+_ONCE: dict[int, tuple] = {}  # per connection / tables: (first week, seasonal index)
+
+
+def ibis_work(engine, filters: Filters):
+    return promo.page_data(engine, filters)
+
+
+def _finish(events, promos, weeks, prices, once, products, retailers, latest_week):
+    first, index = once
+    inputs = promo.Inputs(
+        events=events,
+        promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
+        weeks=weeks.astype({"week": "datetime64[ns]", "units": float, "stockout": bool}),
+        prices=prices.astype({"si_net_sales": float, "si_units": float}),
+        index=index, products=products, first_week=first, latest_week=latest_week)
+    return promo.page_from(inputs, retailers, promo.DEFAULT_METHOD, [])
+
+
+def _no_rows(events):
+    return (pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]"),
+                          "units": pd.Series(dtype=float), "stockout": pd.Series(dtype=bool)}),
+            pd.DataFrame({"promo_id": pd.Series(dtype=str), "si_net_sales": pd.Series(dtype=float),
+                          "si_units": pd.Series(dtype=float)}))
+
+
+# -- the SQL floor ------------------------------------------------------------------------------------------
+def _sql_once(con, latest_week):
+    if id(con) not in _ONCE:
+        first = con.execute("SELECT least((SELECT min(week) FROM sell_out), (SELECT min(week) FROM sell_in))"
+                            ).fetchone()[0]
+        weekly = con.execute("""SELECT p.category, s.week, sum(s.units) AS units
+                                FROM sell_out AS s JOIN products AS p USING (sku_id)
+                                GROUP BY p.category, s.week""").df()
+        weekly["week"] = pd.to_datetime(weekly["week"])
+        _ONCE[id(con)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week))
+    return _ONCE[id(con)]
+
+
+def sql_work(con, filters: Filters, latest_week: dt.date):
+    retailers = con.execute("SELECT * FROM retailers").df()
+    products = con.execute("SELECT * FROM products").df()
+    once = _sql_once(con, latest_week)
+    rid, sku = ids(retailers, products, filters)
+    params: list = []
+    where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
+    promos = promo.with_weeks(con.execute(
+        f"SELECT {', '.join(promo.PROMO_COLUMNS)} FROM promotions WHERE TRUE{where}", params).df())
+    start, end = filters.date_range(latest_week)
+    events = promo.in_period(promos, start, end)
+    if events.empty:
+        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week)
+    con.register("promo_windows", promo.windows(events))
+    try:  # the events are those in view, so the joins apply the filters
+        join = ("s.retailer_id = w.e_retailer AND s.sku_id = w.e_sku AND s.week BETWEEN w.ly_lo AND w.hi")
+        windows = "(s.week BETWEEN w.lo AND w.hi OR s.week BETWEEN w.ly_lo AND w.ly_hi)"
+        weeks = con.execute(f"""
+            WITH u AS (SELECT w.e_promo AS promo_id, s.week, sum(s.units) AS units
+                       FROM sell_out AS s JOIN promo_windows AS w ON {join}
+                       WHERE {windows} GROUP BY w.e_promo, s.week),
+                 o AS (SELECT DISTINCT w.e_promo AS promo_id, s.week
+                       FROM inventory AS s JOIN promo_windows AS w ON {join}
+                       WHERE s.on_hand_units <= 0 AND {windows})
+            SELECT coalesce(u.promo_id, o.promo_id) AS promo_id, coalesce(u.week, o.week) AS week,
+                   coalesce(u.units, 0) AS units, o.promo_id IS NOT NULL AS stockout
+            FROM u FULL OUTER JOIN o ON u.promo_id = o.promo_id AND u.week = o.week""").df()
+        prices = con.execute("""
+            SELECT w.e_promo AS promo_id, sum(s.net_sales) AS si_net_sales, sum(s.units) AS si_units
+            FROM sell_in AS s JOIN promo_windows AS w
+              ON s.retailer_id = w.e_retailer AND s.sku_id = w.e_sku AND s.week BETWEEN w.p_lo AND w.p_hi
+            GROUP BY w.e_promo""").df()
+    finally:
+        con.unregister("promo_windows")
+    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week)
+
+
+# -- pandas -------------------------------------------------------------------------------------------------
+def _pandas_once(tables, latest_week):
+    if id(tables) not in _ONCE:
+        so, si = tables["sell_out"], tables["sell_in"]
+        first = min(pd.Timestamp(so["week"].min()), pd.Timestamp(si["week"].min())).date()
+        weekly = so.merge(tables["products"][["sku_id", "category"]], on="sku_id").groupby(
+            ["category", "week"], as_index=False, observed=True)["units"].sum()
+        weekly["week"] = pd.to_datetime(weekly["week"])
+        _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week))
+    return _ONCE[id(tables)]
+
+
+def _in_ids(frame: pd.DataFrame, rid, sku) -> pd.DataFrame:
+    if rid is not None:
+        frame = frame[frame["retailer_id"].isin(rid)]
+    if sku is not None:
+        frame = frame[frame["sku_id"].isin(sku)]
+    return frame
+
+
+def _around(frame: pd.DataFrame, w: pd.DataFrame, lo: str, hi: str) -> pd.DataFrame:
+    j = frame.merge(w, left_on=["retailer_id", "sku_id"], right_on=["e_retailer", "e_sku"])
+    week = pd.to_datetime(j["week"])
+    return j[(week >= j[lo]) & (week <= j[hi])].assign(week=week)
+
+
+def pandas_work(tables, filters: Filters, latest_week: dt.date):
+    retailers, products = tables["retailers"], tables["products"]
+    once = _pandas_once(tables, latest_week)
+    rid, sku = ids(retailers, products, filters)
+    promos = promo.with_weeks(_in_ids(tables["promotions"], rid, sku)[promo.PROMO_COLUMNS])
+    start, end = filters.date_range(latest_week)
+    events = promo.in_period(promos, start, end)
+    if events.empty:
+        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week)
+    w = promo.windows(events)
+    for col in ("lo", "hi", "ly_lo", "ly_hi", "p_lo", "p_hi"):
+        w[col] = pd.to_datetime(w[col])
+
+    def in_windows(j):
+        return j[j["week"].between(j["lo"], j["hi"]) | j["week"].between(j["ly_lo"], j["ly_hi"])]
+
+    so = in_windows(_around(tables["sell_out"], w, "ly_lo", "hi"))
+    units = so.groupby(["e_promo", "week"], as_index=False)["units"].sum().rename(columns={"e_promo": "promo_id"})
+    inv = tables["inventory"]
+    inv = in_windows(_around(inv[inv["on_hand_units"] <= 0], w, "ly_lo", "hi"))
+    stockouts = inv[["e_promo", "week"]].drop_duplicates().rename(columns={"e_promo": "promo_id"})
+    weeks = units.merge(stockouts.assign(stockout=True), on=["promo_id", "week"], how="outer")
+    weeks = weeks.assign(units=weeks["units"].fillna(0.0), stockout=weeks["stockout"].fillna(False))
+    si = _around(tables["sell_in"], w, "p_lo", "p_hi")
+    prices = si.groupby("e_promo", as_index=False).agg(si_net_sales=("net_sales", "sum"), si_units=("units", "sum"))
+    prices = prices.rename(columns={"e_promo": "promo_id"})
+    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week)
