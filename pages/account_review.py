@@ -8,6 +8,18 @@ from kam_dash.metrics import account, plan, share
 
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
 SIGNED = lambda v: fmt.pct(v, signed=True)  # noqa: E731
+# Table headings for the white-space and SKU columns, and how each is formatted.
+HEADINGS = {"category": ("Category", None), "retailer_sales": ("Net sales", MONEY),
+            "retailer_share": ("Share of retailer", fmt.pct), "portfolio_share": ("Share of portfolio", fmt.pct),
+            "opportunity": ("Opportunity", MONEY), "sku_name": ("SKU", None), "net_sales": ("Net sales", MONEY),
+            "net_sales_ly": ("Net sales LY", MONEY), "growth": ("Growth", SIGNED),
+            "contribution": ("Contribution", lambda v: fmt.pct(v, 2, signed=True)),
+            "sell_out_value": ("Sell-out", MONEY), "store_value": ("Store", MONEY), "online_value": ("Online", MONEY)}
+
+
+def table(frame, columns, key):
+    ui.table(frame[columns].rename(columns={c: HEADINGS[c][0] for c in columns}),
+             {HEADINGS[c][0]: HEADINGS[c][1] for c in columns if HEADINGS[c][1]}, key=key)
 
 
 def keep_in_url():
@@ -71,9 +83,8 @@ if ui.page_header("Account review", engine, filters):
         left, right = st.columns([3, 2])
         left.plotly_chart(charts.category_mix(ws, r["retailer_name"]), key="category_mix")
         with right:
-            ui.table(ws.drop(columns="retailer_id"), {"retailer_sales": MONEY, "opportunity": MONEY,
-                                                      "retailer_share": fmt.pct, "portfolio_share": fmt.pct},
-                     key="white_space")
+            table(ws, ["category", "retailer_sales", "retailer_share", "portfolio_share", "opportunity"],
+                  "white_space")
 
     st.subheader("SKUs: top and bottom")
     if data.skus["net_sales"].notna().any():
@@ -83,15 +94,13 @@ if ui.page_header("Account review", engine, filters):
         online = data.skus["online_value"].notna().any() and data.skus["store_value"].notna().any()
         cols = ["sku_name", "category", "net_sales", "net_sales_ly", "growth", "contribution", "sell_out_value",
                 *(["store_value", "online_value"] if online else [])]
-        formats = {"net_sales": MONEY, "net_sales_ly": MONEY, "sell_out_value": MONEY, "store_value": MONEY,
-                   "online_value": MONEY, "growth": SIGNED, "contribution": lambda v: fmt.pct(v, 2, signed=True)}
         left, right = st.columns(2)
         with left:
             st.markdown("**Top**")
-            ui.table(top[cols], formats, key="sku_top")
+            table(top, cols, "sku_top")
         with right:
             st.markdown("**Bottom**")
-            ui.table(bottom[cols], formats, key="sku_bottom")
+            table(bottom, cols, "sku_bottom")
     else:
         ui.missing_note(engine, ["sell_in"], "The SKU table")
 

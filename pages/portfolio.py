@@ -7,7 +7,11 @@ from kam_dash.charts import share as share_charts
 from kam_dash.metrics import account, share
 
 REVIEW = "pages/account_review.py"
-HEALTH_ICON = {"red": "🔴", "amber": "🟠", "green": "🟢", "unknown": "⚪"}
+HEALTH_ICON = {"red": ":material/error:", "amber": ":material/warning:"}
+# The key-account table's columns and their headings.
+COLUMNS = {"retailer_name": "Retailer", "tier": "Tier", "score": "Score", "health": "Health",
+           "health_reason": "Why", "net_sales": "Net sales", "share": "Share", "yoy_growth": "Growth vs LY",
+           "margin_pct": "Margin %", "strategic_priority": "Priority", "channel": "Channel"}
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
 
 
@@ -69,19 +73,17 @@ if ui.page_header("Portfolio", engine, filters):
     if len(attention):
         st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")
         for r in attention.head(10).itertuples():
-            st.page_link(REVIEW, label=f"{HEALTH_ICON[r.health]} **{r.retailer_name}**: {r.health_reason}",
-                         query_params={**filters.to_params(), "account": r.retailer_id})
+            color = "red" if r.health == "red" else "orange"
+            st.page_link(REVIEW, label=f"**{r.retailer_name}** :{color}[{r.health}]: {r.health_reason}",
+                         icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")
     if not data.availability_judged:
         st.caption("Health does not judge availability yet: it needs the inventory table.")
 
-    shown = scored.assign(health=scored["health"].map(lambda h: f"{HEALTH_ICON[h]} {h}"))
-    event = ui.table(shown[["retailer_name", "tier", "score", "health", "health_reason", "net_sales", "share",
-                            "yoy_growth", "margin_pct", "strategic_priority", "channel"]],
-                     {"net_sales": MONEY, "share": fmt.pct, "yoy_growth": lambda v: fmt.pct(v, signed=True),
-                      "margin_pct": fmt.pct, "score": lambda v: fmt.number(v, 3),
-                      "strategic_priority": fmt.number},
+    event = ui.table(scored[list(COLUMNS)].rename(columns=COLUMNS),
+                     {"Net sales": MONEY, "Share": fmt.pct, "Growth vs LY": lambda v: fmt.pct(v, signed=True),
+                      "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3), "Priority": fmt.number},
                      key="accounts_table", on_select="rerun", selection_mode="single-row")
     st.caption("Select a row, a bar or a box to open that retailer's account review.")
     open_review(scored["retailer_id"].iloc[event.selection.rows[0]] if event.selection.rows else None)

@@ -50,7 +50,7 @@ def pipeline(frame: pd.DataFrame) -> go.Figure:
                         hovertemplate="%{x|%d %b %Y}<br>Pipeline %{y:,.0f} units<extra></extra>")
     fig.update_layout(yaxis=dict(title="Units per week"),
                       yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y", side="right",
-                                  zeroline=True, showgrid=False))
+                                  zeroline=True, showgrid=False, tickmode="auto", nticks=6, tickformat=",.0f"))
     return base_layout(fig, "Sell-in vs sell-out by week, and pipeline fill")
 
 

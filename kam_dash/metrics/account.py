@@ -553,9 +553,12 @@ def sku_margin(skus: pd.DataFrame) -> float | None:
 
 
 def top_bottom(skus: pd.DataFrame, by: str, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The n best and n worst SKUs by a column (growth or contribution), SKUs without a value left out."""
+    """The n best and n worst SKUs by a column (growth or contribution), SKUs without a value left out.
+
+    With fewer than 2n SKUs the better half is the top and the rest the bottom, so neither side is empty.
+    """
     ranked = skus.dropna(subset=[by]).sort_values([by, "sku_id"], ascending=[False, True])
-    n_top = min(n, len(ranked))
+    n_top = min(n, (len(ranked) + 1) // 2)
     bottom = ranked.iloc[n_top:].sort_values([by, "sku_id"]).head(n)
     return ranked.head(n_top).reset_index(drop=True), bottom.reset_index(drop=True)
 

@@ -45,7 +45,7 @@ def test_choosing_another_account_updates_the_url(app, small_db):
     assert at.subheader[0].value == "Sun Market"
     # Sun Market reports online sales alongside stores: the SKU table splits them and the trend is drawn
     assert any("Store vs online" == s.value for s in at.subheader)
-    assert any("online_value" in d.value.columns for d in at.dataframe)
+    assert any("Online" in d.value.columns and "Store" in d.value.columns for d in at.dataframe)
 
 
 def test_an_unknown_account_warns_and_shows_the_first(app, small_db):
@@ -93,7 +93,7 @@ def test_a_full_retailer_on_the_hand_database(app, tmp_path):
     # 140 net sales vs 120 target (3 of January's 4 weeks of 160) and vs 100 last year
     assert m["Net sales"] == "$140" and m["Plan attainment"] == "116.7%"
     assert [x.delta for x in at.metric if x.label == "Net sales"] == ["+40.0% vs LY"]
-    ws = next(d.value for d in at.dataframe if "opportunity" in d.value.columns)
+    ws = next(d.value for d in at.dataframe if "Opportunity" in d.value.columns)
     # white space of B: (140/300 - 40/140) x 140 = 25.33
-    assert ws.iloc[0]["category"] == "B" and ws.iloc[0]["opportunity"] == "$25"
+    assert ws.iloc[0]["Category"] == "B" and ws.iloc[0]["Opportunity"] == "$25"
     assert_nothing_missing_shown(at)

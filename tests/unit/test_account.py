@@ -335,8 +335,11 @@ def test_top_and_bottom_do_not_overlap():
     top, bottom = account.top_bottom(skus, "growth", n=2)
     assert list(top["sku_id"]) == ["a", "b"]
     assert list(bottom["sku_id"]) == ["d", "e"]  # worst first; c has no growth
+    # four SKUs with a growth and n = 3: the better half on top, the rest at the bottom
     top, bottom = account.top_bottom(skus, "growth", n=3)
-    assert list(top["sku_id"]) == ["a", "b", "e"] and list(bottom["sku_id"]) == ["d"]
+    assert list(top["sku_id"]) == ["a", "b"] and list(bottom["sku_id"]) == ["d", "e"]
+    top, bottom = account.top_bottom(skus.head(3), "growth", n=10)  # a, b (c has none): a on top, b below
+    assert list(top["sku_id"]) == ["a"] and list(bottom["sku_id"]) == ["b"]
 
 
 def test_a_retailer_without_sell_out_targets_or_last_year_says_so(engine):
