@@ -80,10 +80,10 @@ if ui.page_header("Account review", engine, filters):
     if ws.empty or ws["retailer_share"].isna().all():
         st.info(f"{r['retailer_name']} has no positive net sales in this period to compare with the portfolio.")
     else:
-        left, right = st.columns([3, 2])
+        left, right = st.columns(2)
         left.plotly_chart(charts.category_mix(ws, r["retailer_name"]), key="category_mix")
         with right:
-            table(ws, ["category", "retailer_sales", "retailer_share", "portfolio_share", "opportunity"],
+            table(ws, ["category", "opportunity", "retailer_share", "portfolio_share", "retailer_sales"],
                   "white_space")
 
     st.subheader("SKUs: top and bottom")
