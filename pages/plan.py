@@ -12,6 +12,7 @@ MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named
 SORTS = {"landing_gap": "Landing gap (furthest behind first)", "ytd_gap": "YTD gap (furthest behind first)",
          "ytd_attainment": "YTD attainment (lowest first)", "retailer_name": "Name"}
 COLUMNS = {"mtd": "MTD", "qtd": "QTD", "ytd": "YTD"}
+BULLETS = 15  # retailers drawn in the bullet chart
 HEADERS = {**{f"{p}_{m}": f"{label} {m}" for p, label in COLUMNS.items()
               for m in ("target", "actual", "attainment", "gap")},
            "ly_actual": "Last year", "landing_estimate": "Landing", "annual_target": "Annual target",
@@ -31,19 +32,20 @@ if ui.page_header("Plan tracking", engine, filters):
                f"({data.month_label}, {data.quarter_label}); {data.remaining_weeks} weeks remain.")
     t = data.totals
     c = st.columns(4)
-    ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]), delta=fmt.pct(
-        None if t["ytd_attainment"] is None else t["ytd_attainment"] - 1, signed=True),
-        help=plan.DEFINITIONS["Plan attainment"])
+    ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]), delta=fmt.pct(t["ytd_attainment"] - 1, signed=True),
+            help=plan.DEFINITIONS["Plan attainment"])
     ui.tile(c[1], "Landing estimate", fmt.money(t["landing_estimate"]), help=plan.DEFINITIONS["Landing estimate"])
-    ui.tile(c[2], "Landing gap to annual target", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
-    ui.tile(c[3], "Required weekly run rate", fmt.money(t["required_weekly_run_rate"]),
+    ui.tile(c[2], "Landing gap", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
+    ui.tile(c[3], "Run rate needed", fmt.money(t["required_weekly_run_rate"]),
             help=plan.DEFINITIONS["Required weekly run rate"])
 
     left, right = st.columns(2)
     left.plotly_chart(charts.landing_waterfall(data.waterfall, data.year), key="plan_waterfall")
     by = st.session_state.get("plan_sort", "landing_gap")
     accounts = data.retailers.sort_values([by, "retailer_id"], na_position="last", kind="stable")
-    right.plotly_chart(charts.retailer_bullets(accounts), key="plan_bullets")
+    right.plotly_chart(charts.retailer_bullets(accounts, BULLETS), key="plan_bullets")
+    if len(accounts) > BULLETS:
+        right.caption(f"The first {BULLETS} of {len(accounts)} accounts in the table's order.")
 
     st.subheader("By retailer")
     st.selectbox("Sort accounts by", list(SORTS), format_func=SORTS.get, key="plan_sort")

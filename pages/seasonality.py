@@ -64,7 +64,7 @@ if ui.page_header("Seasonality", engine, filters, caption) and ui.missing_note(e
     if len(data.peaks):
         st.subheader("Peaks and troughs")
         ui.table(data.peaks[["series", "kind", "rank", "label", "index"]].rename(
-            columns={"series": "Category", "kind": "", "rank": "Rank", "label": "Period", "index": "Index"}),
+            columns={"series": "Category", "kind": "Peak or trough", "rank": "Rank", "label": "Period", "index": "Index"}),
             {"Index": fmt.number}, key="season_peaks", height=280)
     if data.stl is not None:
         st.plotly_chart(charts.stl_panels(data.stl, data.category), key="season_stl")

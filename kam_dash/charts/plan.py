@@ -9,15 +9,30 @@ import plotly.graph_objects as go
 from kam_dash.charts import PALETTE, base_layout
 
 
+def legend_below(fig: go.Figure) -> go.Figure:
+    """Legend under the plot: in a half-width column a legend above it runs into the title."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=40))
+    return fig
+
+
 def landing_waterfall(steps: pd.DataFrame, year: int | None) -> go.Figure:
-    """From last year's actual to this year's landing, one step per retailer (frame from plan.waterfall)."""
+    """From last year's actual to this year's landing, one step per retailer (frame from plan.waterfall).
+
+    The value axis is zoomed to the walk: each retailer's step is small beside the totals."""
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["value"], measure=steps["measure"],
         increasing=dict(marker_color=PALETTE["good"]), decreasing=dict(marker_color=PALETTE["bad"]),
         totals=dict(marker_color=PALETTE["actual"]), connector=dict(line=dict(color=PALETTE["neutral"], width=1)),
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
-    fig.update_layout(yaxis_title="Net sales", xaxis_tickangle=-35, showlegend=False)
-    return base_layout(fig, f"From last year's actual to the {year or ''} landing, by retailer".replace("  ", " "))
+    level, levels = 0.0, []
+    for value, measure in zip(steps["value"], steps["measure"]):
+        level = level + value if measure == "relative" else value
+        levels.append(level)
+    low, high = min(levels, default=0.0), max(levels, default=0.0)
+    pad = max((high - low) * 0.15, abs(high) * 0.005, 1.0)
+    fig.update_layout(yaxis=dict(title="Net sales", range=[low - pad, high + pad]), xaxis_tickangle=-35,
+                      showlegend=False)
+    return base_layout(fig, f"Last year to the {year or ''} landing, by retailer".replace("  ", " "))
 
 
 def retailer_bullets(frame: pd.DataFrame, max_rows: int = 15) -> go.Figure:
@@ -36,7 +51,8 @@ def retailer_bullets(frame: pd.DataFrame, max_rows: int = 15) -> go.Figure:
                     marker=dict(symbol="line-ns", size=26, line=dict(width=4, color=PALETTE["target"])),
                     hovertemplate="%{y}<br>Annual target %{x:,.0f}<extra></extra>")
     fig.update_layout(barmode="overlay", xaxis_title="Net sales", yaxis=dict(type="category"))
-    return base_layout(fig, "Actual, landing and annual target by retailer", height=max(300, 90 + 32 * len(rows)))
+    fig = base_layout(fig, "Actual, landing and annual target by retailer", height=max(300, 120 + 32 * len(rows)))
+    return legend_below(fig)
 
 
 def attainment_by_category(frame: pd.DataFrame) -> go.Figure:
@@ -49,4 +65,4 @@ def attainment_by_category(frame: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=1.0, line=dict(color=PALETTE["target"], dash="dash"), annotation_text="Plan",
                   annotation_position="right")
     fig.update_layout(barmode="group", yaxis=dict(title="Attainment", tickformat=".0%"))
-    return base_layout(fig, "Plan attainment by category")
+    return legend_below(base_layout(fig, "Plan attainment by category"))

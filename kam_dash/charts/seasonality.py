@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from kam_dash.charts import PALETTE, base_layout
+from kam_dash.charts.plan import legend_below
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A diverging scale centred on 100 (an average period): blue below, orange above.
@@ -22,10 +23,9 @@ def _labels(periods, grain: str) -> list[str]:
 def index_heatmap(index: pd.DataFrame, grain: str) -> go.Figure:
     """Series (categories) down, periods across, coloured by index around 100."""
     wide = index.pivot_table(index="series", columns="period", values="index").sort_index(ascending=False)
-    spread = max(30.0, float((wide - 100).abs().max().max())) if wide.size else 30.0
     fig = go.Figure(go.Heatmap(
         z=wide.to_numpy(), x=_labels(wide.columns, grain), y=list(wide.index), colorscale=INDEX_SCALE,
-        zmin=100 - spread, zmax=100 + spread, colorbar=dict(title="Index"),
+        zmid=100, colorbar=dict(title="Index"),
         text=wide.round(0).to_numpy(), texttemplate="%{text:.0f}" if grain == "month" else None,
         hovertemplate="%{y}, %{x}<br>Index %{z:.1f}<extra></extra>"))
     fig.update_layout(xaxis=dict(type="category"), yaxis=dict(type="category"))
@@ -44,7 +44,7 @@ def yoy_lines(yoy: pd.DataFrame, category: str) -> go.Figure:
                         line=dict(color=color, width=3 if i == len(years) - 1 else 2),
                         hovertemplate=f"{year} W%{{x}}<br>%{{y:,.0f}} units<extra></extra>")
     fig.update_layout(xaxis=dict(title="ISO week", range=[1, 53], dtick=4), yaxis=dict(title="Sell-out units"))
-    return base_layout(fig, f"{category}: weekly sell-out, year over year")
+    return legend_below(base_layout(fig, f"{category}: weekly sell-out, year over year"))
 
 
 def retailer_vs_portfolio(comparison: pd.DataFrame, grain: str, category: str) -> go.Figure:
@@ -58,32 +58,29 @@ def retailer_vs_portfolio(comparison: pd.DataFrame, grain: str, category: str) -
                                   dash="dot" if portfolio else "solid"),
                         hovertemplate=f"{name}, %{{x}}<br>Index %{{y:.1f}}<extra></extra>")
     fig.add_hline(y=100, line=dict(color=PALETTE["neutral"], width=1))
-    fig.update_layout(xaxis=dict(type="category"), yaxis=dict(title="Seasonal index (100 = average)"))
-    return base_layout(fig, f"{category}: retailer vs portfolio seasonality")
+    fig.update_layout(xaxis=dict(type="category"), yaxis=dict(title="Index (100 = average)"))
+    return legend_below(base_layout(fig, f"{category}: retailer vs portfolio seasonality"))
 
 
 def plan_vs_season(phasing: pd.DataFrame, category: str, year: int | None, measure: str | None) -> go.Figure:
-    """The plan's monthly phasing index against the seasonal index; bars where the plan asks for more."""
+    """The plan's monthly phasing index against the seasonal index, with a bar between the two lines: red
+    where the plan asks for more than the season gives, green where it asks for less."""
     frame = phasing.sort_values("period")
     months = _labels(frame["period"], "month")
-    gap = frame["plan_index"] - frame["seasonal_index"]
+    gap = (frame["plan_index"] - frame["seasonal_index"]).fillna(0.0)
     fig = go.Figure()
-    fig.add_bar(x=months, y=gap, name="Plan minus season", yaxis="y2", opacity=0.45,
-                marker_color=[PALETTE["bad"] if g > 0 else PALETTE["good"] for g in gap.fillna(0)],
+    fig.add_bar(x=months, y=gap, base=frame["seasonal_index"], name="Plan minus season", opacity=0.35,
+                marker_color=[PALETTE["bad"] if g > 0 else PALETTE["good"] for g in gap],
                 hovertemplate="%{x}<br>Plan minus season %{y:+.1f} points<extra></extra>")
     fig.add_scatter(x=months, y=frame["seasonal_index"], name="Seasonal index", mode="lines+markers",
                     line=dict(color=PALETTE["actual"]), hovertemplate="%{x}<br>Season %{y:.1f}<extra></extra>")
     fig.add_scatter(x=months, y=frame["plan_index"], name=f"Plan {year or ''} phasing".replace("  ", " "),
                     mode="lines+markers", line=dict(color=PALETTE["target"], dash="dash"),
                     hovertemplate="%{x}<br>Plan %{y:.1f}<extra></extra>")
-    fig.update_layout(
-        xaxis=dict(type="category"),
-        yaxis=dict(title="Index (100 = average month)"),
-        yaxis2=dict(title="Plan minus season (points)", overlaying="y", side="right", showgrid=False,
-                    zeroline=True),
-    )
+    fig.add_hline(y=100, line=dict(color=PALETTE["neutral"], width=1))
+    fig.update_layout(xaxis=dict(type="category"), yaxis=dict(title="Index (100 = average month)"))
     suffix = f" ({measure})" if measure else ""
-    return base_layout(fig, f"{category}: plan phasing vs seasonality{suffix}")
+    return legend_below(base_layout(fig, f"{category}: plan phasing vs seasonality{suffix}"))
 
 
 def stl_panels(stl: pd.DataFrame, category: str) -> go.Figure:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def waterfall_steps(page) -> list[str]:
-    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="From last year").first
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Last year to the").first
     return [t.strip() for t in chart.locator(".xtick text").all_text_contents()]
 
 

@@ -22,12 +22,12 @@ def errors(default_db, default_engine, grain: str):
 def test_monthly_index_within_5_points_of_the_planted_truth(default_db, default_engine):
     worst = errors(default_db, default_engine, "month")
     assert len(worst) == 8
-    assert worst.max() < 5, worst.round(2).to_dict()  # measured: max 1.9 points (Confectionery)
+    assert worst.max() < 5, worst.round(2).to_dict()  # measured: max 1.7 points (Confectionery), mean 0.5
 
 
 def test_weekly_index_within_5_points_of_the_planted_truth(default_db, default_engine):
     worst = errors(default_db, default_engine, "week")
-    assert worst.max() < 5, worst.round(2).to_dict()  # measured: max 2.7 points (Confectionery)
+    assert worst.max() < 5, worst.round(2).to_dict()  # measured: max 2.9 points (Household), mean 0.6
 
 
 @pytest.mark.parametrize("grain", ["month", "week"])
