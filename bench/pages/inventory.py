@@ -1,0 +1,346 @@
+"""Inventory: weeks of cover and status, availability and lost sales, phantom stock, the reconciliation of one
+retailer, forward-buy warnings.
+
+The page's data work is its reads of the data (`kam_dash.metrics.inventory.IbisReads`: small frames out),
+finished by pure functions (`inventory.build`). The SQL floor and the pandas baseline here are the same reads in
+hand-written DuckDB SQL (values bound) and in pandas, finished by the same `build`, so all three give the same
+page. As in the app, each line's listing week and the out-of-stock ledger (lost sales of every out-of-stock week
+in the data) do not depend on the filters and are computed once per database, like the dimension tables: the
+warm-up run builds them and the timed runs are the per-view work (their one-off cost: see the module's report
+in the lead's notes; about 5 s of CPU for Ibis at large scale).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from kam_dash.filters import Filters, Period
+from kam_dash.metrics import inventory as inv
+from kam_dash.scope import Scope
+
+PAGE = "Inventory"
+KEYS = inv.KEYS
+WEEK = dt.timedelta(weeks=1)
+_ONCE: dict = {}  # (kind, id of the connection or tables) -> listing and ledger, as the engine's memo
+
+
+def ibis_work(engine, filters: Filters):
+    return inv.page_data(engine, filters)
+
+
+def sql_work(con, filters: Filters, latest_week: dt.date):
+    reads = SqlReads(con, None)
+    reads.ctx = context(reads.retailers(), reads.products(), filters, latest_week)
+    return inv.build(reads, reads.ctx)
+
+
+def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
+    reads = PandasReads(tables, None)
+    reads.ctx = context(tables["retailers"], tables["products"], filters, latest_week)
+    return inv.build(reads, reads.ctx)
+
+
+def context(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters, latest_week: dt.date):
+    """The filters resolved as kam_dash.scope.resolve does, without an engine."""
+    rid = sku = None
+    if filters.retailers or filters.channels:
+        mask = pd.Series(True, index=retailers.index)
+        if filters.retailers:
+            mask &= retailers["retailer_id"].isin(filters.retailers)
+        if filters.channels:
+            mask &= retailers["channel"].isin(filters.channels)
+        rid = tuple(retailers.loc[mask, "retailer_id"])
+    if filters.categories or filters.brands:
+        mask = pd.Series(True, index=products.index)
+        if filters.categories:
+            mask &= products["category"].isin(filters.categories)
+        if filters.brands:
+            mask &= products["brand"].isin(filters.brands)
+        sku = tuple(products.loc[mask, "sku_id"])
+    start, end = filters.date_range(latest_week)
+    scope = Scope(Period(start=start, end=end, latest_week=latest_week), rid, sku, filters.categories,
+                  filters.brands)
+    weeks = inv.period_weeks(scope)
+    return None if weeks is None else inv.Context(scope, *weeks)
+
+
+# -- SQL ----------------------------------------------------------------------------------------------------------
+class SqlReads:
+    """inventory.IbisReads in hand-written DuckDB SQL."""
+
+    def __init__(self, con, ctx) -> None:
+        self.con, self.ctx = con, ctx
+
+    def _df(self, query: str, params: list | None = None) -> pd.DataFrame:
+        return self.con.execute(query, params or []).df()
+
+    def has(self, name: str) -> bool:
+        key = ("has", id(self.con), name)
+        if key not in _ONCE:
+            exists = self._df("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' "
+                              "AND table_name = ?", [name])["n"].iloc[0]
+            _ONCE[key] = bool(exists) and bool(self._df(f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0])
+        return _ONCE[key]
+
+    def retailers(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM retailers ORDER BY retailer_id")
+
+    def products(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM products ORDER BY sku_id")
+
+    def _where(self, params: list, lo: dt.date, hi: dt.date | None = None, retailer: str | None = None) -> str:
+        """week BETWEEN lo AND hi, the ids in scope and one retailer, with the values bound."""
+        params += [lo, self.ctx.last if hi is None else hi]
+        sql = "week BETWEEN ? AND ?"
+        for col, values in (("retailer_id", self.ctx.scope.retailer_ids), ("sku_id", self.ctx.scope.sku_ids)):
+            sql += _in(col, values, params)
+        if retailer is not None:
+            sql += " AND retailer_id = ?"
+            params.append(retailer)
+        return sql
+
+    def listing(self) -> pd.DataFrame:
+        key = ("listing", id(self.con))
+        if key not in _ONCE:
+            _ONCE[key] = inv.finish_listing(self._df(LISTING_SQL))
+        return _ONCE[key]
+
+    def ledger(self) -> pd.DataFrame:
+        key = ("ledger", id(self.con))
+        if key not in _ONCE:
+            self.listing()
+            _ONCE[key] = inv.finish_ledger(self._df(LEDGER_SQL.format(offsets=", ".join(
+                f"({k})" for k in range(1, inv.RATE_WEEKS + 1)))))
+        return _ONCE[key]
+
+    def in_stock_counts(self, keys: list[str]) -> pd.DataFrame:
+        cols = ", ".join(k for k in keys if k in KEYS)
+        params: list = []
+        where = self._where(params, self.ctx.first)
+        return self._df(f"SELECT {cols}, count(*) AS counted_weeks, count(*) FILTER (WHERE on_hand_units > 0) "
+                        f"AS in_stock_weeks FROM inventory WHERE {where} GROUP BY ALL", params)
+
+    def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
+        last = self.ctx.last if week is None else week
+        previous, window_start = last - WEEK, last - (window - 1) * WEEK
+        recent_start = last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK
+        p: list = [last, previous]
+        inv_where = self._where(p, previous, last)
+        p += [window_start, window_start, previous, recent_start]
+        so_where = self._where(p, min(window_start, recent_start, previous), last)
+        si_where = self._where(p, recent_start, last)
+        return self._df(f"""
+            WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS on_hand,
+                              max(on_hand_units) FILTER (WHERE week = ?) AS on_hand_previous
+                       FROM inventory WHERE {inv_where} GROUP BY ALL),
+                 o AS (SELECT retailer_id, sku_id, sum(units) FILTER (WHERE week >= ?) AS units_window,
+                              sum(sales_value) FILTER (WHERE week >= ?) AS value_window,
+                              sum(units) FILTER (WHERE week >= ?) AS sold_last_two,
+                              sum(units) FILTER (WHERE week >= ?) AS sell_out_recent
+                       FROM sell_out WHERE {so_where} GROUP BY ALL),
+                 s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_recent FROM sell_in
+                       WHERE {si_where} GROUP BY ALL)
+            SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id) FULL JOIN s USING (retailer_id, sku_id)""", p)
+
+    def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
+        end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
+        p: list = []
+        where = self._where(p, end - (inv.PHANTOM_HISTORY_WEEKS - 1) * WEEK, end)
+        where += _in("retailer_id", sorted(set(silent["retailer_id"])), p) + _in("sku_id", sorted(set(silent["sku_id"])), p)
+        return self._df(f"SELECT retailer_id, sku_id, count(DISTINCT week) AS selling_weeks, sum(units) AS units, "
+                        f"sum(sales_value) AS value FROM sell_out WHERE {where} AND units > 0 GROUP BY ALL", p)
+
+    def forward_demand(self, stock: pd.DataFrame, week: dt.date) -> pd.DataFrame:
+        p: list = []
+        where = self._where(p, *inv.forward_window(week))
+        where += _in("retailer_id", sorted(set(stock["retailer_id"])), p) + _in("sku_id", sorted(set(stock["sku_id"])), p)
+        return self._df(f"SELECT retailer_id, sku_id, week, sum(units) AS units FROM sell_out WHERE {where} "
+                        "GROUP BY ALL", p)
+
+    def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
+        if window not in inv.WINDOWS:  # formatted into the window frame below
+            raise ValueError(window)
+        lo = self.ctx.first - (window - 1) * WEEK
+        p: list = []
+        inv_where = self._where(p, lo, retailer=retailer_id)
+        so_where = self._where(p, lo, retailer=retailer_id)
+        p.append(self.ctx.first)
+        return self._df(f"""
+            WITH u AS (SELECT sku_id, week, on_hand_units AS on_hand, 0.0 AS units FROM inventory WHERE {inv_where}
+                       UNION ALL
+                       SELECT sku_id, week, NULL, units FROM sell_out WHERE {so_where}),
+                 g AS (SELECT sku_id, week, max(on_hand) AS on_hand, sum(units) AS units,
+                              (week - DATE '2000-01-03') // 7 AS wk FROM u GROUP BY sku_id, week),
+                 w AS (SELECT *, sum(units) OVER (PARTITION BY sku_id ORDER BY wk
+                                                  RANGE BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS units_window
+                       FROM g)
+            SELECT sku_id, week, on_hand, units_window FROM w WHERE week >= ? AND on_hand IS NOT NULL""", p)
+
+    def line_flows(self, retailer_id: str | None = None) -> pd.DataFrame:
+        opening = self.ctx.first - WEEK
+        p: list = [opening, self.ctx.last]
+        inv_where = self._where(p, opening, retailer=retailer_id)
+        p += [opening, self.ctx.last]
+        si_where = self._where(p, self.ctx.first, retailer=retailer_id)
+        so_where = self._where(p, self.ctx.first, retailer=retailer_id)
+        return self._df(f"""
+            WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS opening,
+                              max(on_hand_units) FILTER (WHERE week = ?) AS closing
+                       FROM inventory WHERE {inv_where} AND week IN (?, ?) GROUP BY ALL),
+                 s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_units FROM sell_in WHERE {si_where}
+                       GROUP BY ALL),
+                 o AS (SELECT retailer_id, sku_id, sum(units) AS sell_out_units FROM sell_out WHERE {so_where}
+                       GROUP BY ALL)
+            SELECT * FROM i FULL JOIN s USING (retailer_id, sku_id) FULL JOIN o USING (retailer_id, sku_id)""", p)
+
+
+def _in(column: str, values, params: list) -> str:
+    if values is None:
+        return ""
+    if not values:
+        return " AND FALSE"
+    params.extend(values)
+    return f" AND {column} IN ({', '.join('?' * len(values))})"
+
+
+LISTING_SQL = """
+    SELECT retailer_id, sku_id, min(week) AS listed FROM (
+        SELECT retailer_id, sku_id, week FROM inventory WHERE on_hand_units > 0
+        UNION ALL SELECT retailer_id, sku_id, week FROM sell_out WHERE units > 0) GROUP BY ALL"""
+
+LEDGER_SQL = """
+    WITH listed AS (""" + LISTING_SQL + """),
+         out AS (SELECT i.retailer_id, i.sku_id, i.week FROM inventory i JOIN listed l USING (retailer_id, sku_id)
+                 WHERE i.on_hand_units = 0 AND i.week >= l.listed),
+         prior AS (SELECT o.*, CAST(o.week - INTERVAL (7 * k) DAY AS DATE) AS earlier
+                   FROM out o, (VALUES {offsets}) AS t(k)),
+         prior_in AS (SELECT p.* FROM prior p JOIN inventory i ON i.retailer_id = p.retailer_id
+                      AND i.sku_id = p.sku_id AND i.week = p.earlier WHERE i.on_hand_units > 0),
+         wanted AS (SELECT * FROM prior_in UNION ALL SELECT *, week FROM out),
+         sold AS (SELECT retailer_id, sku_id, week AS earlier, sum(units) AS units, sum(sales_value) AS value
+                  FROM sell_out WHERE (retailer_id, sku_id, week) IN (SELECT retailer_id, sku_id, earlier FROM wanted)
+                  GROUP BY ALL)
+    SELECT w.retailer_id, w.sku_id, w.week,
+           count(*) FILTER (WHERE w.earlier < w.week) AS rate_weeks,
+           coalesce(sum(s.units) FILTER (WHERE w.earlier < w.week), 0) AS rate_units,
+           coalesce(sum(s.value) FILTER (WHERE w.earlier < w.week), 0) AS rate_value,
+           coalesce(sum(s.units) FILTER (WHERE w.earlier = w.week), 0) AS sold_units
+    FROM wanted w LEFT JOIN sold s USING (retailer_id, sku_id, earlier) GROUP BY ALL"""
+
+
+# -- pandas -------------------------------------------------------------------------------------------------------
+class PandasReads:
+    """inventory.IbisReads in pandas, over DataFrames of the whole tables."""
+
+    def __init__(self, tables: dict, ctx) -> None:
+        self.t, self.ctx = tables, ctx
+
+    def has(self, name: str) -> bool:
+        return name in self.t and len(self.t[name]) > 0
+
+    def retailers(self) -> pd.DataFrame:
+        return self.t["retailers"]
+
+    def products(self) -> pd.DataFrame:
+        return self.t["products"]
+
+    def _rows(self, name: str, lo: dt.date, hi: dt.date | None = None, retailer: str | None = None) -> pd.DataFrame:
+        t = self.t[name]
+        week = t["week"]
+        mask = (week >= pd.Timestamp(lo)) & (week <= pd.Timestamp(self.ctx.last if hi is None else hi))
+        for col, values in (("retailer_id", self.ctx.scope.retailer_ids), ("sku_id", self.ctx.scope.sku_ids)):
+            if values is not None:
+                mask &= t[col].isin(values)
+        if retailer is not None:
+            mask &= t["retailer_id"] == retailer
+        return t[mask]
+
+    def listing(self) -> pd.DataFrame:
+        key = ("plisting", id(self.t))
+        if key not in _ONCE:
+            inv_, so = self.t["inventory"], self.t["sell_out"]
+            both = pd.concat([inv_.loc[inv_["on_hand_units"] > 0, [*KEYS, "week"]],
+                              so.loc[so["units"] > 0, [*KEYS, "week"]]])
+            _ONCE[key] = inv.finish_listing(both.groupby(KEYS, as_index=False)["week"].min().rename(
+                columns={"week": "listed"}))
+        return _ONCE[key]
+
+    def ledger(self) -> pd.DataFrame:
+        key = ("pledger", id(self.t))
+        if key not in _ONCE:
+            stock, so = self.t["inventory"], self.t["sell_out"]
+            out = stock.loc[stock["on_hand_units"] == 0, [*KEYS, "week"]].merge(self.listing(), on=KEYS)
+            out = out.loc[out["week"] >= out["listed"], [*KEYS, "week"]]
+            prior = pd.concat([out.assign(earlier=out["week"] - k * WEEK) for k in range(1, inv.RATE_WEEKS + 1)])
+            stocked = stock.loc[stock["on_hand_units"] > 0, [*KEYS, "week"]].rename(columns={"week": "earlier"})
+            wanted = pd.concat([prior.merge(stocked, on=[*KEYS, "earlier"]), out.assign(earlier=out["week"])])
+            sold = so.rename(columns={"week": "earlier"}).groupby([*KEYS, "earlier"], as_index=False)[
+                ["units", "sales_value"]].sum()
+            w = wanted.merge(sold, on=[*KEYS, "earlier"], how="left").fillna({"units": 0.0, "sales_value": 0.0})
+            before = w["earlier"] < w["week"]
+            w = w.assign(rate_weeks=before.astype(int), rate_units=w["units"].where(before, 0.0),
+                         rate_value=w["sales_value"].where(before, 0.0), sold_units=w["units"].where(~before, 0.0))
+            _ONCE[key] = inv.finish_ledger(w.groupby([*KEYS, "week"], as_index=False)[
+                ["rate_weeks", "rate_units", "rate_value", "sold_units"]].sum())
+        return _ONCE[key]
+
+    def in_stock_counts(self, keys: list[str]) -> pd.DataFrame:
+        rows = self._rows("inventory", self.ctx.first)
+        return rows.assign(stocked=rows["on_hand_units"] > 0).groupby(keys, as_index=False).agg(
+            counted_weeks=("week", "size"), in_stock_weeks=("stocked", "sum"))
+
+    def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
+        last = self.ctx.last if week is None else week
+        previous, window_start = last - WEEK, last - (window - 1) * WEEK
+        recent_start = last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK
+        stock = self._rows("inventory", previous, last)
+        parts = [stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
+            columns=[pd.Timestamp(last), pd.Timestamp(previous)]).set_axis(["on_hand", "on_hand_previous"], axis=1)]
+        so = self._rows("sell_out", min(window_start, recent_start, previous), last)
+        in_window = so["week"] >= pd.Timestamp(window_start)
+        parts.append(so.assign(units_window=so["units"].where(in_window, 0.0),
+                               value_window=so["sales_value"].where(in_window, 0.0),
+                               sold_last_two=so["units"].where(so["week"] >= pd.Timestamp(previous), 0.0),
+                               sell_out_recent=so["units"].where(so["week"] >= pd.Timestamp(recent_start), 0.0))
+                     .groupby(KEYS)[["units_window", "value_window", "sold_last_two", "sell_out_recent"]].sum())
+        si = self._rows("sell_in", recent_start, last)
+        parts.append(si.groupby(KEYS)[["units"]].sum().rename(columns={"units": "sell_in_recent"}))
+        return pd.concat(parts, axis=1).reset_index()
+
+    def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
+        end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
+        rows = self._rows("sell_out", end - (inv.PHANTOM_HISTORY_WEEKS - 1) * WEEK, end)
+        rows = rows[rows["units"] > 0].merge(silent[KEYS], on=KEYS)
+        return rows.groupby(KEYS, as_index=False).agg(selling_weeks=("week", "nunique"), units=("units", "sum"),
+                                                      value=("sales_value", "sum"))
+
+    def forward_demand(self, stock: pd.DataFrame, week: dt.date) -> pd.DataFrame:
+        rows = self._rows("sell_out", *inv.forward_window(week)).merge(stock[KEYS].drop_duplicates(), on=KEYS)
+        return rows.groupby([*KEYS, "week"], as_index=False)["units"].sum()
+
+    def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
+        lo = self.ctx.first - (window - 1) * WEEK
+        stock = self._rows("inventory", lo, retailer=retailer_id)
+        so = self._rows("sell_out", lo, retailer=retailer_id)
+        both = pd.concat([stock[["sku_id", "week", "on_hand_units"]].assign(units=0.0).rename(
+            columns={"on_hand_units": "on_hand"}), so[["sku_id", "week", "units"]].assign(on_hand=np.nan)])
+        g = both.groupby(["sku_id", "week"], as_index=False).agg(on_hand=("on_hand", "max"), units=("units", "sum"))
+        g = g.sort_values(["sku_id", "week"])
+        # a time-based window: the weeks within (week - window, week], missing weeks sold nothing
+        g["units_window"] = g.set_index("week").groupby("sku_id")["units"].rolling(f"{7 * window}D").sum().to_numpy()
+        return g.loc[(g["week"] >= pd.Timestamp(self.ctx.first)) & g["on_hand"].notna(),
+                     ["sku_id", "week", "on_hand", "units_window"]]
+
+    def line_flows(self, retailer_id: str | None = None) -> pd.DataFrame:
+        opening = self.ctx.first - WEEK
+        stock = self._rows("inventory", opening, retailer=retailer_id)
+        stock = stock[stock["week"].isin([pd.Timestamp(opening), pd.Timestamp(self.ctx.last)])]
+        parts = [stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
+            columns=[pd.Timestamp(opening), pd.Timestamp(self.ctx.last)]).set_axis(["opening", "closing"], axis=1)]
+        for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
+            parts.append(self._rows(name, self.ctx.first, retailer=retailer_id).groupby(KEYS)[["units"]].sum()
+                         .rename(columns={"units": col}))
+        return pd.concat(parts, axis=1).reset_index()
