@@ -14,7 +14,10 @@ from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.filters import Filters
 from kam_dash.report import pack as packs
+from kam_dash.report.images import TIMEOUT as IMAGE_TIMEOUT
 from kam_dash.report.images import ChartImages
+from kam_dash.report.images import discard as discard_images
+from kam_dash.report.images import shared as shared_images
 from kam_dash.report.pack import Pack, collect
 
 FORMATS = ("html", "xlsx", "pptx")
@@ -35,16 +38,16 @@ def check_formats(formats: Iterable[str]) -> list[str]:
 
 
 def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None) -> dict[str, bytes]:
-    """Write a collected pack in each format. The deck's chart images come from `images` (one browser for
-    a batch of packs) or, when None, from a browser started and stopped for this pack."""
+    """Write a collected pack in each format. The deck's chart images come from `images`, by default the
+    process's one browser (started on the first pack, reused after)."""
     from kam_dash.report import deck, html_doc, workbook
 
     formats = check_formats(formats)
-    own = images is None and "pptx" in formats
-    if own:
-        images = ChartImages().start()
+    owned = "pptx" in formats and images is None
+    if owned:
+        images = shared_images()
+    # queue every chart image first: the browser renders them while the HTML and workbook are written
     try:
-        # queue every chart image first: the browser renders them while the HTML and workbook are written
         pending = [images.submit(c.untitled()) for c in pack.charts] if "pptx" in formats else []
         out = {}
         if "html" in formats:
@@ -52,11 +55,12 @@ def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None
         if "xlsx" in formats:
             out["xlsx"] = workbook.render(pack)
         if "pptx" in formats:
-            out["pptx"] = deck.render(pack, [p.result(600) for p in pending])
-        return {f: out[f] for f in formats}
-    finally:
-        if own:
-            images.close()
+            out["pptx"] = deck.render(pack, [p.result(IMAGE_TIMEOUT) for p in pending])
+    except Exception:
+        if owned:
+            discard_images(images)  # a shared browser that failed once is not trusted with the next pack
+        raise
+    return {f: out[f] for f in formats}
 
 
 def build_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iterable[str] = FORMATS,
@@ -66,14 +70,9 @@ def build_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iter
     Raises ValueError for an unknown retailer or format.
     """
     formats = check_formats(formats)
-    own = images is None and "pptx" in formats
-    if own:
-        images = ChartImages().start()  # the browser boots while the numbers are computed
-    try:
-        return render(collect(engine, filters, retailer_id), formats, images)
-    finally:
-        if own:
-            images.close()
+    if "pptx" in formats and images is None:
+        shared_images()  # started now (on the first pack), the browser boots while the numbers are computed
+    return render(collect(engine, filters, retailer_id), formats, images)
 
 
 def file_name(engine: Engine, filters: Filters, retailer_id: str, fmt: str) -> str:
@@ -103,4 +102,4 @@ def write_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iter
 
 
 __all__ = ["FORMATS", "FORMAT_LABELS", "MIME", "ChartImages", "Pack", "build_pack", "check_formats", "collect",
-           "file_name", "render", "write_pack"]
+           "file_name", "render", "shared_images", "write_pack"]

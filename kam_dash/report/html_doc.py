@@ -111,7 +111,7 @@ def render(pack: Pack) -> bytes:
             body.append(f'<p class="more">{_e(note)}</p>')
         for chart in section.charts:
             div = pio.to_html(chart.untitled(), include_plotlyjs=False, full_html=False, config=CONFIG,
-                              div_id=f"chart-{chart.key}")
+                              div_id=f"chart-{chart.key}", validate=False)
             body.append(f'<h3>{_e(chart.title)}</h3><p class="narrative">{_e(chart.narrative)}</p>'
                         f'<div class="chart">{div}</div>')
         body += [_table(t) for t in section.tables]

@@ -1,10 +1,11 @@
-"""Static chart images for the deck: one headless Chromium (kaleido) per pack, or per batch of packs.
+"""Static chart images for the deck: one headless Chromium (kaleido) renders every chart.
 
-Starting Chromium and loading plotly.js into it takes seconds; rendering a figure then takes a fraction
-of one. So a ChartImages starts kaleido once, in a background thread with its own event loop (the
-caller may be a Streamlit script thread, which must not block on an event loop of its own), and every
-figure of the pack is rendered by that one browser. `start()` returns at once: the browser boots while
-the pack's numbers are being computed.
+Starting Chromium and loading plotly.js into it takes seconds (4-5 s on the shared 2-core machine);
+rendering a figure then takes a fraction of one. So a ChartImages starts kaleido once, in a background
+thread with its own event loop (the caller may be a Streamlit script thread, which must not block on an
+event loop of its own), and every figure is rendered by that one browser. `start()` returns at once: the
+browser boots while the pack's numbers are being computed. `shared()` is the process's browser, started
+on the first pack and reused by every pack after it (the app's downloads, a CLI batch) until exit.
 
 Kaleido finds the browser through the BROWSER_PATH environment variable (Debian: /usr/bin/chromium).
 MathJax is switched off: kaleido would otherwise fetch it from a CDN, and the charts use no TeX.
@@ -13,6 +14,7 @@ MathJax is switched off: kaleido would otherwise fetch it from a CDN, and the ch
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 from concurrent.futures import Future
@@ -72,18 +74,19 @@ class ChartImages:
         self._kaleido = _kaleido_class()(n=1, mathjax=False, **options)
         await self._kaleido.__aenter__()
 
-    def submit(self, fig: go.Figure, width: int = WIDTH, height: int | None = None) -> Future:
-        """Queue a figure; the future's result is the PNG bytes."""
+    def submit(self, fig: go.Figure | dict, width: int = WIDTH, height: int | None = None) -> Future:
+        """Queue a figure (a Figure or its dict); the future's result is the PNG bytes."""
         self.start()
-        height = height or int(fig.layout.height or 480)
+        layout = fig.get("layout", {}) if isinstance(fig, dict) else fig.layout.to_plotly_json()
+        height = height or int(layout.get("height") or 480)
         opts = {"format": "png", "width": width, "height": height, "scale": SCALE}
         return asyncio.run_coroutine_threadsafe(self._render(fig, opts), self._loop)
 
-    async def _render(self, fig: go.Figure, opts: dict) -> bytes:
+    async def _render(self, fig: go.Figure | dict, opts: dict) -> bytes:
         await asyncio.wrap_future(self._opened)
         return await self._kaleido.calc_fig(fig, opts=opts)
 
-    def png(self, fig: go.Figure, width: int = WIDTH, height: int | None = None) -> bytes:
+    def png(self, fig: go.Figure | dict, width: int = WIDTH, height: int | None = None) -> bytes:
         return self.submit(fig, width, height).result(TIMEOUT)
 
     def close(self) -> None:
@@ -106,3 +109,29 @@ class ChartImages:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_SHARED: ChartImages | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared() -> ChartImages:
+    """The process's browser: started on first use, reused by every later pack, stopped at exit."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ChartImages().start()
+            atexit.register(_SHARED.close)
+        return _SHARED
+
+
+def discard(images: ChartImages) -> None:
+    """Stop a browser that failed; when it is the shared one, the next pack starts a fresh one."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if images is _SHARED:
+            _SHARED = None
+    try:
+        images.close()
+    except Exception:  # noqa: BLE001 - it already failed; the caller reports the first error
+        pass
