@@ -14,6 +14,17 @@ TABLE = {"baseline_units": UNITS, "actual_units": UNITS, "incremental_units": UN
          "trade_spend": MONEY, "incremental_gross_profit": MONEY, "roi": SIGNED, "discount_pct": fmt.number,
          "cost_per_incremental_unit": lambda v: fmt.money(v, compact=False) if v is None or v >= 100
          else fmt.number(v, 2), "start_date": lambda d: f"{d:%d %b %Y}", "end_date": lambda d: f"{d:%d %b %Y}"}
+LABELS = {"promo_id": "Promotion", "retailer_name": "Retailer", "sku_name": "SKU", "mechanic": "Mechanic",
+          "discount_pct": "Discount %", "start_date": "Start", "end_date": "End", "clean_weeks": "Clean weeks",
+          "baseline_units": "Baseline units", "actual_units": "Actual units", "incremental_units": "Incremental units",
+          "planned_incremental_units": "Planned incremental", "vs_plan": "Actual vs plan", "lift_pct": "Lift",
+          "post_dip_units": "Dip units", "net_incremental_units": "Net incremental units", "trade_spend": "Trade spend",
+          "incremental_gross_profit": "Incremental gross profit", "roi": "ROI",
+          "cost_per_incremental_unit": "Cost per incremental unit", "flag": "Flag", "method_name": "Method"}
+
+
+def show_table(frame, cols: list[str], key: str) -> None:
+    ui.table(frame[cols].rename(columns=LABELS), {LABELS[c]: f for c, f in TABLE.items() if c in cols}, key=key)
 
 
 def in_url(param: str, options: list, what: str) -> None:
@@ -59,7 +70,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
 
     rows = st.radio("Calendar rows", ["sku", "brand"], format_func={"sku": "Retailer x SKU",
                     "brand": "Retailer x brand"}.get, horizontal=True, key="promo_calendar_rows")
-    st.plotly_chart(charts.calendar(events, rows), key="promo_calendar")
+    st.plotly_chart(charts.calendar(events, rows, data.start, data.end), key="promo_calendar")
 
     st.subheader("Events")
     f1, f2, f3 = st.columns([2, 2, 2])
@@ -67,14 +78,14 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
                                placeholder="All mechanics")
     show = f2.selectbox("Show", list(promo.SHOW), format_func=promo.SHOW.get, key="promo_show")
     sort_by = f3.selectbox("Sort by", ["start_date", "net_incremental_units", "lift_pct", "roi", "trade_spend"],
-                           format_func=lambda c: c.replace("_", " ").capitalize(), key="promo_sort")
+                           format_func=LABELS.get, key="promo_sort")
     shown = promo.filter_events(events, mechanics, show).sort_values(sort_by, ascending=False, na_position="last")
     cols = ["promo_id", "retailer_name", "sku_name", "mechanic", "discount_pct", "start_date", "end_date",
             "clean_weeks", "baseline_units", "actual_units", "incremental_units", "planned_incremental_units",
             "vs_plan", "lift_pct", "post_dip_units", "net_incremental_units", "trade_spend",
             "incremental_gross_profit", "roi", "cost_per_incremental_unit", "flag"]
     st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]}")
-    ui.table(shown[cols], TABLE, key="promo_table")
+    show_table(shown, cols, "promo_table")
     st.download_button("Download the events (CSV)", shown[promo.EXPORT_COLUMNS].to_csv(index=False),
                        f"promo-lift-{method}.csv", "text/csv", key="promo_download")
 
@@ -89,8 +100,8 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
                  args=("event",))
     weeks, methods = promo.event_detail(data, chosen)
     st.plotly_chart(charts.event_weeks(weeks, methods, labels[chosen]), key="promo_event_chart")
-    ui.table(methods[["method_name", "clean_weeks", "baseline_units", "actual_units", "incremental_units",
-                      "lift_pct", "post_dip_units", "net_incremental_units", "flag"]], TABLE, key="promo_methods")
+    show_table(methods, ["method_name", "clean_weeks", "baseline_units", "actual_units", "incremental_units",
+                         "lift_pct", "post_dip_units", "net_incremental_units", "flag"], "promo_methods")
 
     left, right = st.columns(2)
     left.plotly_chart(charts.lift_vs_discount(events, data.curves), key="promo_lift_depth")

@@ -26,14 +26,14 @@ def ibis_work(engine, filters: Filters):
     return promo.page_data(engine, filters)
 
 
-def _finish(events, promos, weeks, prices, once, products, retailers, latest_week):
+def _finish(events, promos, weeks, prices, once, products, retailers, latest_week, period):
     first, index = once
     inputs = promo.Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
         weeks=weeks.astype({"week": "datetime64[ns]", "units": float, "stockout": bool}),
         prices=prices.astype({"si_net_sales": float, "si_units": float}),
-        index=index, products=products, first_week=first, latest_week=latest_week)
+        index=index, products=products, first_week=first, latest_week=latest_week, start=period[0], end=period[1])
     return promo.page_from(inputs, retailers, promo.DEFAULT_METHOD, [])
 
 
@@ -49,7 +49,7 @@ def _sql_once(con, latest_week):
     if id(con) not in _ONCE:
         first = con.execute("SELECT least((SELECT min(week) FROM sell_out), (SELECT min(week) FROM sell_in))"
                             ).fetchone()[0]
-        weekly = con.execute("""SELECT p.category, s.week, sum(s.units) AS units
+        weekly = con.execute("""SELECT p.category, s.week, sum(s.units) AS units, count(*) AS rows
                                 FROM sell_out AS s JOIN products AS p USING (sku_id)
                                 GROUP BY p.category, s.week""").df()
         weekly["week"] = pd.to_datetime(weekly["week"])
@@ -69,7 +69,7 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     start, end = filters.date_range(latest_week)
     events = promo.in_period(promos, start, end)
     if events.empty:
-        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week)
+        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week, (start, end))
     con.register("promo_windows", promo.windows(events))
     try:  # the events are those in view, so the joins apply the filters
         join = ("s.retailer_id = w.e_retailer AND s.sku_id = w.e_sku AND s.week BETWEEN w.ly_lo AND w.hi")
@@ -91,7 +91,7 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
             GROUP BY w.e_promo""").df()
     finally:
         con.unregister("promo_windows")
-    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week)
+    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week, (start, end))
 
 
 # -- pandas -------------------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def _pandas_once(tables, latest_week):
         so, si = tables["sell_out"], tables["sell_in"]
         first = min(pd.Timestamp(so["week"].min()), pd.Timestamp(si["week"].min())).date()
         weekly = so.merge(tables["products"][["sku_id", "category"]], on="sku_id").groupby(
-            ["category", "week"], as_index=False, observed=True)["units"].sum()
+            ["category", "week"], as_index=False, observed=True).agg(units=("units", "sum"), rows=("units", "size"))
         weekly["week"] = pd.to_datetime(weekly["week"])
         _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week))
     return _ONCE[id(tables)]
@@ -128,7 +128,7 @@ def pandas_work(tables, filters: Filters, latest_week: dt.date):
     start, end = filters.date_range(latest_week)
     events = promo.in_period(promos, start, end)
     if events.empty:
-        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week)
+        return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week, (start, end))
     w = promo.windows(events)
     for col in ("lo", "hi", "ly_lo", "ly_hi", "p_lo", "p_hi"):
         w[col] = pd.to_datetime(w[col])
@@ -146,4 +146,4 @@ def pandas_work(tables, filters: Filters, latest_week: dt.date):
     si = _around(tables["sell_in"], w, "p_lo", "p_hi")
     prices = si.groupby("e_promo", as_index=False).agg(si_net_sales=("net_sales", "sum"), si_units=("units", "sum"))
     prices = prices.rename(columns={"e_promo": "promo_id"})
-    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week)
+    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week, (start, end))

@@ -16,12 +16,19 @@ METHOD_COLORS = {"pre_period": "#f08a24", "pre_post": "#2e9e5b", "seasonal_pre":
 METHOD_DASH = {"pre_period": "solid", "pre_post": "dash", "seasonal_pre": "dot", "last_year": "dashdot"}
 
 
+def _legend_below(fig: go.Figure) -> go.Figure:
+    # below the plot: above it the legend runs into a long title or a half-width chart's title
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return fig
+
+
 def _pct(value) -> str:
     return "–" if pd.isna(value) else f"{value * 100:+.0f}%"
 
 
-def calendar(events: pd.DataFrame, rows: str = "sku") -> go.Figure:
-    """A Gantt of the events: one row per retailer x SKU (or brand), a bar per event coloured by mechanic."""
+def calendar(events: pd.DataFrame, rows: str = "sku", start=None, end=None) -> go.Figure:
+    """A Gantt of the events: one row per retailer x SKU (or brand), a bar per event coloured by mechanic,
+    over the period start..end (when given)."""
     frame = events.copy()
     what = frame["sku_name"] if rows == "sku" else frame["brand"].fillna("(no brand)")
     frame["row"] = frame["retailer_name"] + " · " + what.astype(str)
@@ -38,7 +45,10 @@ def calendar(events: pd.DataFrame, rows: str = "sku") -> go.Figure:
             hovertemplate="%{customdata[0]} · %{y}<br>from %{base|%d %b %Y}, %{customdata[1]} days"
                           "<extra>" + mechanic + "</extra>",
         )
-    fig.update_layout(barmode="overlay", xaxis=dict(type="date"),
+    xaxis = dict(type="date")
+    if start is not None and end is not None:
+        xaxis["range"] = [pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=7)]
+    fig.update_layout(barmode="overlay", xaxis=xaxis,
                       yaxis=dict(categoryorder="array", categoryarray=order, title=None))
     height = min(max(260, 60 + 20 * len(order)), 1400)
     return base_layout(fig, "Promotion calendar", height=height)
@@ -71,11 +81,11 @@ def event_weeks(weeks: pd.DataFrame, methods: pd.DataFrame, title: str) -> go.Fi
                         line=dict(color=color, dash=METHOD_DASH[method], width=2), marker=dict(size=5),
                         hovertemplate=f"{label}: " + "%{y:,.0f} units<extra></extra>")
     fig.update_layout(yaxis_title="Units per week", xaxis_title=None)
-    return base_layout(fig, title)
+    return _legend_below(base_layout(fig, title))
 
 
 def lift_vs_discount(events: pd.DataFrame, curves: pd.DataFrame) -> go.Figure:
-    """Each event's lift against its discount depth, by mechanic, with each mechanic's fitted curve."""
+    """Each event's lift against its discount depth, by mechanic, with each mechanic's fitted line."""
     frame = events.dropna(subset=["lift_pct", "discount_pct"])
     fig = go.Figure()
     for mechanic, g in frame.groupby("mechanic", sort=True):
@@ -90,7 +100,7 @@ def lift_vs_discount(events: pd.DataFrame, curves: pd.DataFrame) -> go.Figure:
             fig.add_scatter(x=curve["discount_pct"], y=curve["lift_pct"], mode="lines", legendgroup=mechanic,
                             showlegend=False, line=dict(color=color, width=2), hoverinfo="skip")
     fig.update_layout(xaxis_title="Discount depth (%)", yaxis=dict(title="Lift", tickformat="+.0%"))
-    return base_layout(fig, "Lift vs discount depth")
+    return _legend_below(base_layout(fig, "Lift vs discount depth"))
 
 
 def roi_bars(summary: pd.DataFrame, title: str) -> go.Figure:

@@ -19,6 +19,7 @@ from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
+from kam_dash.metrics import seasonality
 from kam_dash.scope import Scope, resolve
 
 METHODS = {
@@ -53,11 +54,10 @@ DEFINITIONS = {
     "Baseline: seasonal_pre": "The pre_period mean rescaled week by week by the category's seasonal index: "
     "baseline of a week = pre-period mean x index of that week / mean index of the clean pre-weeks used. "
     "Needs at least 4 clean pre-weeks and a seasonal index.",
-    "Category seasonal index (weekly)": "Computed here from sell-out: the category's units (every retailer "
-    "and SKU of the category, store and online) per week; in each ISO year with all its weeks loaded, a "
-    "week's units divided by that year's mean weekly units; averaged over those years by ISO week number "
-    "(week 53 counts as week 52). The period and retailer filters do not apply: seasonality belongs to the "
-    "category. Without one complete ISO year there is no index and seasonal_pre gives no lift.",
+    "Category seasonal index (weekly)": "The Seasonality page's seasonal index of the category at ISO-week "
+    "grain, from the sell-out units of every retailer and SKU of the category over every complete year "
+    "loaded (see Seasonality: Seasonal index, Complete year). No filter applies: seasonality belongs to the "
+    "category. Without a complete year there is no index and seasonal_pre gives no lift.",
     "Baseline: last_year": "The units of the same weeks 52 weeks earlier, scaled by the ratio of this year's "
     "to last year's pre-period (mean of the clean weeks among the 8 weeks before the event, and before the "
     "same weeks last year). A last-year week that is not clean takes the mean of the clean last-year event "
@@ -86,9 +86,8 @@ DEFINITIONS = {
     "minus 1 (-0.2 = 20% short of plan). Empty where no plan was recorded.",
     "ROI by mechanic / retailer": "(Sum of incremental gross profit - sum of trade spend) / sum of trade "
     "spend over the events of the group that have an ROI.",
-    "Lift vs discount curve": "For each mechanic with at least 3 events and 2 discount depths, a least-squares "
-    "fit of lift on discount depth: a parabola when there are at least 8 events at 4 or more depths, else a "
-    "straight line; drawn over the depths seen.",
+    "Lift vs discount line": "For each mechanic with at least 3 measured events at 2 or more discount depths, "
+    "the least-squares straight line of lift on discount depth, drawn over the depths seen.",
 }
 
 EXPORT_COLUMNS = [
@@ -207,40 +206,33 @@ def net_prices(engine: Engine, w: ibis.Table) -> pd.DataFrame:
 
 
 def category_week_units(engine: Engine) -> pd.DataFrame:
-    """Sell-out units per category and week, every retailer (one scan): category, week, units."""
+    """Sell-out per category and week, every retailer (one scan): category, week, units, rows."""
     s, p = engine.table("sell_out"), engine.table("products")
     j = s.join(p.select("sku_id", "category"), "sku_id")
-    frame = engine.execute(j.group_by([j.category, j.week]).aggregate(units=j.units.sum()))
-    frame["week"] = pd.to_datetime(frame["week"])
-    frame["units"] = frame["units"].astype(float)
-    return frame
+    frame = engine.execute(j.group_by([j.category, j.week]).aggregate(units=j.units.sum(), rows=j.count()))
+    return frame.astype({"week": "datetime64[ns]", "units": float, "rows": "int64"})
 
 
 def weekly_seasonal_index(weekly: pd.DataFrame, first: dt.date, latest: dt.date) -> pd.DataFrame:
-    """The category seasonal index by ISO week (see DEFINITIONS): category, iso_week, index (1 = average).
+    """Each category's seasonal index by ISO week, as the Seasonality page computes it (every retailer):
+    category, iso_week, index (1.0 = an average week).
 
-    weekly: category, week (Monday), units. first/latest: the loaded weeks, which decide complete years.
+    weekly: category, week (Monday), units, rows (sell-out rows). first/latest: the loaded weeks. A week is
+    reported when it has any sell-out row; the complete years follow the Seasonality page's rule.
     """
     cols = ["category", "iso_week", "index"]
     if weekly.empty:
         return pd.DataFrame(columns=cols)
-    loaded = pd.date_range(pd.Timestamp(first), pd.Timestamp(latest), freq="7D")
-    iso = loaded.isocalendar()
-    per_year = iso.groupby("year").size()
-    complete = [int(y) for y, n in per_year.items() if n == dt.date(int(y), 12, 28).isocalendar()[1]]
-    if not complete:
-        return pd.DataFrame(columns=cols)
-    grid = pd.MultiIndex.from_product([sorted(weekly["category"].unique()), loaded], names=["category", "week"])
-    frame = weekly.groupby(["category", "week"])["units"].sum().reindex(grid, fill_value=0.0).reset_index()
-    cal = frame["week"].dt.isocalendar()
-    frame["iso_year"] = cal["year"].astype(int).to_numpy()
-    frame["iso_week"] = cal["week"].astype(int).clip(upper=52).to_numpy()
-    frame = frame[frame["iso_year"].isin(complete)]
-    year_mean = frame.groupby(["category", "iso_year"])["units"].transform("mean")
-    frame = frame.assign(ratio=frame["units"] / year_mean.where(year_mean > 0))
-    index = frame.groupby(["category", "iso_year", "iso_week"])["ratio"].mean()  # week 53 joins 52
-    index = index.groupby(level=["category", "iso_week"]).mean().rename("index").reset_index()
-    return index.dropna(subset=["index"])[cols]
+    loaded = pd.date_range(pd.Timestamp(first), pd.Timestamp(latest), freq="7D").astype("datetime64[ns]")
+    reported = weekly.groupby("week")["rows"].sum().reindex(loaded, fill_value=0) > 0
+    grid = pd.MultiIndex.from_product([sorted(weekly["category"].unique()), loaded],
+                                      names=["series", "week"]).to_frame(index=False)
+    units = weekly.groupby(["category", "week"])["units"].sum()
+    grid["units"] = units.reindex(pd.MultiIndex.from_frame(grid)).fillna(0.0).to_numpy()
+    grid["reported"] = reported.reindex(grid["week"]).to_numpy()
+    index, _ = seasonality.seasonal_index(grid, "week")
+    return pd.DataFrame({"category": index["series"], "iso_week": index["period"].astype("int64"),
+                         "index": index["index"].astype(float) / 100})
 
 
 def seasonal_index(engine: Engine) -> pd.DataFrame:
@@ -268,6 +260,8 @@ class Inputs:
     products: pd.DataFrame  # sku_id, category, unit_cost, ...
     first_week: dt.date | None
     latest_week: dt.date | None
+    start: dt.date | None = None  # the period in view (the events are those touching it)
+    end: dt.date | None = None
 
 
 ROLES = ("pre", "event", "dip", "post", "ly_pre", "ly_event", "ly_dip")
@@ -510,7 +504,7 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
             "flag": flag,
         })
 
-    shown = ty  # the page draws this year's weeks around the event
+    shown = ty & loaded  # the page draws this year's loaded weeks around the event
     grid = pd.DataFrame({
         "promo_id": events["promo_id"].to_numpy()[ev[shown]],
         "week": _weekdate(wk[shown]),
@@ -597,6 +591,8 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         products=scopes.products(engine),
         first_week=scopes.first_week(engine),
         latest_week=scopes.latest_week(engine),
+        start=scope.period.start,
+        end=scope.period.end,
     )
 
 
@@ -640,15 +636,15 @@ def roi_summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def lift_curves(table: pd.DataFrame, points: int = 25) -> pd.DataFrame:
-    """The fitted lift vs discount curve of each mechanic (see DEFINITIONS): mechanic, discount_pct, lift_pct."""
+    """The fitted lift vs discount line of each mechanic (see DEFINITIONS): mechanic, discount_pct, lift_pct."""
     rows = []
     data = table.dropna(subset=["lift_pct", "discount_pct"])
     for mechanic, g in data.groupby("mechanic", sort=True):
         depths = g["discount_pct"].nunique()
         if len(g) < 3 or depths < 2:
             continue
-        degree = 2 if len(g) >= 8 and depths >= 4 else 1
-        coef = np.polyfit(g["discount_pct"].to_numpy(float), g["lift_pct"].to_numpy(float), degree)
+        # A straight line: a curve with more terms chases the noise of a few dozen events.
+        coef = np.polyfit(g["discount_pct"].to_numpy(float), g["lift_pct"].to_numpy(float), 1)
         x = np.linspace(g["discount_pct"].min(), g["discount_pct"].max(), points)
         rows.append(pd.DataFrame({"mechanic": mechanic, "discount_pct": x, "lift_pct": np.polyval(coef, x)}))
     if not rows:
@@ -691,6 +687,8 @@ class PromotionsPage:
     by_retailer: pd.DataFrame
     kpis: dict = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # tables the page needs but lacks
+    start: dt.date | None = None  # the period in view
+    end: dt.date | None = None
 
 
 def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
@@ -728,7 +726,7 @@ def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: lis
         method=method, events=shown, methods=methods, weeks=grid, curves=lift_curves(table),
         by_mechanic=roi_summary(table, "mechanic"),
         by_retailer=roi_summary(shown.assign(retailer=shown["retailer_name"]), "retailer"),
-        kpis=kpis(table), missing=missing)
+        kpis=kpis(table), missing=missing, start=inputs.start, end=inputs.end)
 
 
 def event_detail(page: PromotionsPage, promo_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -19,11 +19,12 @@ PAGE = "pages/promotions.py"
 
 
 def events_table(at) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if "retailer_name" in d.value.columns)
+    return next(d.value for d in at.dataframe if "Retailer" in d.value.columns).rename(
+        columns={"Promotion": "promo_id", "Retailer": "retailer_name", "Mechanic": "mechanic", "Lift": "lift_pct"})
 
 
 def methods_table(at) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if "method_name" in d.value.columns)
+    return next(d.value for d in at.dataframe if "Method" in d.value.columns)
 
 
 def chart_traces(at, title_part: str) -> list[str]:
@@ -87,7 +88,7 @@ def test_pick_an_event_and_see_every_baseline(app, small_db):
         else:
             assert not any(t.startswith(name + " (") for t in traces)
     shown = methods_table(at)
-    assert list(shown["method_name"]) == list(promo.METHODS.values())
+    assert list(shown["Method"]) == list(promo.METHODS.values())
 
 
 def test_event_in_the_link_is_kept_and_checked(app, small_db):

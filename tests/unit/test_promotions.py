@@ -370,7 +370,8 @@ def test_filter_events():
 def test_weekly_seasonal_index_by_hand():
     # ISO year 2024 complete (52 weeks): units 2 in ISO week 10, 1 elsewhere -> mean 53/52.
     weeks = pd.date_range("2024-01-01", periods=52, freq="7D")
-    weekly = pd.DataFrame({"category": "Snacks", "week": weeks, "units": [2.0 if i == 9 else 1.0 for i in range(52)]})
+    weekly = pd.DataFrame({"category": "Snacks", "week": weeks, "units": [2.0 if i == 9 else 1.0 for i in range(52)],
+                           "rows": 1})
     index = promo.weekly_seasonal_index(weekly, dt.date(2024, 1, 1), dt.date(2024, 12, 23)).set_index("iso_week")
     assert index.loc[10, "index"] == pytest.approx(2 / (53 / 52))
     assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
