@@ -7,14 +7,20 @@ from kam_dash.charts import inventory as charts
 from kam_dash.metrics import inventory
 
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
-FORMATS = {"lost_value": MONEY, "shortfall_value": MONEY, "excess_value": MONEY, "on_hand_value": MONEY,
-           "in_stock_rate": fmt.pct, **{c: fmt.weeks for c in ("weeks_of_cover", "forward_cover", "woc_min",
-                                                               "woc_max")},
-           **{c: fmt.number for c in ("lost_units", "on_hand", "avg_weekly_units", "shortfall_units", "excess_units",
-                                      "opening_units", "sell_in_units", "sell_out_units", "closing_units",
-                                      "on_hand_change", "unexplained_units")}}
+FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on_hand_value"], MONEY),
+           **dict.fromkeys(["weeks_of_cover", "forward_cover", "woc_min", "woc_max"], fmt.weeks),
+           **dict.fromkeys(["lost_units", "on_hand", "avg_weekly_units", "shortfall_units", "excess_units",
+                            "opening_units", "sell_in_units", "sell_out_units", "closing_units", "on_hand_change",
+                            "unexplained_units"], fmt.number), "in_stock_rate": fmt.pct}
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
           "overstock": "Overstock"}
+
+
+def show(frame, key: str) -> None:
+    """A table of the columns that have a header, under their headers."""
+    cols = [c for c in frame.columns if c in inventory.HEADERS]
+    ui.table(frame[cols].rename(columns=inventory.HEADERS),
+             {inventory.HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
 
 
 def from_url(param: str, options: list[str], what: str) -> str | None:
@@ -77,8 +83,6 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         rname = names.get(data.retailer, data.retailer)
         if not data.heatmap.empty:
             st.plotly_chart(charts.coverage_heatmap(data.heatmap, rname, int(window)), key="inv_heatmap")
-            st.caption(f"The {inventory.HEATMAP_SKUS} lines with the most sell-out value in the last {window} weeks, "
-                       f"over at most the period's last {inventory.HEATMAP_WEEKS} weeks; blank: no stock count.")
         if not data.trend.empty:
             st.plotly_chart(charts.cover_trend(data.trend, data.band, rname, int(window)), key="inv_trend")
 
@@ -89,20 +93,18 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
                 if frame.empty:
                     st.info(f"{label}: none in view.")
                 else:
-                    ui.table(frame.drop(columns=["retailer_id", "sku_id"]), FORMATS, key=f"inv_{name}")
+                    show(frame, f"inv_{name}")
 
         st.subheader("Availability by retailer")
-        ui.table(data.retailers.drop(columns=["retailer_id", "counted_weeks", "in_stock_weeks"]), FORMATS,
-                 key="inv_retailers")
+        show(data.retailers, "inv_retailers")
 
         st.subheader("Stock reconciliation")
         if data.waterfall is not None:
             st.plotly_chart(charts.reconciliation_waterfall(data.waterfall, f"{rname}: stock over the period"),
                             key="inv_waterfall")
-        ui.table(data.reconciliation.drop(columns="retailer_id"), FORMATS, key="inv_recon")
+        show(data.reconciliation, "inv_recon")
         with st.expander(f"{rname}: the lines with the largest unexplained change"):
-            ui.table(data.reconciliation_lines.drop(columns=["retailer_id", "sku_id"]), FORMATS,
-                     key="inv_recon_lines")
+            show(data.reconciliation_lines, "inv_recon_lines")
 
     st.subheader("Forward buying")
     if data.forward_buy.empty:

@@ -96,6 +96,20 @@ DEFINITIONS = {
     "return to normal.",
 }
 
+# Column headers for people (the page's tables and the review pack); columns not listed are not shown.
+HEADERS = {
+    "retailer_name": "Retailer", "sku_name": "SKU", "oos_weeks": "Weeks out", "lost_units": "Lost units",
+    "lost_value": "Lost value", "on_hand": "On hand", "avg_weekly_units": "Weekly sell-out",
+    "weeks_of_cover": "Weeks of cover", "forward_cover": "Forward cover", "woc_min": "Band from", "woc_max": "Band to",
+    "shortfall_units": "Units short of band", "shortfall_value": "Value short of band",
+    "excess_units": "Units above band", "excess_value": "Value above band",
+    "selling_weeks": f"Weeks selling (of {PHANTOM_HISTORY_WEEKS})", "on_hand_value": "Stock value",
+    "in_stock_rate": "In-stock rate", "now_oos": "Out now", "now_low": "Low now", "now_ok": "In band now",
+    "now_high": "High now", "now_no_sales": "No sales now", "now_phantom": "Phantom now",
+    "opening_units": "Opening stock", "sell_in_units": "Sell-in", "sell_out_units": "Sell-out",
+    "closing_units": "Closing stock", "on_hand_change": "Change in stock", "unexplained_units": "Unexplained",
+    "lines_left_out": "Lines left out",
+}
 AVAILABILITY_BY_RETAILER_COLUMNS = ["retailer_id", "in_stock_rate", "oos_weeks", "lost_units", "lost_value"]
 
 

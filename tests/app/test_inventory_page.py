@@ -1,0 +1,102 @@
+"""The Inventory page in Streamlit's AppTest: values shown, the window and retailer kept in the URL, missing data."""
+
+from __future__ import annotations
+
+import pytest
+
+from kam_dash import fmt
+from kam_dash.engine import DuckDBEngine
+from kam_dash.filters import Filters
+from kam_dash.metrics import inventory
+from tests.app.conftest import metrics
+from tests.conftest import make_db
+from tests.unit.test_inventory import case_tables
+
+PAGE = "pages/inventory.py"
+
+
+def table(at, header: str):
+    """The first table on the page with this column header."""
+    return next(d.value for d in at.dataframe if header in d.value.columns)
+
+
+@pytest.fixture(scope="module")
+def expected(small_db):
+    """The page's numbers straight from the library, per window (default filters: year to date)."""
+    engine = DuckDBEngine(small_db)
+    try:
+        yield {w: inventory.page_data(engine, Filters(), window=w) for w in (4, 13)}
+    finally:
+        engine.close()
+
+
+def test_the_page_shows_the_library_numbers(app, small_db, expected):
+    at = app(small_db, page=PAGE)
+    k = expected[4].kpis
+    shown = metrics(at)
+    assert shown["In-stock rate"] == fmt.pct(k["in_stock_rate"])
+    assert shown["Lost sales"] == fmt.money(k["lost_value"])
+    assert shown["Out of stock now"] == fmt.number(k["now_oos"])
+    assert shown["Below band now"] == fmt.number(k["now_low"])
+    assert at.query_params["inv_window"] == "4"
+    assert at.query_params["inv_retailer"] == expected[4].retailer
+    assert at.selectbox(key="inv_retailer").value == expected[4].retailer
+    by_retailer = table(at, "In-stock rate")
+    assert by_retailer["Retailer"].tolist() == expected[4].retailers["retailer_name"].tolist()
+    assert by_retailer["In-stock rate"].tolist() == [fmt.pct(v) for v in expected[4].retailers["in_stock_rate"]]
+    low = table(at, "Units short of band")
+    assert low["SKU"].tolist() == expected[4].low_cover["sku_name"].tolist()
+    assert not any("nan" in str(v).lower() for v in low.to_numpy().ravel())
+    assert len(table(at, "Lost value")) == len(expected[4].out_of_stock)
+
+
+def test_the_window_changes_the_values_shown_and_the_url(app, small_db, expected):
+    at = app(small_db, page=PAGE)
+    at.radio(key="inv_window").set_value("13").run()
+    assert not at.exception
+    assert at.query_params["inv_window"] == "13"
+    assert metrics(at)["Below band now"] == fmt.number(expected[13].kpis["now_low"])
+    # the window moves the cover of the low-cover lines (a different average), so the table changes too
+    assert expected[4].low_cover["weeks_of_cover"].tolist() != expected[13].low_cover["weeks_of_cover"].tolist()
+    low = table(at, "Units short of band")
+    assert low["Weeks of cover"].tolist() == [fmt.weeks(v) for v in expected[13].low_cover["weeks_of_cover"]]
+
+
+def test_a_link_sets_the_window_and_the_retailer(app, small_db, expected):
+    other = [r for r in expected[4].retailer_choices if r != expected[4].retailer][0]
+    at = app(small_db, page=PAGE, query={"inv_window": "13", "inv_retailer": other})
+    assert at.radio(key="inv_window").value == "13"
+    assert at.selectbox(key="inv_retailer").value == other
+    assert metrics(at)["Below band now"] == fmt.number(expected[13].kpis["now_low"])
+
+
+def test_a_tampered_link_is_dropped_with_a_warning(app, small_db):
+    at = app(small_db, page=PAGE, query={"inv_window": "5; DROP TABLE x", "inv_retailer": "NOPE"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "cover window in the link" in warnings and "retailer in the link" in warnings
+    assert at.radio(key="inv_window").value == "4"
+
+
+def test_empty_database(app, empty_db):
+    at = app(empty_db, page=PAGE)
+    assert not at.exception
+    assert any("No sales data is loaded" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_retailer_without_inventory(app, tmp_path):
+    db = make_db(tmp_path / "cases.duckdb", **case_tables())  # R3 sells but reports no stock
+    at = app(db, page=PAGE, query={"retailer": "R3"})
+    assert not at.exception
+    assert any("No inventory is loaded for the retailers and products in view" in i.value for i in at.info)
+    assert not at.metric  # no cover tiles to show
+    assert any(s.value == "Forward buying" for s in at.subheader)
+
+
+def test_a_database_without_the_inventory_table(app, tmp_path):
+    tables = case_tables()
+    del tables["inventory"]
+    at = app(make_db(tmp_path / "no_stock.duckdb", **tables), page=PAGE)
+    assert not at.exception
+    assert any("needs the inventory table, which is not loaded" in i.value for i in at.info)
