@@ -269,6 +269,7 @@ PRE, EVENT, DIP, POST, LY_PRE, LY_EVENT, LY_DIP = range(len(ROLES))
 REASONS = ("", "not in the loaded data", "before the line's first sale", "inside another promotion",
            "after another promotion", "stock-out")
 _KEY = 1 << 20  # room for a week number (weeks since 1970) in a combined integer key
+GRID_COLUMNS = ["promo_id", "week", "role", "units", "clean", "reason"] + [f"baseline_{m}" for m in METHODS]
 
 
 def _weekno(values) -> np.ndarray:
@@ -388,7 +389,8 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
         season = np.where(ev_cat[ev] >= 0, table[np.maximum(ev_cat[ev], 0), iso], np.nan)
     pre_clean = clean & (role == PRE)
     pre_season_sum = np.bincount(ev, weights=np.where(pre_clean, np.nan_to_num(season), 0.0), minlength=E)
-    pre_season_gap = np.bincount(ev, weights=(pre_clean & np.isnan(season)).astype(float), minlength=E) > 0
+    needs_season = pre_clean | ((ly == 0) & ((role == EVENT) | (role == DIP)))
+    season_gap = np.bincount(ev, weights=(needs_season & np.isnan(season)).astype(float), minlength=E) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         pre_season = np.where(n_clean[:, PRE] > 0, pre_season_sum / n_clean[:, PRE], np.nan)
 
@@ -396,7 +398,7 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
     ok = {
         "pre_period": n_clean[:, PRE] >= MIN_CLEAN,
         "pre_post": both >= MIN_CLEAN,
-        "seasonal_pre": (n_clean[:, PRE] >= MIN_CLEAN) & ~pre_season_gap & (pre_season > 0),
+        "seasonal_pre": (n_clean[:, PRE] >= MIN_CLEAN) & ~season_gap & (pre_season > 0),
         "last_year": (n_clean[:, PRE] >= MIN_CLEAN) & (n_clean[:, LY_PRE] >= MIN_CLEAN)
         & (n_clean[:, LY_EVENT] >= 1) & ~np.isnan(ly_ratio),
     }
@@ -472,8 +474,7 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
         spend_flag = np.where(has_net & np.isnan(spend), "trade spend missing: no ROI",
                               np.where(has_net & (spend == 0), "no trade spend recorded: no ROI", ""))
         zero_flag = np.where(measured & ~(baseline > 0), "baseline is zero: no lift", "")
-        coverage = _coverage(method, n_clean, ok[method], pre_season_gap, ly_ratio) 
-        coverage = np.where(finished, coverage, "")
+        coverage = np.where(finished, _coverage(method, n_clean, ok[method]), "")
         flag = _join_flags(event_flag, coverage, zero_flag, overlap_flag, stock_flag,
                            np.where(measured, dip_flag, ""), money_flag, spend_flag)
         clean_weeks = {"pre_period": n_clean[:, PRE], "seasonal_pre": n_clean[:, PRE], "pre_post": both,
@@ -517,9 +518,6 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
     return Estimate(grid, tables)
 
 
-GRID_COLUMNS = ["promo_id", "week", "role", "units", "clean", "reason"] + [f"baseline_{m}" for m in METHODS]
-
-
 def _weekdate(weekno: np.ndarray) -> np.ndarray:
     return (np.asarray(weekno, dtype="int64") * 7 + 4).astype("datetime64[D]").astype("datetime64[ns]")
 
@@ -536,8 +534,7 @@ def _overlaps(events: pd.DataFrame, promos: pd.DataFrame, ev: np.ndarray, rows: 
     return out
 
 
-def _coverage(method: str, n_clean: np.ndarray, ok: np.ndarray, season_gap: np.ndarray,
-              ly_ratio: np.ndarray) -> np.ndarray:
+def _coverage(method: str, n_clean: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """The flag of events the method cannot measure: how many clean weeks it found, or what it lacks."""
     pre, post, ly_pre, ly_ev = (n_clean[:, r].astype(int) for r in (PRE, POST, LY_PRE, LY_EVENT))
     out = np.full(len(ok), "", dtype=object)
@@ -564,7 +561,6 @@ def _join_flags(*parts) -> np.ndarray:
         text = np.asarray(part, dtype=object)
         joined = np.where(joined == "", text, np.where(text == "", joined, joined + "; " + text))
     return np.where(joined == "", None, joined)
-
 
 
 # -- from filters to inputs ------------------------------------------------------------------
