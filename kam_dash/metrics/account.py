@@ -1,5 +1,7 @@
-"""Key accounts: the score and tiers, account health, and one retailer's review (plan, pipeline, white space,
-SKUs, store vs online).
+"""Key accounts: the key-account score and tiers, account health, and one retailer's review.
+
+The review covers plan and landing by month, sell-in vs sell-out (pipeline), category white space, SKUs, and
+store vs online.
 
 The Portfolio page reads `portfolio_page_data`; the Account review page reads `account_page_data`. Both
 return small frames; the key-account score is pure arithmetic on the portfolio's account table
@@ -9,7 +11,6 @@ return small frames; the key-account score is pure arithmetic on the portfolio's
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import ibis
