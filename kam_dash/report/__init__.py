@@ -7,6 +7,9 @@ the account review page calls these from its download buttons.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,6 +66,29 @@ def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None
     return {f: out[f] for f in formats}
 
 
+RECENT_PACKS, RECENT_SECONDS = 8, 600
+_recent: OrderedDict[tuple, tuple[float, Pack]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def collect_recent(engine: Engine, filters: Filters, retailer_id: str) -> Pack:
+    """collect(), remembered for a few minutes per database version, filters and retailer: a KAM downloading
+    the deck, then the workbook, of the same view waits for the numbers once."""
+    key = (engine.location, engine.data_version, filters.cache_key(), retailer_id)
+    now = time.monotonic()
+    with _recent_lock:
+        hit = _recent.get(key)
+        if hit is not None and now - hit[0] < RECENT_SECONDS:
+            _recent.move_to_end(key)
+            return hit[1]
+    pack = collect(engine, filters, retailer_id)
+    with _recent_lock:
+        _recent[key] = (now, pack)
+        while len(_recent) > RECENT_PACKS:
+            _recent.popitem(last=False)
+    return pack
+
+
 def build_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iterable[str] = FORMATS,
                images: ChartImages | None = None) -> dict[str, bytes]:
     """The review pack of one retailer for the period and filters in force: {format: file bytes}.
@@ -72,7 +98,7 @@ def build_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iter
     formats = check_formats(formats)
     if "pptx" in formats and images is None:
         shared_images()  # started now (on the first pack), the browser boots while the numbers are computed
-    return render(collect(engine, filters, retailer_id), formats, images)
+    return render(collect_recent(engine, filters, retailer_id), formats, images)
 
 
 def file_name(engine: Engine, filters: Filters, retailer_id: str, fmt: str) -> str:
@@ -102,4 +128,4 @@ def write_pack(engine: Engine, filters: Filters, retailer_id: str, formats: Iter
 
 
 __all__ = ["FORMATS", "FORMAT_LABELS", "MIME", "ChartImages", "Pack", "build_pack", "check_formats", "collect",
-           "file_name", "render", "shared_images", "write_pack"]
+           "collect_recent", "file_name", "render", "shared_images", "write_pack"]

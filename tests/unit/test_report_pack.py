@@ -201,3 +201,11 @@ def test_cells_for_people():
     assert packs.show(float("nan"), "money") == fmt.DASH
     assert packs.show(None, "text") == fmt.DASH
     assert packs.show(pd.Timestamp("2026-01-05"), "date") == "05 Jan 2026"
+
+
+def test_recent_packs_are_reused_for_the_same_view_only(engine):
+    first = report.collect_recent(engine, Filters(), "R1")
+    assert report.collect_recent(engine, Filters(), "R1") is first  # the workbook after the deck: no recompute
+    assert report.collect_recent(engine, Filters(), "R2") is not first
+    other = report.collect_recent(engine, Filters(period="l13w"), "R1")
+    assert other is not first and other.period.startswith("Last 13 weeks")
