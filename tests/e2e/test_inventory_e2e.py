@@ -1,0 +1,52 @@
+"""The Inventory page in a real browser: charts draw, the window changes the numbers and the URL, a link restores."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import metric_values, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def test_inventory_renders_tiles_heatmap_and_trend(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/inventory")
+    wait_ready(page)
+    expect(page.get_by_role("heading", name="Inventory")).to_be_visible()
+    tiles = metric_values(page)
+    assert re.fullmatch(r"[\d.]+%", tiles["In-stock rate"]), tiles
+    assert re.fullmatch(r"\$[\d.,]+[KMB]?", tiles["Lost sales"]), tiles
+    charts = page.get_by_test_id("stPlotlyChart")
+    assert charts.count() >= 3  # heatmap, cover trend, reconciliation waterfall (and pipeline fill)
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"inv_window=4"))
+    expect(page).to_have_url(re.compile(r"inv_retailer=R\d+"))
+
+
+def test_the_window_changes_a_tile_and_the_url(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/inventory")
+    wait_ready(page)
+    before = metric_values(page)["Below band now"]
+    page.get_by_test_id("stRadio").get_by_text("13", exact=True).click()
+    wait_ready(page)
+    expect(page).to_have_url(re.compile(r"inv_window=13"))
+    assert metric_values(page)["Below band now"] != before
+
+
+def test_a_link_restores_the_window_and_the_retailer(live_app, browser_page):
+    page = browser_page
+    page.goto(f"{live_app}/inventory?inv_window=8&inv_retailer=R002")
+    wait_ready(page)
+    expect(page.get_by_test_id("stRadio").get_by_role("radio", name="8")).to_be_checked()
+    page.reload()
+    wait_ready(page)
+    expect(page).to_have_url(re.compile(r"inv_window=8"))
+    expect(page).to_have_url(re.compile(r"inv_retailer=R002"))
+    assert not page.get_by_test_id("stAlert").filter(has_text="in the link").count()
