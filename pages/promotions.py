@@ -5,6 +5,7 @@ import streamlit as st
 from kam_dash import fmt, ui
 from kam_dash.charts import promotions as charts
 from kam_dash.metrics import promotions as promo
+from kam_dash.metrics import seasonality
 
 UNITS = fmt.number
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
@@ -65,7 +66,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     ui.tile(c[2], "Net incremental units", fmt.number(k["net_incremental_units"]),
             help=promo.DEFINITIONS["Net incremental units"])
     ui.tile(c[3], "Median lift", SIGNED(k["median_lift"]), help=promo.DEFINITIONS["Lift"])
-    ui.tile(c[4], "ROI", SIGNED(k["roi"]), help=promo.DEFINITIONS["ROI by mechanic / retailer"])
+    ui.tile(c[4], "ROI", SIGNED(k["roi"]), help=promo.DEFINITIONS["ROI of a group"])
     ui.tile(c[5], "Paid back", fmt.pct(k["paid_back_share"], 0), help=promo.DEFINITIONS["Share paid back"])
 
     rows = st.radio("Calendar rows", ["sku", "brand"], format_func={"sku": "Retailer x SKU",
@@ -112,4 +113,5 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     else:
         right.info("No event in view has an ROI: it needs a lift, the dip after, a unit cost, a net price and "
                    "a trade spend.", icon=":material/info:")
-    ui.definitions(promo.DEFINITIONS)
+    season = {f"Seasonality: {k}": seasonality.DEFINITIONS[k] for k in ("Seasonal index", "Complete year")}
+    ui.definitions({**promo.DEFINITIONS, **season})

@@ -66,13 +66,19 @@ DEFINITIONS = {
     "Low baseline coverage": "A method that lacks enough clean weeks gives no lift for that event; the flag "
     "says how many clean weeks it found. No number is made up.",
     "Baseline units": "The method's baseline summed over the event weeks.",
-    "Actual units": "Sell-out units over the event weeks.",
+    "Actual units": "Sell-out units over the event weeks. An event that has not started, or is not over, in "
+    "the loaded weeks has no actual units and no lift yet.",
     "Incremental units": "Actual minus baseline units over the event weeks.",
     "Lift": "Incremental units divided by baseline units (0.25 = +25%). Empty when the baseline is zero.",
     "Post-promotion dip": "Baseline minus actual units over the 2 weeks after the event (positive = a dip). "
     "Empty, with a flag, when those weeks are not yet loaded, fall inside another promotion or are "
     "stock-out weeks.",
     "Net incremental units": "Incremental units minus the post-promotion dip.",
+    "Overlapping promotions": "When promotions of the same retailer x SKU overlap, each counts all the units "
+    "above its baseline in its own weeks, so their lift is shared and must not be added up; the flag names "
+    "the other promotions. Weeks inside one are never clean weeks for the other.",
+    "Stock-out during the event": "A stock-out week among the event weeks cuts its sales short, so its lift "
+    "is understated; the lift is still shown, with a flag.",
     "Net price": "Sell-in net sales divided by sell-in units of the retailer x SKU over the 13 weeks before "
     "the event (the manufacturer's price after invoice discounts). Empty when no units were shipped.",
     "Incremental gross profit": "Net incremental units x (net price - unit cost). Empty when the unit cost "
@@ -84,8 +90,8 @@ DEFINITIONS = {
     "Share paid back": "Events with ROI >= 0 divided by the events that have an ROI.",
     "Actual vs plan": "Incremental units divided by the planned incremental units of the promotions table, "
     "minus 1 (-0.2 = 20% short of plan). Empty where no plan was recorded.",
-    "ROI by mechanic / retailer": "(Sum of incremental gross profit - sum of trade spend) / sum of trade "
-    "spend over the events of the group that have an ROI.",
+    "ROI of a group": "For all events in view (the ROI tile), or those of one mechanic or retailer: (sum of "
+    "incremental gross profit - sum of trade spend) / sum of trade spend, over the events that have an ROI.",
     "Lift vs discount line": "For each mechanic with at least 3 measured events at 2 or more discount depths, "
     "the least-squares straight line of lift on discount depth, drawn over the depths seen.",
 }
