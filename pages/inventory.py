@@ -18,7 +18,8 @@ TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "
 
 def show(frame, key: str) -> None:
     """A table of the columns that have a header, under their headers."""
-    cols = [c for c in frame.columns if c in inventory.HEADERS]
+    cols = [c for c in ("retailer_name", "sku_name") if c in frame] + [
+        c for c in frame.columns if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
     ui.table(frame[cols].rename(columns=inventory.HEADERS),
              {inventory.HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
 
@@ -69,7 +70,7 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
                         key="inv_retailer", format_func=names.get, on_change=keep_in_url, args=("inv_retailer",))
         st.caption(f"Positions at the end of the week of **{data.last:%d %b %Y}**; availability and lost sales over "
                    f"the weeks from {data.first:%d %b %Y}.")
-        c = st.columns(6)
+        c = [*st.columns(3), *st.columns(3)]
         ui.tile(c[0], "In-stock rate", fmt.pct(k["in_stock_rate"]), help=inventory.DEFINITIONS["In-stock rate"])
         ui.tile(c[1], "Lost sales", fmt.money(k["lost_value"]), f"{fmt.number(k['lost_units'])} units",
                 delta_color="off", help=inventory.DEFINITIONS["Lost sales (units)"])

@@ -16,6 +16,7 @@ STATUS_COLORS = {
     "high": "#7b5ea7",
     "no_sales": PALETTE["neutral"],
 }
+LEGEND_BELOW = {"legend": dict(orientation="h", yanchor="top", y=-0.12, x=0)}  # clear of the title
 STATUS_LABELS = {"oos": "Out of stock", "low": "Below band", "ok": "In band", "high": "Above band",
                  "no_sales": "Stock, no sales"}
 
@@ -45,10 +46,10 @@ def coverage_heatmap(cells: pd.DataFrame, retailer_name: str, window: int) -> go
     for s in order:  # a legend for the discrete colours
         fig.add_scatter(x=[None], y=[None], mode="markers", name=STATUS_LABELS[s],
                         marker=dict(color=STATUS_COLORS[s], symbol="square", size=12))
-    fig.update_layout(yaxis=dict(autorange="reversed", title=None), xaxis_title=None,
-                      plot_bgcolor="white")
-    height = max(320, 22 * len(z.index) + 140)
-    return base_layout(fig, f"{retailer_name}: cover status by SKU and week ({window}-week average)", height)
+    height = max(320, 22 * len(z.index) + 160)
+    fig = base_layout(fig, f"{retailer_name}: cover status by SKU and week ({window}-week average)", height)
+    return fig.update_layout(yaxis=dict(autorange="reversed", title=None), xaxis_title=None, plot_bgcolor="white",
+                             **LEGEND_BELOW)
 
 
 def cover_trend(trend: pd.DataFrame, band: tuple[float, float], retailer_name: str, window: int) -> go.Figure:
@@ -64,10 +65,10 @@ def cover_trend(trend: pd.DataFrame, band: tuple[float, float], retailer_name: s
                     yaxis="y2", line=dict(color=PALETTE["neutral"], dash="dot"),
                     hovertemplate="week of %{x|%d %b %Y}<br>%{y:.1%} of lines in stock<extra></extra>")
     top = max(high * 1.3, float(trend["weeks_of_cover"].max()) * 1.1 if trend["weeks_of_cover"].notna().any() else 0)
-    fig.update_layout(yaxis=dict(title="Weeks of cover", range=[0, top]),
-                      yaxis2=dict(title="Lines in stock", overlaying="y", side="right", tickformat=".0%",
-                                  range=[0, 1.05]))
-    return base_layout(fig, f"{retailer_name}: weeks of cover ({window}-week average) against the agreed band")
+    fig = base_layout(fig, f"{retailer_name}: weeks of cover ({window}-week average) against the agreed band")
+    return fig.update_layout(yaxis=dict(title="Weeks of cover", range=[0, top]),
+                             yaxis2=dict(title="Lines in stock", overlaying="y", side="right", tickformat=".0%",
+                                         range=[0, 1.05]), **LEGEND_BELOW)
 
 
 def reconciliation_waterfall(row: pd.Series, title: str) -> go.Figure:
