@@ -19,7 +19,6 @@ WIDE, HIGH = Inches(13.333), Inches(7.5)  # 16:9
 MARGIN = Inches(0.5)
 BODY_WIDTH = WIDE - 2 * MARGIN
 ACCENT = RGBColor(0x1F, 0x5F, 0xA8)
-MUTED = RGBColor(0x5B, 0x66, 0x75)
 DEFINITION_CHARS = 1700  # text per definitions slide
 TITLE_SLIDE, TITLE_ONLY = 0, 5  # layouts of python-pptx's default template
 
@@ -33,7 +32,7 @@ def _title(slide, text: str) -> None:
         p.font.color.rgb = ACCENT
 
 
-def _text(slide, top, height, lines: list[str], size: int = 16, color: RGBColor | None = None):
+def _text(slide, top, height, lines: list[str], size: int = 16):
     box = slide.shapes.add_textbox(MARGIN, top, BODY_WIDTH, height)
     frame = box.text_frame
     frame.word_wrap = True
@@ -41,8 +40,6 @@ def _text(slide, top, height, lines: list[str], size: int = 16, color: RGBColor 
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.text = line
         p.font.size = Pt(size)
-        if color is not None:
-            p.font.color.rgb = color
     return box
 
 

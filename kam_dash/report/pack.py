@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from kam_dash import export, fmt
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
-from kam_dash.filters import LIST_PARAMS, PERIODS, Filters
+from kam_dash.filters import PERIODS, Filters
 from kam_dash.report import narrative
 
 # -- tables: what kind of number each column holds --------------------------------------------------------------
@@ -264,11 +264,12 @@ class _Collector:
         rows = _export("plan", self.engine, self.mine)
         overall = rows[rows["category"] == ""] if rows is not None else pd.DataFrame()
         if data.monthly["actual"].notna().any() or data.monthly["target"].notna().any():
-            first = overall.iloc[0] if len(overall) else None
-            line = narrative.plan(data.landing_year,
-                                  _num(first["landing_estimate"]) if first is not None else None,
-                                  _num(first["annual_target"]) if first is not None else None,
-                                  _num(first["required_weekly_run_rate"]) if first is not None else None)
+            # the plan export's all-category row (its landing is the account page's), else the page's own
+            first = overall.iloc[0] if len(overall) else {
+                "landing_estimate": data.kpis["landing_estimate"], "annual_target": data.kpis["annual_target"],
+                "required_weekly_run_rate": None}
+            line = narrative.plan(data.landing_year, _num(first["landing_estimate"]), _num(first["annual_target"]),
+                                  _num(first["required_weekly_run_rate"]))
             fig = charts.monthly_vs_target(data.monthly, data.landing_year)
             section.charts.append(Chart("monthly", fig.layout.title.text, fig, line))
         else:

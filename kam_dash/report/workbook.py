@@ -15,7 +15,8 @@ import xlsxwriter
 from kam_dash.report.pack import Pack, Table
 
 NUMBER_FORMATS = {
-    "money": "#,##0", "pct": "0.0%", "change": "+0.0%;-0.0%;0.0%", "units": "#,##0", "int": "0", "decimal": "#,##0.00", "date": "yyyy-mm-dd",
+    "money": "#,##0", "pct": "0.0%", "change": "+0.0%;-0.0%;0.0%", "units": "#,##0", "int": "0",
+    "decimal": "#,##0.00", "date": "yyyy-mm-dd",
 }
 INVALID = set('[]:*?/\\')
 

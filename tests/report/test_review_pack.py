@@ -177,7 +177,8 @@ def test_deck_numbers_equal_the_exports(small_pack, exports):
     assert cells["Net sales"][3] == fmt.pct(share["yoy_growth"], signed=True)
     assert cells["Net sales"][5] == fmt.pct(share["attainment"])
     lead = deck["Key figures vs plan and last year"]["texts"][0]
-    assert f"Net sales {fmt.money(share['net_sales'])}, {fmt.pct(share['yoy_growth'], signed=True)} vs last year" in lead
+    growth = fmt.pct(share["yoy_growth"], signed=True)
+    assert f"Net sales {fmt.money(share['net_sales'])}, {growth} vs last year" in lead
     score = exports["Account score"].iloc[0]
     assert f"{score['tier']} account (key-account score {fmt.number(score['score'], 2)})" in lead
 

@@ -99,7 +99,8 @@ def test_promotions_and_roi():
 def test_availability_and_cover():
     assert narrative.availability(0.962, 14, 1_234.0, 12_345.0) == \
         "In stock 96.2% of SKU-weeks; 14 out-of-stock weeks lost an estimated 1,234 units ($12.35K)."
-    assert narrative.availability(1.0, 0, 0.0, 0.0) == "In stock 100.0% of SKU-weeks; no out-of-stock weeks in the period."
+    assert narrative.availability(1.0, 0, 0.0, 0.0) == \
+        "In stock 100.0% of SKU-weeks; no out-of-stock weeks in the period."
     # 4,800 on hand / 1,000 a week = 4.8 weeks
     text = narrative.cover(4_800.0, 1_000.0, (2.0, 6.0), {"ok": 130, "low": 5, "oos": 1}, dt.date(2026, 11, 16))
     assert text == ("Stock covers 4.8 weeks of sell-out at the week of 16 Nov 2026 (agreed band 2-6 weeks): "

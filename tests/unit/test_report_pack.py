@@ -95,8 +95,9 @@ def test_full_retailer_charts_and_narratives_by_hand(engine):
     pack = report.collect(engine, Filters(), "R1")
     by_key = {c.key: c for c in pack.charts}
     assert list(by_key) == ["monthly", "pipeline", "store-online", "category-mix"]
-    assert by_key["monthly"].narrative == "Landing estimate for 2026: $270 against a $1.00K annual target ($730 short)" \
-        "; $15 a week needed from here to reach it."  # (1,000 - 270) / 50 remaining weeks = 14.6
+    # (1,000 - 270) / 50 remaining weeks = 14.6 a week
+    assert by_key["monthly"].narrative == ("Landing estimate for 2026: $270 against a $1.00K annual target ($730 "
+                                           "short); $15 a week needed from here to reach it.")
     # sell-in 27 units, sell-out 20 units: the stock built up by 7
     assert by_key["pipeline"].narrative == ("Sell-in 27 units vs sell-out 20 units over the period: retailer stock "
                                             "built up by 7 units (pipeline fill).")
@@ -130,7 +131,8 @@ def test_thin_retailer_gets_a_shorter_pack_that_says_what_is_missing(engine):
     assert "Sell-in vs sell-out: No sell-out reported, so no pipeline fill." in gaps
     assert any(g.startswith("Promotions:") for g in gaps) and any(g.startswith("Inventory") for g in gaps)
     by_key = {c.key: c for c in pack.charts}
-    assert by_key["pipeline"].narrative == "Sell-in 40 units over the period; no sell-out reported, so no pipeline fill."
+    assert by_key["pipeline"].narrative == \
+        "Sell-in 40 units over the period; no sell-out reported, so no pipeline fill."
     assert by_key["monthly"].narrative == "Landing estimate for 2026: $400 (no annual target loaded)."
     # R2 sells no Snacks: (220/670 - 0) x 400 = 131.34
     assert by_key["category-mix"].narrative == ("Largest white space: Snacks, $131 (portfolio share 32.8% vs 0.0% "
