@@ -120,9 +120,18 @@ def _monday(values: pd.Series) -> pd.Series:
 # -- what the engine gives ----------------------------------------------------------------
 def promotions_of(engine: Engine, scope: Scope) -> pd.DataFrame:
     """Every promotion of the retailers and SKUs in scope (all dates), with its first and last week."""
-    if not engine.has("promotions"):
-        return with_weeks(pd.DataFrame(columns=PROMO_COLUMNS))
-    return with_weeks(engine.execute(scope.by_ids(engine.table("promotions")).select(*PROMO_COLUMNS)))
+
+    def load() -> pd.DataFrame:
+        if not engine.has("promotions"):
+            return with_weeks(pd.DataFrame(columns=PROMO_COLUMNS))
+        return with_weeks(engine.execute(engine.table("promotions").select(*PROMO_COLUMNS)))
+
+    # A promotions calendar is small (one row per event), so it is read once per engine like a dimension.
+    frame = engine.memo("promotions.calendar", load)
+    for ids, col in ((scope.retailer_ids, "retailer_id"), (scope.sku_ids, "sku_id")):
+        if ids is not None:
+            frame = frame[frame[col].isin(ids)]
+    return frame.reset_index(drop=True)
 
 
 def with_weeks(frame: pd.DataFrame) -> pd.DataFrame:
