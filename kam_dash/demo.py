@@ -456,8 +456,9 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         target = cov * nxt
         order = np.maximum(0.0, np.round(target + expected_promo[:, t] - stock + promo_ahead[:, t]))
         order = np.where(listed[:, t] & ~disrupted[:, t], order, 0.0)
-        # a SKU being delisted is run down: no shipments in its last 3 weeks
-        order = np.where(t >= end_w - 3, 0.0, order)
+        # a SKU being delisted is run down: no shipments in its last 3 weeks (SKUs that stay listed
+        # have end_w == W and must keep shipping to the end of the data)
+        order = np.where((end_w < W) & (t >= end_w - 3), 0.0, order)
         ret = np.where(returns[:, t] & (stock > 5), -np.round(0.2 * stock), 0.0)
         available = stock + order + ret
         s = np.where(phantom[:, t], 0.0, np.minimum(demand[:, t], available))

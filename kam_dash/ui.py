@@ -157,8 +157,10 @@ def sidebar_filters(eng: Engine) -> Filters:
 
 
 def _sidebar_drawn_this_run() -> bool:
-    # AppTest reruns a page of a `pages/` folder on its own, without the router (a quirk of its
-    # page manager, not of `streamlit run`), so a page must be able to draw the sidebar itself.
+    # A page of a `pages/` folder can run without the router: under AppTest after the first run,
+    # and under `streamlit run` when the first request after start is a page's URL (Streamlit's
+    # old pages-folder mode stays on until st.navigation has been called once). A page must then
+    # be able to draw the sidebar itself.
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -168,9 +170,22 @@ def _sidebar_drawn_this_run() -> bool:
         return FILTERS_KEY in st.session_state
 
 
+def _leave_pages_folder_mode() -> None:
+    """Under `streamlit run`, switch off the old pages-folder mode and rerun through the router."""
+    try:
+        from streamlit import runtime
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # internals moved: the page still works, with the default navigation
+        return
+    if runtime.exists() and PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself does
+        st.rerun()
+
+
 def current_filters() -> Filters:
     """The filters in force; draws the shared sidebar if the router has not this run."""
     if not _sidebar_drawn_this_run():
+        _leave_pages_folder_mode()
         return sidebar_filters(engine())
     return st.session_state.get(FILTERS_KEY, Filters())
 
