@@ -93,7 +93,8 @@ DEFINITIONS = {
     "ROI of a group": "For all events in view (the ROI tile), or those of one mechanic or retailer: (sum of "
     "incremental gross profit - sum of trade spend) / sum of trade spend, over the events that have an ROI.",
     "Lift vs discount line": "For each mechanic with at least 3 measured events at 2 or more discount depths, "
-    "the least-squares straight line of lift on discount depth, drawn over the depths seen.",
+    "the least-squares straight line of lift on discount depth, drawn over the depths seen. Events with a "
+    "stock-out during the event are drawn but left out of the fit (their lift is understated).",
 }
 
 EXPORT_COLUMNS = [
@@ -284,6 +285,7 @@ PRE, EVENT, DIP, POST, LY_PRE, LY_EVENT, LY_DIP = range(len(ROLES))
 REASONS = ("", "not in the loaded data", "before the line's first sale", "inside another promotion",
            "after another promotion", "stock-out")
 _KEY = 1 << 20  # room for a week number (weeks since 1970) in a combined integer key
+STOCKOUT_FLAG = "stock-out during the event: lift understated"
 GRID_COLUMNS = ["promo_id", "week", "role", "units", "clean", "reason"] + [f"baseline_{m}" for m in METHODS]
 
 
@@ -457,7 +459,7 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
                           np.where(not_over, "not over in the loaded data", ""))
     overlap_flag = np.array([f"overlaps {', '.join(overlaps[i])} (lift shared)" if i in overlaps else ""
                              for i in range(E)], dtype=object)
-    stock_flag = np.where(stock_in_event & finished, "stock-out during the event: lift understated", "")
+    stock_flag = np.where(stock_in_event & finished, STOCKOUT_FLAG, "")
     dip_flag = np.where(dip_not_loaded, "the 2 weeks after are not loaded yet: no dip",
                         np.where(dip_other, "another promotion follows within 2 weeks: no dip",
                                  np.where(dip_stock, "stock-out in the 2 weeks after: no dip", "")))
@@ -650,6 +652,7 @@ def lift_curves(table: pd.DataFrame, points: int = 25) -> pd.DataFrame:
     """The fitted lift vs discount line of each mechanic (see DEFINITIONS): mechanic, discount_pct, lift_pct."""
     rows = []
     data = table.dropna(subset=["lift_pct", "discount_pct"])
+    data = data[~data["flag"].fillna("").str.contains(STOCKOUT_FLAG, regex=False)]
     for mechanic, g in data.groupby("mechanic", sort=True):
         depths = g["discount_pct"].nunique()
         if len(g) < 3 or depths < 2:

@@ -69,11 +69,11 @@ def test_a_link_restores_the_event_and_the_method(live_app, browser_page, events
     pid = events.iloc[-1]["promo_id"]
     page.goto(f"{live_app}/promotions?event={pid}&method=pre_post")
     wait_ready(page)
-    expect(event_chart(page, pid)).to_be_visible()
+    expect(event_chart(page, pid)).to_be_visible(timeout=30_000)  # plotly draws after the script ends
     expect(page.get_by_text("baseline: Pre and post")).to_be_visible()
     page.reload()
     wait_ready(page)
-    expect(event_chart(page, pid)).to_be_visible()
+    expect(event_chart(page, pid)).to_be_visible(timeout=30_000)
     expect(page).to_have_url(re.compile(rf"event={pid}"))
 
     page.get_by_test_id("stButtonGroup").get_by_text("Pre-period", exact=True).click()

@@ -338,8 +338,10 @@ def test_roi_summary_by_hand():
 
 
 def test_lift_curves_recover_a_line_and_skip_thin_mechanics():
-    table = pd.DataFrame({"mechanic": ["tpr"] * 4 + ["bogo"] * 3, "discount_pct": [10, 20, 30, 40, 50, 50, 50],
-                          "lift_pct": [0.25, 0.45, 0.65, 0.85, 1.0, 0.9, 1.1]})
+    # the fifth tpr event stocked out (lift -100%): it stays out of the fit
+    table = pd.DataFrame({"mechanic": ["tpr"] * 5 + ["bogo"] * 3, "discount_pct": [10, 20, 30, 40, 20, 50, 50, 50],
+                          "lift_pct": [0.25, 0.45, 0.65, 0.85, -1.0, 1.0, 0.9, 1.1],
+                          "flag": [None] * 4 + [promo.STOCKOUT_FLAG, None, None, None]})
     curves = promo.lift_curves(table)
     assert set(curves["mechanic"]) == {"tpr"}  # bogo has a single depth
     tpr = curves[curves["mechanic"] == "tpr"]
