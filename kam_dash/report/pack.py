@@ -23,6 +23,18 @@ from kam_dash.engine import Engine
 from kam_dash.filters import PERIODS, Filters
 from kam_dash.report import narrative
 
+# The pack's own summaries of the metrics' numbers (the metrics themselves are defined in their modules).
+DEFINITIONS = {
+    "Landing vs annual target": "The landing estimate divided by the annual target (the key figures' share of "
+    "plan on the landing row; 1.0 = the year lands on plan).",
+    "Retailer stock cover": "The on-hand units of all the retailer's lines with a stock count at the period's "
+    "last week, divided by the sum of their mean weekly sell-out units (the coverage export's on_hand_units and "
+    "avg_weekly_units): how many weeks the whole stock lasts at the recent rate of sale.",
+    "Line-weeks by status": "Of the cells of the cover heatmap (the retailer's best-selling lines over the last "
+    "weeks of the period, one cell per line and week with a stock count), the share in each cover status.",
+    "Median lift": "The median lift of the period's promotions that have a measured lift (pre-period baseline).",
+}
+
 # -- tables: what kind of number each column holds --------------------------------------------------------------
 # Kinds: money, pct (a fraction shown as a percent), change (a signed percent), units (whole numbers), int,
 # decimal, date, text, flag.
@@ -248,8 +260,8 @@ class _Collector:
                                         export="revenue-share"))
         section.terms = [("share", "Net sales"), ("share", "Sell-out value"), ("share", "Last year (LY)"),
                          ("share", "Growth vs last year"), ("plan", "Plan attainment"), ("account", "Gross margin"),
-                         ("plan", "Landing estimate"), ("share", "Revenue share"), ("account", "Store vs online"),
-                         *section.terms]
+                         ("plan", "Landing estimate"), ("report", "Landing vs annual target"),
+                         ("share", "Revenue share"), ("account", "Store vs online"), *section.terms]
         return section
 
     # -- plan -----------------------------------------------------------------------------------------------
@@ -341,11 +353,11 @@ class _Collector:
         if not self.engine.has("promotions"):
             self.missing.append("Promotions: the promotions table is not loaded.")
             return None
-        section = Section("promotions", "Promotions of the period: lift and ROI", terms=[
-            ("promotions", t) for t in ("Promotion event", "Baseline: pre_period (default)", "Clean week",
-                                        "Low baseline coverage", "Incremental units", "Lift", "Post-promotion dip",
-                                        "Net incremental units", "Incremental gross profit", "ROI",
-                                        "Share paid back", "ROI by mechanic / retailer")])
+        terms = ("Promotion event", "Baseline: pre_period (default)", "Clean week", "Low baseline coverage",
+                 "Incremental units", "Lift", "Post-promotion dip", "Net incremental units",
+                 "Incremental gross profit", "ROI", "Share paid back", "ROI by mechanic / retailer")
+        section = Section("promotions", "Promotions of the period: lift and ROI",
+                          terms=[("promotions", t) for t in terms] + [("report", "Median lift")])
         # The default method's lift table is the export itself; the page's other methods are not in the pack.
         table = _export("promo-lift", self.engine, self.mine)
         if table.empty:
@@ -398,7 +410,8 @@ class _Collector:
         section = Section("inventory", "Inventory coverage and availability", terms=[
             ("inventory", t) for t in ("Weeks of cover", "Cover status", "Forward cover", "In-stock rate",
                                        "Out-of-stock weeks", "Lost sales (units)", "Lost sales (value)",
-                                       "Phantom inventory candidate", "Stock reconciliation")])
+                                       "Phantom inventory candidate", "Stock reconciliation")]
+            + [("report", "Retailer stock cover"), ("report", "Line-weeks by status")])
         page = inv.page_data(self.engine, self.mine, retailer=self.rid)
         if not page.has_inventory or page.retailer != self.rid:
             section.notes.append(f"No stock counts for {self.name} in the period.")
@@ -450,15 +463,17 @@ SECTIONS: tuple[Callable[[_Collector], Section | None], ...] = (
 
 
 def definitions_of(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(term, definition) of each (module, key), in order, once each; from the modules' DEFINITIONS."""
+    """(term, definition) of each (module, key), in order, once each: from the metric modules' DEFINITIONS, and
+    this module's for module "report"."""
     out, seen = [], set()
     for module_name, key in terms:
         if (module_name, key) in seen:
             continue
         seen.add((module_name, key))
-        mod = _module(f"metrics.{module_name}", "DEFINITIONS")
-        if mod is not None and key in mod.DEFINITIONS:
-            out.append((key, mod.DEFINITIONS[key]))
+        defs = DEFINITIONS if module_name == "report" else getattr(
+            _module(f"metrics.{module_name}", "DEFINITIONS"), "DEFINITIONS", {})
+        if key in defs:
+            out.append((key, defs[key]))
     return out
 
 
