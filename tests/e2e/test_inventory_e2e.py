@@ -17,6 +17,7 @@ def test_inventory_renders_tiles_heatmap_and_trend(live_app, browser_page):
     page.goto(f"{live_app}/inventory")
     wait_ready(page)
     expect(page.get_by_role("heading", name="Inventory")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Phantom candidates")).to_be_visible()
     tiles = metric_values(page)
     assert re.fullmatch(r"[\d.]+%", tiles["In-stock rate"]), tiles
     assert re.fullmatch(r"\$[\d.,]+[KMB]?", tiles["Lost sales"]), tiles
@@ -33,11 +34,13 @@ def test_the_window_changes_a_tile_and_the_url(live_app, browser_page):
     page = browser_page
     page.goto(f"{live_app}/inventory")
     wait_ready(page)
+    tile = page.get_by_test_id("stMetric").filter(has_text="Below band now")
+    expect(tile).to_be_visible()
     before = metric_values(page)["Below band now"]
     page.get_by_test_id("stRadio").get_by_text("13", exact=True).click()
-    wait_ready(page)
     expect(page).to_have_url(re.compile(r"inv_window=13"))
-    assert metric_values(page)["Below band now"] != before
+    wait_ready(page)
+    expect(tile.get_by_test_id("stMetricValue")).not_to_have_text(before)
 
 
 def test_a_link_restores_the_window_and_the_retailer(live_app, browser_page):
