@@ -1,11 +1,11 @@
 """Promotions: every event in view measured by every baseline method, with the page's tables and summaries.
 
 The SQL floor and the pandas baseline fetch what the app's engine queries fetch (the promotions of the
-retailers and SKUs in view; sell-out units, stock-out weeks and the sell-in price in each event's weeks)
+retailers and SKUs in view; sell-out units and the sell-in price in each event's weeks)
 and finish with the same pure function as the app (`promotions.page_from`: clean weeks, baselines, lift,
-money, summaries). The category seasonal index that seasonal_pre reads is computed once per database in
-the app (like the dimension tables: it ignores the filters), so each baseline computes it once per
-connection or set of tables too, and the per-view work is what is timed.
+money, summaries). The category seasonal index that seasonal_pre reads and the stock-out weeks are read
+once per database in the app (like the dimension tables: they ignore the filters), so each baseline reads
+them once per connection or set of tables too, and the per-view work is what is timed.
 """
 
 from __future__ import annotations
@@ -19,19 +19,20 @@ from kam_dash.filters import Filters
 from kam_dash.metrics import promotions as promo
 
 PAGE = "Promotions"
-_ONCE: dict[int, tuple] = {}  # per connection / tables: (first week, seasonal index)
+_ONCE: dict[int, tuple] = {}  # per connection / tables: (first week, seasonal index, stock-out weeks)
 
 
 def ibis_work(engine, filters: Filters):
     return promo.page_data(engine, filters)
 
 
-def _finish(events, promos, weeks, prices, once, products, retailers, latest_week, period):
-    first, index = once
+def _finish(events, promos, units, prices, once, products, retailers, latest_week, period):
+    first, index, stockouts = once
     inputs = promo.Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
-        weeks=weeks.astype({"week": "datetime64[ns]", "units": float, "stockout": bool}),
+        units=units.astype({"week": "datetime64[ns]", "units": float}),
+        stockouts=stockouts.astype({"week": "datetime64[ns]"}),
         prices=prices.astype({"si_net_sales": float, "si_units": float}),
         index=index, products=products, first_week=first, latest_week=latest_week, start=period[0], end=period[1])
     return promo.page_from(inputs, retailers, promo.DEFAULT_METHOD, [])
@@ -39,7 +40,7 @@ def _finish(events, promos, weeks, prices, once, products, retailers, latest_wee
 
 def _no_rows(events):
     return (pd.DataFrame({"promo_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[ns]"),
-                          "units": pd.Series(dtype=float), "stockout": pd.Series(dtype=bool)}),
+                          "units": pd.Series(dtype=float)}),
             pd.DataFrame({"promo_id": pd.Series(dtype=str), "si_net_sales": pd.Series(dtype=float),
                           "si_units": pd.Series(dtype=float)}))
 
@@ -53,7 +54,8 @@ def _sql_once(con, latest_week):
                                 FROM sell_out AS s JOIN products AS p USING (sku_id)
                                 GROUP BY p.category, s.week""").df()
         weekly["week"] = pd.to_datetime(weekly["week"])
-        _ONCE[id(con)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week))
+        stockouts = con.execute("SELECT retailer_id, sku_id, week FROM inventory WHERE on_hand_units <= 0").df()
+        _ONCE[id(con)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week), stockouts)
     return _ONCE[id(con)]
 
 
@@ -74,16 +76,10 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     try:  # the events are those in view, so the joins apply the filters
         join = ("s.retailer_id = w.e_retailer AND s.sku_id = w.e_sku AND s.week BETWEEN w.ly_lo AND w.hi")
         windows = "(s.week BETWEEN w.lo AND w.hi OR s.week BETWEEN w.ly_lo AND w.ly_hi)"
-        weeks = con.execute(f"""
-            WITH u AS (SELECT w.e_promo AS promo_id, s.week, sum(s.units) AS units
-                       FROM sell_out AS s JOIN promo_windows AS w ON {join}
-                       WHERE {windows} GROUP BY w.e_promo, s.week),
-                 o AS (SELECT DISTINCT w.e_promo AS promo_id, s.week
-                       FROM inventory AS s JOIN promo_windows AS w ON {join}
-                       WHERE s.on_hand_units <= 0 AND {windows})
-            SELECT coalesce(u.promo_id, o.promo_id) AS promo_id, coalesce(u.week, o.week) AS week,
-                   coalesce(u.units, 0) AS units, o.promo_id IS NOT NULL AS stockout
-            FROM u FULL OUTER JOIN o ON u.promo_id = o.promo_id AND u.week = o.week""").df()
+        units = con.execute(f"""
+            SELECT w.e_promo AS promo_id, s.week, sum(s.units) AS units
+            FROM sell_out AS s JOIN promo_windows AS w ON {join}
+            WHERE {windows} GROUP BY w.e_promo, s.week""").df()
         prices = con.execute("""
             SELECT w.e_promo AS promo_id, sum(s.net_sales) AS si_net_sales, sum(s.units) AS si_units
             FROM sell_in AS s JOIN promo_windows AS w
@@ -91,7 +87,7 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
             GROUP BY w.e_promo""").df()
     finally:
         con.unregister("promo_windows")
-    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week, (start, end))
+    return _finish(events, promos, units, prices, once, products, retailers, latest_week, (start, end))
 
 
 # -- pandas -------------------------------------------------------------------------------------------------
@@ -102,7 +98,9 @@ def _pandas_once(tables, latest_week):
         weekly = so.merge(tables["products"][["sku_id", "category"]], on="sku_id").groupby(
             ["category", "week"], as_index=False, observed=True).agg(units=("units", "sum"), rows=("units", "size"))
         weekly["week"] = pd.to_datetime(weekly["week"])
-        _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week))
+        inv = tables["inventory"]
+        stockouts = inv.loc[inv["on_hand_units"] <= 0, ["retailer_id", "sku_id", "week"]]
+        _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week), stockouts)
     return _ONCE[id(tables)]
 
 
@@ -138,12 +136,7 @@ def pandas_work(tables, filters: Filters, latest_week: dt.date):
 
     so = in_windows(_around(tables["sell_out"], w, "ly_lo", "hi"))
     units = so.groupby(["e_promo", "week"], as_index=False)["units"].sum().rename(columns={"e_promo": "promo_id"})
-    inv = tables["inventory"]
-    inv = in_windows(_around(inv[inv["on_hand_units"] <= 0], w, "ly_lo", "hi"))
-    stockouts = inv[["e_promo", "week"]].drop_duplicates().rename(columns={"e_promo": "promo_id"})
-    weeks = units.merge(stockouts.assign(stockout=True), on=["promo_id", "week"], how="outer")
-    weeks = weeks.assign(units=weeks["units"].fillna(0.0), stockout=weeks["stockout"].fillna(False))
     si = _around(tables["sell_in"], w, "p_lo", "p_hi")
     prices = si.groupby("e_promo", as_index=False).agg(si_net_sales=("net_sales", "sum"), si_units=("units", "sum"))
     prices = prices.rename(columns={"e_promo": "promo_id"})
-    return _finish(events, promos, weeks, prices, once, products, retailers, latest_week, (start, end))
+    return _finish(events, promos, units, prices, once, products, retailers, latest_week, (start, end))

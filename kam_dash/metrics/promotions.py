@@ -192,23 +192,25 @@ def _no_rows(**dtypes) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
 
 
-def window_weeks(engine: Engine, w: ibis.Table) -> pd.DataFrame:
-    """Per event and week inside its windows: sell-out units (store + online) and whether the retailer had
-    no stock at the end of the week (from inventory). Columns promo_id, week, units, stockout."""
+def window_units(engine: Engine, w: ibis.Table) -> pd.DataFrame:
+    """Sell-out units (store + online) per event and week inside its windows: promo_id, week, units."""
     so = _around_events(engine.table("sell_out"), w)
-    units = so.group_by([so.e_promo, so.week]).aggregate(units=so.units.sum())
-    if engine.has("inventory"):
+    frame = engine.execute(so.group_by([so.e_promo, so.week]).aggregate(units=so.units.sum()))
+    return frame.rename(columns={"e_promo": "promo_id"}).astype({"week": "datetime64[ns]", "units": float})
+
+
+def stockout_weeks(engine: Engine) -> pd.DataFrame:
+    """Every stock-out week in the data (retailer on-hand 0 at the end of the week): retailer_id, sku_id,
+    week. They are few and do not depend on the filters, so they are read once per engine."""
+
+    def load() -> pd.DataFrame:
+        if not engine.has("inventory"):
+            return _no_rows(retailer_id=str, sku_id=str, week="datetime64[ns]")
         inv = engine.table("inventory")
-        inv = _around_events(inv.filter(inv.on_hand_units <= 0), w)
-        out = inv.select(s_promo=inv.e_promo, s_week=inv.week).distinct()
-        # one statement for both (a stock-out week may have sold nothing, so the join is a full outer one)
-        j = units.outer_join(out, [units.e_promo == out.s_promo, units.week == out.s_week])
-        expr = j.select(promo_id=ibis.coalesce(j.e_promo, j.s_promo), week=ibis.coalesce(j.week, j.s_week),
-                        units=j.units.fill_null(0.0), stockout=j.s_promo.notnull())
-    else:
-        expr = units.select(promo_id=units.e_promo, week=units.week, units=units.units,
-                            stockout=ibis.literal(False))
-    return engine.execute(expr).astype({"week": "datetime64[ns]", "units": float, "stockout": bool})
+        frame = engine.execute(inv.filter(inv.on_hand_units <= 0).select("retailer_id", "sku_id", "week"))
+        return frame.astype({"week": "datetime64[ns]"})
+
+    return engine.memo("promotions.stockouts", load)
 
 
 def net_prices(engine: Engine, w: ibis.Table) -> pd.DataFrame:
@@ -270,7 +272,8 @@ class Inputs:
 
     events: pd.DataFrame  # the promotions in view (promotions_of columns)
     promos: pd.DataFrame  # every promotion of their retailer x SKUs, any date (for clean weeks)
-    weeks: pd.DataFrame  # promo_id, week, units, stockout: the weeks read that have sales or a stock-out
+    units: pd.DataFrame  # promo_id, week, units: sell-out of the weeks read (a week without a row sold 0)
+    stockouts: pd.DataFrame  # retailer_id, sku_id, week: stock-out weeks (any; those of other lines are ignored)
     prices: pd.DataFrame  # promo_id, si_net_sales, si_units
     index: pd.DataFrame  # category, iso_week, index
     products: pd.DataFrame  # sku_id, category, unit_cost, ...
@@ -334,22 +337,25 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
     # sell-out units (0 where no row) and stock-outs
     promo_ix = pd.Index(events["promo_id"].astype(str))
     key = ev * _KEY + wk
-    u = inputs.weeks
+    u = inputs.units
     pos = _lookup(key, promo_ix.get_indexer(u["promo_id"].astype(str)) * _KEY + _weekno(u["week"]))
     units = np.where(pos >= 0, u["units"].to_numpy(dtype=float)[np.maximum(pos, 0)], 0.0)
-    stockout = np.where(pos >= 0, u["stockout"].to_numpy(dtype=bool)[np.maximum(pos, 0)], False)
 
-    # weeks inside (or in the dip after) other promotions of the same retailer x SKU
+    # stock-out weeks, and weeks inside (or in the dip after) other promotions, of the same retailer x SKU
     series_ix = pd.Index(pd.unique(pd.concat([events["retailer_id"] + "\x1f" + events["sku_id"],
                                               inputs.promos["retailer_id"] + "\x1f" + inputs.promos["sku_id"]])))
     ev_series = series_ix.get_indexer(events["retailer_id"] + "\x1f" + events["sku_id"])
+    series_key = ev_series[ev] * _KEY + wk
+    s = inputs.stockouts
+    s = s[s["retailer_id"].isin(events["retailer_id"]) & s["sku_id"].isin(events["sku_id"])]
+    stockout = np.isin(series_key, series_ix.get_indexer(s["retailer_id"] + "\x1f" + s["sku_id"]) * _KEY
+                       + _weekno(s["week"]))
     p = inputs.promos
     p_n = p["n_weeks"].to_numpy(dtype="int64") + DIP_WEEKS
     p_row = np.repeat(np.arange(len(p)), p_n)
     p_k = np.arange(p_n.sum()) - np.repeat(np.cumsum(p_n) - p_n, p_n)
     p_key = series_ix.get_indexer(p["retailer_id"] + "\x1f" + p["sku_id"])[p_row] * _KEY + _weekno(p["w0"])[p_row] + p_k
     p_is_promo = p_k < p["n_weeks"].to_numpy(dtype="int64")[p_row]
-    series_key = ev_series[ev] * _KEY + wk
 
     def count_at(keys: np.ndarray) -> np.ndarray:
         uniq, counts = np.unique(keys, return_counts=True)
@@ -589,15 +595,16 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
     promos = promotions_of(engine, scope)
     events = in_period(promos, scope.period.start, scope.period.end)
     if events.empty or not engine.has("sell_out"):
-        weeks = _no_rows(promo_id=str, week="datetime64[ns]", units=float, stockout=bool)
+        units = _no_rows(promo_id=str, week="datetime64[ns]", units=float)
         prices = _no_rows(promo_id=str, si_net_sales=float, si_units=float)
     else:
         w = ibis.memtable(windows(events), schema=WINDOW_SCHEMA)
-        weeks, prices = window_weeks(engine, w), net_prices(engine, w)
+        units, prices = window_units(engine, w), net_prices(engine, w)
     return Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
-        weeks=weeks,
+        units=units,
+        stockouts=stockout_weeks(engine),
         prices=prices,
         index=seasonal_index(engine) if seasonal and len(events) else pd.DataFrame(
             columns=["category", "iso_week", "index"]),
