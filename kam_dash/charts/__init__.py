@@ -19,10 +19,11 @@ CLASS_COLORS = {"A": "#1f5fa8", "B": "#6d9dd1", "C": "#c3d4ea"}
 
 def base_layout(fig, title: str | None = None, height: int = 420):
     fig.update_layout(
-        title=title,
+        # the title sits at the top of the margin and the legend just above the plot, with room between
+        title=dict(text=title, y=0.98, yanchor="top", x=0.01, xanchor="left") if title else None,
         height=height,
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        margin=dict(l=10, r=10, t=95 if title else 40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
         template="plotly_white",
         separators=".,",
     )
