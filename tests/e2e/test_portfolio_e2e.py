@@ -28,7 +28,7 @@ def assert_on_review_with_last_13_weeks(page) -> str:
 
 def test_clicking_an_account_needing_attention_opens_its_review_with_the_same_period(live_app, browser_page):
     page = browser_page
-    page.goto(f"{live_app}/portfolio?period=l13w")
+    page.goto(f"{live_app}/?period=l13w")  # Portfolio is the app's default page, at /
     wait_ready(page)
     link = page.get_by_test_id("stPageLink").filter(has_text="of plan").first
     name = link.locator("strong").first.inner_text().strip()
@@ -44,7 +44,7 @@ def test_clicking_an_account_needing_attention_opens_its_review_with_the_same_pe
 
 def test_clicking_a_pareto_bar_opens_that_retailers_review(live_app, browser_page):
     page = browser_page
-    page.goto(f"{live_app}/portfolio?period=l13w")
+    page.goto(f"{live_app}/?period=l13w")  # Portfolio is the app's default page, at /
     wait_ready(page)
     chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Pareto").first
     chart.scroll_into_view_if_needed()
@@ -61,7 +61,7 @@ def test_clicking_a_pareto_bar_opens_that_retailers_review(live_app, browser_pag
 
 def test_changing_the_score_weights_moves_the_tiers(live_app, browser_page):
     page = browser_page
-    page.goto(f"{live_app}/portfolio")
+    page.goto(f"{live_app}/")
     wait_ready(page)
     before = tier_line(page)
     assert before.startswith("Strategic (1): Fresh Market"), before  # the largest account by default
