@@ -64,6 +64,7 @@ class Engine:
         self._counts: dict[str, int] | None = None
         self._memo: dict[object, object] = {}
         self._memo_lock = threading.Lock()
+        self._thread_tables = threading.local()
 
     # -- to be provided by each engine -------------------------------------------------
     def backend(self):  # pragma: no cover - interface
@@ -89,6 +90,19 @@ class Engine:
             raise KeyError(f"unknown table {name!r}")
         if name not in self._table_names():
             raise MissingTableError(f"The table '{name}' is not loaded.")
+        return self._bound_table(name)
+
+    def _bound_table(self, name: str) -> ibis.Table:
+        # Looking a table up asks the database for its schema (tens of ms under load); the Ibis
+        # expression is immutable, so each thread keeps the ones it has looked up.
+        cache = getattr(self._thread_tables, "tables", None)
+        if cache is None:
+            cache = self._thread_tables.tables = {}
+        if name not in cache:
+            cache[name] = self._lookup(name)
+        return cache[name]
+
+    def _lookup(self, name: str) -> ibis.Table:
         return self.backend().table(name)
 
     def row_counts(self) -> dict[str, int]:
@@ -97,7 +111,7 @@ class Engine:
             present = self._table_names()
             counts = {}
             for name in TABLES:
-                counts[name] = int(self.execute_scalar(self.backend().table(name).count())) if name in present else 0
+                counts[name] = int(self.execute_scalar(self.table(name).count())) if name in present else 0
             self._counts = counts
         return self._counts
 
@@ -231,20 +245,8 @@ class SparkEngine(Engine):
     def _view(self, name: str) -> str:
         return f"kam_{abs(hash(str(self._folder.resolve()))) % 10**8}_{name}"
 
-    def table(self, name: str) -> ibis.Table:
-        if name not in TABLES:
-            raise KeyError(f"unknown table {name!r}")
-        if name not in self._names:
-            raise MissingTableError(f"The table '{name}' is not loaded.")
+    def _lookup(self, name: str) -> ibis.Table:
         return self._backend.table(self._view(name))
-
-    def row_counts(self) -> dict[str, int]:
-        if self._counts is None:
-            self._counts = {
-                name: (int(self.execute_scalar(self.table(name).count())) if name in self._names else 0)
-                for name in TABLES
-            }
-        return self._counts
 
     def backend(self):
         return self._backend
