@@ -240,3 +240,19 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None 
             shown[col] = shown[col].map(f)
     shown = shown.astype(object).where(shown.notna(), fmt.DASH)
     return st.dataframe(shown, hide_index=True, width="stretch", key=key, **kwargs)
+
+
+def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """The "Download review pack" control: pick formats; each file is built only when clicked."""
+    from kam_dash import report
+
+    with st.expander("Download review pack", icon=":material/download:"):
+        st.caption("The numbers on this page for this account, period and filters, with a line on each chart "
+                   "and the definitions, ready for the retailer meeting.")
+        chosen = st.multiselect("Formats", list(report.FORMATS), default=list(report.FORMATS),
+                                format_func=report.FORMAT_LABELS.get, key="pack_formats")
+        for column, fmt_ in zip(st.columns(max(len(chosen), 1)), chosen):
+            column.download_button(
+                report.FORMAT_LABELS[fmt_], icon=":material/download:", key=f"pack_{fmt_}", on_click="ignore",
+                data=lambda fmt_=fmt_: report.build_pack(eng, filters, retailer_id, [fmt_])[fmt_],
+                file_name=report.file_name(eng, filters, retailer_id, fmt_), mime=report.MIME[fmt_])
