@@ -116,12 +116,20 @@ class SqlReads:
                 f"({k})" for k in range(1, inv.RATE_WEEKS + 1)))))
         return _ONCE[key]
 
-    def in_stock_counts(self, keys: list[str]) -> pd.DataFrame:
+    def counted_weeks(self, keys: list[str]) -> pd.DataFrame:
         cols = ", ".join(k for k in keys if k in KEYS)
         params: list = []
         where = self._where(params, self.ctx.first)
-        return self._df(f"SELECT {cols}, count(*) AS counted_weeks, count(*) FILTER (WHERE on_hand_units > 0) "
-                        f"AS in_stock_weeks FROM inventory WHERE {where} GROUP BY ALL", params)
+        return self._df(f"SELECT {cols}, count(*) AS counted_weeks FROM inventory WHERE {where} GROUP BY ALL", params)
+
+    def unlisted_zero_weeks(self) -> pd.DataFrame:
+        key = ("unlisted", id(self.con))
+        if key not in _ONCE:
+            _ONCE[key] = inv.finish_weeks(self._df(f"""
+                WITH listed AS ({LISTING_SQL})
+                SELECT i.retailer_id, i.sku_id, i.week FROM inventory i LEFT JOIN listed l USING (retailer_id, sku_id)
+                WHERE i.on_hand_units = 0 AND (l.listed IS NULL OR i.week < l.listed)"""))
+        return _ONCE[key]
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
@@ -131,7 +139,6 @@ class SqlReads:
         inv_where = self._where(p, previous, last)
         p += [window_start, window_start, previous, recent_start]
         so_where = self._where(p, min(window_start, recent_start, previous), last)
-        si_where = self._where(p, recent_start, last)
         return self._df(f"""
             WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS on_hand,
                               max(on_hand_units) FILTER (WHERE week = ?) AS on_hand_previous
@@ -140,10 +147,14 @@ class SqlReads:
                               sum(sales_value) FILTER (WHERE week >= ?) AS value_window,
                               sum(units) FILTER (WHERE week >= ?) AS sold_last_two,
                               sum(units) FILTER (WHERE week >= ?) AS sell_out_recent
-                       FROM sell_out WHERE {so_where} GROUP BY ALL),
-                 s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_recent FROM sell_in
-                       WHERE {si_where} GROUP BY ALL)
-            SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id) FULL JOIN s USING (retailer_id, sku_id)""", p)
+                       FROM sell_out WHERE {so_where} GROUP BY ALL)
+            SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id)""", p)
+
+    def recent_sell_in(self) -> pd.DataFrame:
+        p: list = []
+        where = self._where(p, self.ctx.last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK)
+        return self._df(f"SELECT retailer_id, sum(units) AS sell_in_recent FROM sell_in WHERE {where} GROUP BY ALL",
+                        p)
 
     def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
@@ -163,29 +174,29 @@ class SqlReads:
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
         if window not in inv.WINDOWS:  # formatted into the window frame below
             raise ValueError(window)
-        lo = self.ctx.first - (window - 1) * WEEK
+        lo = self.ctx.first - max(window - 1, 1) * WEEK
         p: list = []
-        inv_where = self._where(p, lo, retailer=retailer_id)
-        so_where = self._where(p, lo, retailer=retailer_id)
-        p.append(self.ctx.first)
+        wheres = [self._where(p, lo, retailer=retailer_id) for _ in range(3)]
         return self._df(f"""
-            WITH u AS (SELECT sku_id, week, on_hand_units AS on_hand, 0.0 AS units FROM inventory WHERE {inv_where}
-                       UNION ALL
-                       SELECT sku_id, week, NULL, units FROM sell_out WHERE {so_where}),
-                 g AS (SELECT sku_id, week, max(on_hand) AS on_hand, sum(units) AS units,
-                              (week - DATE '2000-01-03') // 7 AS wk FROM u GROUP BY sku_id, week),
-                 w AS (SELECT *, sum(units) OVER (PARTITION BY sku_id ORDER BY wk
-                                                  RANGE BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS units_window
-                       FROM g)
-            SELECT sku_id, week, on_hand, units_window FROM w WHERE week >= ? AND on_hand IS NOT NULL""", p)
+            WITH u AS (SELECT sku_id, week, on_hand_units AS on_hand, NULL AS units, NULL AS shipped FROM inventory
+                       WHERE {wheres[0]}
+                       UNION ALL SELECT sku_id, week, NULL, units, NULL FROM sell_out WHERE {wheres[1]}
+                       UNION ALL SELECT sku_id, week, NULL, NULL, units FROM sell_in WHERE {wheres[2]}),
+                 g AS (SELECT sku_id, week, max(on_hand) AS on_hand, coalesce(sum(units), 0) AS units,
+                              coalesce(sum(shipped), 0) AS shipped, (week - DATE '2000-01-03') // 7 AS wk
+                       FROM u GROUP BY sku_id, week)
+            SELECT sku_id, week, on_hand, units, shipped,
+                   sum(units) OVER (PARTITION BY sku_id ORDER BY wk
+                                    RANGE BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS units_window
+            FROM g""", p)
 
-    def line_flows(self, retailer_id: str | None = None) -> pd.DataFrame:
+    def line_flows(self) -> pd.DataFrame:
         opening = self.ctx.first - WEEK
         p: list = [opening, self.ctx.last]
-        inv_where = self._where(p, opening, retailer=retailer_id)
+        inv_where = self._where(p, opening)
         p += [opening, self.ctx.last]
-        si_where = self._where(p, self.ctx.first, retailer=retailer_id)
-        so_where = self._where(p, self.ctx.first, retailer=retailer_id)
+        si_where = self._where(p, self.ctx.first)
+        so_where = self._where(p, self.ctx.first)
         return self._df(f"""
             WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS opening,
                               max(on_hand_units) FILTER (WHERE week = ?) AS closing
@@ -287,10 +298,17 @@ class PandasReads:
                 ["rate_weeks", "rate_units", "rate_value", "sold_units"]].sum())
         return _ONCE[key]
 
-    def in_stock_counts(self, keys: list[str]) -> pd.DataFrame:
-        rows = self._rows("inventory", self.ctx.first)
-        return rows.assign(stocked=rows["on_hand_units"] > 0).groupby(keys, as_index=False).agg(
-            counted_weeks=("week", "size"), in_stock_weeks=("stocked", "sum"))
+    def counted_weeks(self, keys: list[str]) -> pd.DataFrame:
+        return self._rows("inventory", self.ctx.first).groupby(keys, as_index=False).size().rename(
+            columns={"size": "counted_weeks"})
+
+    def unlisted_zero_weeks(self) -> pd.DataFrame:
+        key = ("punlisted", id(self.t))
+        if key not in _ONCE:
+            stock = self.t["inventory"]
+            zero = stock.loc[stock["on_hand_units"] == 0, [*KEYS, "week"]].merge(self.listing(), on=KEYS, how="left")
+            _ONCE[key] = inv.finish_weeks(zero[zero["listed"].isna() | (zero["week"] < zero["listed"])])
+        return _ONCE[key]
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
@@ -306,9 +324,11 @@ class PandasReads:
                                sold_last_two=so["units"].where(so["week"] >= pd.Timestamp(previous), 0.0),
                                sell_out_recent=so["units"].where(so["week"] >= pd.Timestamp(recent_start), 0.0))
                      .groupby(KEYS)[["units_window", "value_window", "sold_last_two", "sell_out_recent"]].sum())
-        si = self._rows("sell_in", recent_start, last)
-        parts.append(si.groupby(KEYS)[["units"]].sum().rename(columns={"units": "sell_in_recent"}))
         return pd.concat(parts, axis=1).reset_index()
+
+    def recent_sell_in(self) -> pd.DataFrame:
+        rows = self._rows("sell_in", self.ctx.last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK)
+        return rows.groupby("retailer_id", as_index=False)["units"].sum().rename(columns={"units": "sell_in_recent"})
 
     def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
@@ -322,25 +342,23 @@ class PandasReads:
         return rows.groupby([*KEYS, "week"], as_index=False)["units"].sum()
 
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
-        lo = self.ctx.first - (window - 1) * WEEK
-        stock = self._rows("inventory", lo, retailer=retailer_id)
-        so = self._rows("sell_out", lo, retailer=retailer_id)
-        both = pd.concat([stock[["sku_id", "week", "on_hand_units"]].assign(units=0.0).rename(
-            columns={"on_hand_units": "on_hand"}), so[["sku_id", "week", "units"]].assign(on_hand=np.nan)])
-        g = both.groupby(["sku_id", "week"], as_index=False).agg(on_hand=("on_hand", "max"), units=("units", "sum"))
+        lo = self.ctx.first - max(window - 1, 1) * WEEK
+        parts = [self._rows(name, lo, retailer=retailer_id)[["sku_id", "week", src]].rename(columns={src: col})
+                 for name, src, col in (("inventory", "on_hand_units", "on_hand"), ("sell_out", "units", "units"),
+                                        ("sell_in", "units", "shipped"))]
+        g = pd.concat(parts).groupby(["sku_id", "week"], as_index=False).agg(
+            on_hand=("on_hand", "max"), units=("units", "sum"), shipped=("shipped", "sum"))
         g = g.sort_values(["sku_id", "week"])
         # a time-based window: the weeks within (week - window, week], missing weeks sold nothing
         g["units_window"] = g.set_index("week").groupby("sku_id")["units"].rolling(f"{7 * window}D").sum().to_numpy()
-        return g.loc[(g["week"] >= pd.Timestamp(self.ctx.first)) & g["on_hand"].notna(),
-                     ["sku_id", "week", "on_hand", "units_window"]]
+        return g
 
-    def line_flows(self, retailer_id: str | None = None) -> pd.DataFrame:
+    def line_flows(self) -> pd.DataFrame:
         opening = self.ctx.first - WEEK
-        stock = self._rows("inventory", opening, retailer=retailer_id)
+        stock = self._rows("inventory", opening)
         stock = stock[stock["week"].isin([pd.Timestamp(opening), pd.Timestamp(self.ctx.last)])]
         parts = [stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
             columns=[pd.Timestamp(opening), pd.Timestamp(self.ctx.last)]).set_axis(["opening", "closing"], axis=1)]
         for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
-            parts.append(self._rows(name, self.ctx.first, retailer=retailer_id).groupby(KEYS)[["units"]].sum()
-                         .rename(columns={"units": col}))
+            parts.append(self._rows(name, self.ctx.first).groupby(KEYS)[["units"]].sum().rename(columns={"units": col}))
         return pd.concat(parts, axis=1).reset_index()

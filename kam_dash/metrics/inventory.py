@@ -65,11 +65,17 @@ DEFINITIONS = {
     "retailer has its own). high: above its agreed maximum (woc_max, 6 unless set). ok: from the minimum to the "
     "maximum, both included.",
     "Forward cover": "How many weeks the stock lasts on expected demand: walk forward from the week through last "
-    f"year's sell-out of the coming weeks (the same ISO weeks 52 weeks earlier), each scaled by the YTD growth "
-    "ratio (the retailer x SKU's sell-out units from 1 January to the week, over the same weeks a year earlier; 1 "
-    "when last year sold nothing then), until the stock runs out. The week it runs out counts as the fraction of "
+    "year's sell-out of the coming weeks (the same ISO weeks 52 weeks earlier), each scaled by the YTD growth "
+    "ratio (the retailer x SKU's sell-out units from the first week of the year to the week, over the same weeks a "
+    "year earlier; 1 when last year sold nothing then), until the stock runs out. The week it runs out counts as the fraction of "
     f"that week's demand the remaining stock covers. Past {FORWARD_HORIZON} weeks the rest is spread at the "
     f"{FORWARD_HORIZON}-week average. Empty where last year sold nothing in those weeks (nothing to project from).",
+    "Retailer cover (trend)": "Week by week, the retailer's total stock over the sum of its lines' average weekly "
+    "sell-out, over the lines with a stock count that week; drawn against the retailer's agreed band.",
+    "Missing stock counts": "A week with no sell-out row sold 0, but a week with no inventory row is unknown, not "
+    "empty: it has no cover or status, counts neither as in stock nor as out of stock, is left out of the trailing "
+    "in-stock rate behind lost sales (its sales still count in weeks-of-cover averages), rules out a phantom flag, "
+    "and a reconciliation needing it leaves the line out.",
     "In-stock rate": "The share of listed SKU-weeks in the period, among those with a stock count, that ended with "
     "on-hand above 0. Weeks with no stock count are left out of both sides.",
     "Out-of-stock weeks": "Listed weeks in the period that ended with on-hand 0.",
@@ -188,8 +194,15 @@ def finish_ledger(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[LEDGER_COLUMNS].sort_values([*KEYS, "week"]).reset_index(drop=True)
 
 
+def finish_weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """retailer_id, sku_id, week (Timestamp) rows, sorted."""
+    frame = frame[[*KEYS, "week"]].copy()
+    frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
+    return frame.sort_values([*KEYS, "week"]).reset_index(drop=True)
+
+
 def ledger_rows(ledger: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """The out-of-stock weeks in scope and in the period."""
+    """The rows of a whole-history frame (the ledger, unlisted zero weeks) in scope and in the period."""
     rows = ledger[(ledger["week"] >= _ts(ctx.first)) & (ledger["week"] <= _ts(ctx.last))]
     return _in_scope(rows, ctx.scope)
 
@@ -245,7 +258,7 @@ def _filled(frame: pd.DataFrame, sums: list[str], levels: list[str]) -> pd.DataF
     return frame
 
 
-POSITION_SUMS = ["units_window", "value_window", "sold_last_two", "sell_out_recent", "sell_in_recent"]
+POSITION_SUMS = ["units_window", "value_window", "sold_last_two", "sell_out_recent"]
 
 
 def finish_positions(raw: pd.DataFrame, listing: pd.DataFrame, bands: pd.DataFrame, last: dt.date,
@@ -336,14 +349,15 @@ def finish_forward_cover(stock: pd.DataFrame, weekly: pd.DataFrame, week: dt.dat
 WEEKLY_COLUMNS = ["sku_id", "week", "on_hand", "avg_weekly_units", "weeks_of_cover", "status"]
 
 
-def finish_retailer_weeks(raw: pd.DataFrame, listing: pd.DataFrame, band: tuple[float, float],
-                          window: int) -> pd.DataFrame:
-    """One retailer's lines week by week (raw: sku_id, week, on_hand, units_window) with average, cover and
+def finish_retailer_weeks(raw: pd.DataFrame, listing: pd.DataFrame, band: tuple[float, float], window: int,
+                          first: dt.date) -> pd.DataFrame:
+    """One retailer's lines week by week in the period (raw: IbisReads.retailer_weeks) with average, cover and
     status as for the last week; listed weeks with a stock count only."""
     frame = raw.copy()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
     frame = frame.merge(listing[["sku_id", "listed"]], on="sku_id", how="inner")
-    frame = frame[frame["on_hand"].notna() & (frame["week"] >= frame["listed"])].copy()
+    frame = frame[frame["on_hand"].notna() & (frame["week"] >= frame["listed"]) & (frame["week"] >= _ts(first))]
+    frame = frame.copy()
     frame["on_hand"] = frame["on_hand"].astype(float)
     frame["avg_weekly_units"] = frame["units_window"].astype(float) / window_weeks(frame["listed"], frame["week"],
                                                                                    window)
@@ -351,6 +365,19 @@ def finish_retailer_weeks(raw: pd.DataFrame, listing: pd.DataFrame, band: tuple[
     frame["status"] = classify(frame["on_hand"], frame["avg_weekly_units"],
                                pd.Series(band[0], index=frame.index), pd.Series(band[1], index=frame.index))
     return frame[WEEKLY_COLUMNS].sort_values(["sku_id", "week"]).reset_index(drop=True)
+
+
+def retailer_flows(raw: pd.DataFrame, retailer_id: str, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Per line of one retailer, from its weeks (IbisReads.retailer_weeks): the raw input of `reconcile`, as
+    IbisReads.line_flows gives it for every retailer."""
+    week = pd.to_datetime(raw["week"])
+    in_period = (week >= _ts(first)) & (week <= _ts(last))
+    flows = raw[in_period].groupby("sku_id").agg(sell_in_units=("shipped", "sum"), sell_out_units=("units", "sum"))
+    counts = [raw.loc[(week == _ts(day)) & raw["on_hand"].notna()].groupby("sku_id")["on_hand"].max().rename(name)
+              for name, day in (("opening", first - WEEK), ("closing", last))]
+    frame = pd.concat([*counts, flows], axis=1).rename_axis("sku_id").reset_index()
+    frame.insert(0, "retailer_id", retailer_id)
+    return frame
 
 
 def trend(weeks: pd.DataFrame) -> pd.DataFrame:
@@ -396,9 +423,11 @@ FORWARD_BUY_COLUMNS = ["retailer_id", "sell_in_units", "sell_out_units", "fill_u
                        "fill_weeks", "warning"]
 
 
-def forward_buy(lines: pd.DataFrame) -> pd.DataFrame:
-    """Pipeline fill over the last FORWARD_BUY_WEEKS weeks per retailer (see DEFINITIONS["Forward-buy warning"])."""
-    per = lines.groupby("retailer_id", as_index=False)[["sell_in_recent", "sell_out_recent"]].sum()
+def forward_buy(lines: pd.DataFrame, shipped: pd.DataFrame) -> pd.DataFrame:
+    """Pipeline fill over the last FORWARD_BUY_WEEKS weeks per retailer (see DEFINITIONS["Forward-buy warning"]),
+    from the lines' sell_out_recent and each retailer's sell_in_recent (IbisReads.recent_sell_in)."""
+    per = lines.groupby("retailer_id", as_index=False)["sell_out_recent"].sum().merge(
+        shipped, on="retailer_id", how="left").fillna({"sell_in_recent": 0.0})
     per = per[per["sell_out_recent"] > 0].rename(columns={"sell_in_recent": "sell_in_units",
                                                           "sell_out_recent": "sell_out_units"})
     per["fill_units"] = per["sell_in_units"] - per["sell_out_units"]
@@ -524,17 +553,33 @@ class IbisReads:
                                 lambda: finish_ledger(self.engine.execute(self._ledger_expr())))
 
     # -- the filtered reads ----------------------------------------------------------------------------------
-    def in_stock_counts(self, keys: list[str]) -> pd.DataFrame:
-        """counted_weeks and in_stock_weeks per keys over the period."""
+    def counted_weeks(self, keys: list[str]) -> pd.DataFrame:
+        """Weeks with a stock count (counted_weeks) per keys over the period. Counting rows reads no stock
+        column: which of them were out of stock comes from the ledger and unlisted_zero_weeks."""
         inv = self._table("inventory", self.ctx.first)
-        return self.engine.execute(inv.group_by(keys).aggregate(
-            counted_weeks=_.count(), in_stock_weeks=ibis.cases((_.on_hand_units > 0, 1), else_=0).sum()))
+        return self.engine.execute(inv.group_by(keys).aggregate(counted_weeks=_.count()))
+
+    def unlisted_zero_weeks(self) -> pd.DataFrame:
+        """Stock counts of 0 before the line was listed (retailer_id, sku_id, week), in all of history."""
+        if not self.has("inventory"):
+            return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "sku_id": pd.Series(dtype=str),
+                                 "week": pd.Series(dtype="datetime64[s]")})
+
+        def load() -> pd.DataFrame:
+            inv = self.engine.table("inventory")
+            zero = inv.filter(inv.on_hand_units == 0).select(*KEYS, "week")
+            listed = ibis.memtable(self.listing())
+            early = zero.left_join(listed, KEYS).filter(
+                listed.listed.isnull() | (zero.week < listed.listed.cast("date"))).select(zero.retailer_id,
+                                                                                          zero.sku_id, zero.week)
+            return finish_weeks(self.engine.execute(early))
+
+        return self.engine.memo(("inventory", "unlisted"), load)
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         """Per line, reading only the last weeks up to `week` (default: the period's last): on_hand and
         on_hand_previous (stock counts of the week and the week before), units_window and value_window (sell-out
-        of the trailing window), sold_last_two, and sell_out_recent and sell_in_recent (the last
-        FORWARD_BUY_WEEKS weeks)."""
+        of the trailing window), sold_last_two, and sell_out_recent (the last FORWARD_BUY_WEEKS weeks)."""
         last = self.ctx.last if week is None else week
         previous = last - WEEK
         window_start = last - (window - 1) * WEEK
@@ -552,10 +597,15 @@ class IbisReads:
                 sold_last_two=_sum_between(so.units, so.week, previous, last),
                 sell_out_recent=_sum_between(so.units, so.week, recent_start, last),
             ))
-        if self.has("sell_in"):
-            si = self._table("sell_in", recent_start, last)
-            parts.append(si.group_by(KEYS).aggregate(sell_in_recent=si.units.sum()))
         return self._run(_by_line(parts))
+
+    def recent_sell_in(self) -> pd.DataFrame:
+        """Sell-in units per retailer over the last FORWARD_BUY_WEEKS weeks (sell_in_recent). Per retailer, not
+        per line, because that is all forward buying needs, and it spares reading the SKU column."""
+        if not self.has("sell_in"):
+            return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "sell_in_recent": pd.Series(dtype=float)})
+        si = self._table("sell_in", self.ctx.last - (FORWARD_BUY_WEEKS - 1) * WEEK)
+        return self.engine.execute(si.group_by("retailer_id").aggregate(sell_in_recent=si.units.sum()))
 
     def recent_stock(self, week: dt.date) -> pd.DataFrame:
         """Per line: on_hand and on_hand_previous (stock counts of `week` and the week before) and sold_last_two
@@ -591,35 +641,38 @@ class IbisReads:
         return self.engine.execute(t.group_by([*KEYS, "week"]).aggregate(units=t.units.sum()))
 
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
-        """One retailer's lines week by week over the period: sku_id, week, on_hand (empty: no count) and
+        """One retailer's lines week by week, from the trailing window before the period (and the week before
+        it) to its last week: sku_id, week, on_hand (empty: no count), units (sell-out), shipped (sell-in) and
         units_window (sell-out of the trailing window ending that week)."""
-        lo = self.ctx.first - (window - 1) * WEEK
-        inv = self._table("inventory", lo, retailer_id=retailer_id)
-        parts = [inv.select("sku_id", "week", on_hand=inv.on_hand_units, units=ibis.literal(0.0))]
-        if self.has("sell_out"):
-            so = self._table("sell_out", lo, retailer_id=retailer_id)
-            parts.append(so.select("sku_id", "week", on_hand=ibis.null("float64"), units=so.units))
+        lo = self.ctx.first - max(window - 1, 1) * WEEK
+        parts = []
+        for name, col in (("inventory", "on_hand"), ("sell_out", "units"), ("sell_in", "shipped")):
+            if self.has(name):
+                t = self._table(name, lo, retailer_id=retailer_id)
+                value = t.on_hand_units if name == "inventory" else t.units
+                parts.append(t.select("sku_id", "week", **{c: value if c == col else ibis.null("float64")
+                                                          for c in ("on_hand", "units", "shipped")}))
         both = ibis.union(*parts, distinct=False)
-        weekly = both.group_by(["sku_id", "week"]).aggregate(on_hand=_.on_hand.max(), units=_.units.sum())
+        weekly = both.group_by(["sku_id", "week"]).aggregate(
+            on_hand=_.on_hand.max(), units=_.units.sum().fill_null(0.0), shipped=_.shipped.sum().fill_null(0.0))
         weekly = weekly.mutate(wk=(weekly.week.delta(ibis.date(EPOCH), unit="day") // 7).cast("int64"))
         trailing = ibis.window(group_by="sku_id", order_by="wk", range=(-(window - 1), 0))
         weekly = weekly.mutate(units_window=weekly.units.sum().over(trailing))
-        weekly = weekly.filter(weekly.week >= self.ctx.first, weekly.on_hand.notnull())
-        return self.engine.execute(weekly.select("sku_id", "week", "on_hand", "units_window"))
+        return self.engine.execute(weekly.select("sku_id", "week", "on_hand", "units", "shipped", "units_window"))
 
-    def line_flows(self, retailer_id: str | None = None) -> pd.DataFrame:
-        """Per line (of one retailer, if given): stock counts at the end of the week before the period (opening)
-        and of its last week (closing), and sell-in and sell-out units over the period."""
+    def line_flows(self) -> pd.DataFrame:
+        """Per line: stock counts at the end of the week before the period (opening) and of its last week
+        (closing), and sell-in and sell-out units over the period."""
         opening_week = self.ctx.first - WEEK
         parts = []
         if self.has("inventory"):
-            inv = self._table("inventory", opening_week, retailer_id=retailer_id)
+            inv = self._table("inventory", opening_week)
             inv = inv.filter(inv.week.isin([opening_week, self.ctx.last]))
             parts.append(inv.group_by(KEYS).aggregate(opening=_at(inv.on_hand_units, inv.week, opening_week),
                                                       closing=_at(inv.on_hand_units, inv.week, self.ctx.last)))
         for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
             if self.has(name):
-                t = self._table(name, self.ctx.first, retailer_id=retailer_id)
+                t = self._table(name, self.ctx.first)
                 parts.append(t.group_by(KEYS).aggregate(**{col: t.units.sum()}))
         return self._run(_by_line(parts))
 
@@ -657,7 +710,13 @@ def availability_by_retailer(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def _availability(reads, ctx: Context, keys: list[str]) -> pd.DataFrame:
-    return with_lost(reads.in_stock_counts(keys), lost_by(ledger_rows(reads.ledger(), ctx), keys), keys)
+    # every stock count is in stock, out of stock (a ledger row) or before the line's listing
+    out = ledger_rows(reads.ledger(), ctx)
+    unlisted = ledger_rows(reads.unlisted_zero_weeks(), ctx)
+    not_in_stock = pd.concat([out[keys], unlisted[keys]]).groupby(keys).size().rename("not_in_stock").reset_index()
+    counts = reads.counted_weeks(keys).merge(not_in_stock, on=keys, how="left")
+    counts["in_stock_weeks"] = counts["counted_weeks"] - counts["not_in_stock"].fillna(0)
+    return with_lost(counts.drop(columns="not_in_stock"), lost_by(out, keys), keys)
 
 
 def phantom_candidates(engine: Engine, scope: Scope, week: dt.date) -> pd.DataFrame:
@@ -715,10 +774,11 @@ class InventoryPage:
 
 
 def _names(reads, frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.drop(columns=[c for c in ("retailer_name", "sku_name") if c in frame])
-    out = out.merge(reads.retailers()[["retailer_id", "retailer_name"]], on="retailer_id", how="left")
+    out = frame.copy()
+    out["retailer_name"] = out["retailer_id"].map(dict(zip(reads.retailers()["retailer_id"],
+                                                            reads.retailers()["retailer_name"])))
     if "sku_id" in out:
-        out = out.merge(reads.products()[["sku_id", "sku_name"]], on="sku_id", how="left")
+        out["sku_name"] = out["sku_id"].map(dict(zip(reads.products()["sku_id"], reads.products()["sku_name"])))
     return out
 
 
@@ -772,7 +832,7 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     bands = bands_of(reads.retailers())
     listed = reads.listing()
     lines = finish_positions(reads.positions(window), listed, bands, ctx.last, window)
-    page.forward_buy = _names(reads, forward_buy(lines))
+    page.forward_buy = _names(reads, forward_buy(lines, reads.recent_sell_in()))
     page.kpis = {"forward_buy_warnings": int(page.forward_buy["warning"].sum())}
     avail = _availability(reads, ctx, ["retailer_id"]) if reads.has("inventory") else pd.DataFrame()
     page.has_inventory = len(avail) > 0
@@ -806,14 +866,15 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     band = bands.set_index("retailer_id").loc[page.retailer]
     page.band = (float(band["woc_min"]), float(band["woc_max"]))
     mine = listed[listed["retailer_id"] == page.retailer]
-    weeks = finish_retailer_weeks(reads.retailer_weeks(page.retailer, window), mine, page.band, window)
+    raw = reads.retailer_weeks(page.retailer, window)
+    weeks = finish_retailer_weeks(raw, mine, page.band, window, ctx.first)
     page.trend = trend(weeks)
     top = lines[lines["retailer_id"] == page.retailer].sort_values(
         ["value_window", "sku_id"], ascending=[False, True]).head(HEATMAP_SKUS)["sku_id"]
     shown_from = _ts(ctx.last - (HEATMAP_WEEKS - 1) * WEEK)
     page.heatmap = _names(reads, weeks[weeks["sku_id"].isin(top) & (weeks["week"] >= shown_from)].assign(
         retailer_id=page.retailer))
-    recon = reconcile(reads.line_flows(page.retailer), mine, ctx.first)
+    recon = reconcile(retailer_flows(raw, page.retailer, ctx.first, ctx.last), mine, ctx.first)
     page.reconciliation = _names(reads, reconciliation_by_retailer(recon))
     if len(page.reconciliation) and page.reconciliation["closing_units"].notna().all():
         page.waterfall = page.reconciliation.iloc[0]

@@ -206,3 +206,15 @@ def test_forward_buy_warning(hand_db):
     assert fb.loc["R1", "warning"]
     # R2: 95 - 80 = 15 -> 1.5 weeks, under 2 -> no warning (week 2's 500 is outside the 8 weeks).
     assert fb.loc["R2", "fill_weeks"] == pytest.approx(1.5) and not fb.loc["R2", "warning"]
+
+
+def test_the_page_and_the_export_reconcile_a_retailer_alike(small_engine):
+    # The page reads one retailer week by week, the export every line at once: the same numbers either way.
+    page = inventory.page_data(small_engine, Filters())
+    export_row = inventory.reconciliation(small_engine, Filters()).set_index("retailer_id").loc[page.retailer]
+    for col in ("sell_in_units", "sell_out_units", "on_hand_change", "unexplained_units"):
+        assert page.waterfall[col] == pytest.approx(export_row[col]), col
+    # and the heatmap's last week is the coverage export's status for those lines
+    last = page.heatmap[page.heatmap["week"] == pd.Timestamp(page.last)].set_index("sku_id")["status"]
+    cover = inventory.coverage(small_engine, Filters()).set_index(["retailer_id", "sku_id"]).loc[page.retailer]
+    assert len(last) > 0 and last.to_dict() == cover.loc[last.index, "status"].to_dict()
