@@ -21,6 +21,8 @@ from kam_dash.filters import Filters, Period
 from kam_dash.metrics import inventory as inv
 from kam_dash.scope import Scope
 
+from bench.pages.portfolio import ids, sql_in  # the shared baseline helpers
+
 PAGE = "Inventory"
 KEYS = inv.KEYS
 WEEK = dt.timedelta(weeks=1)
@@ -45,24 +47,10 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
 
 def context(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters, latest_week: dt.date):
     """The filters resolved as kam_dash.scope.resolve does, without an engine."""
-    rid = sku = None
-    if filters.retailers or filters.channels:
-        mask = pd.Series(True, index=retailers.index)
-        if filters.retailers:
-            mask &= retailers["retailer_id"].isin(filters.retailers)
-        if filters.channels:
-            mask &= retailers["channel"].isin(filters.channels)
-        rid = tuple(retailers.loc[mask, "retailer_id"])
-    if filters.categories or filters.brands:
-        mask = pd.Series(True, index=products.index)
-        if filters.categories:
-            mask &= products["category"].isin(filters.categories)
-        if filters.brands:
-            mask &= products["brand"].isin(filters.brands)
-        sku = tuple(products.loc[mask, "sku_id"])
+    rid, sku = ids(retailers, products, filters)
     start, end = filters.date_range(latest_week)
-    scope = Scope(Period(start=start, end=end, latest_week=latest_week), rid, sku, filters.categories,
-                  filters.brands)
+    scope = Scope(Period(start=start, end=end, latest_week=latest_week), None if rid is None else tuple(rid),
+                  None if sku is None else tuple(sku), filters.categories, filters.brands)
     weeks = inv.period_weeks(scope)
     return None if weeks is None else inv.Context(scope, *weeks)
 
@@ -96,7 +84,7 @@ class SqlReads:
         params += [lo, self.ctx.last if hi is None else hi]
         sql = "week BETWEEN ? AND ?"
         for col, values in (("retailer_id", self.ctx.scope.retailer_ids), ("sku_id", self.ctx.scope.sku_ids)):
-            sql += _in(col, values, params)
+            sql += sql_in(col, values, params)
         if retailer is not None:
             sql += " AND retailer_id = ?"
             params.append(retailer)
@@ -160,14 +148,14 @@ class SqlReads:
         end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
         p: list = []
         where = self._where(p, end - (inv.PHANTOM_HISTORY_WEEKS - 1) * WEEK, end)
-        where += _in("retailer_id", sorted(set(silent["retailer_id"])), p) + _in("sku_id", sorted(set(silent["sku_id"])), p)
+        where += _lines_in(silent, p)
         return self._df(f"SELECT retailer_id, sku_id, count(DISTINCT week) AS selling_weeks, sum(units) AS units, "
                         f"sum(sales_value) AS value FROM sell_out WHERE {where} AND units > 0 GROUP BY ALL", p)
 
     def forward_demand(self, stock: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         p: list = []
         where = self._where(p, *inv.forward_window(week))
-        where += _in("retailer_id", sorted(set(stock["retailer_id"])), p) + _in("sku_id", sorted(set(stock["sku_id"])), p)
+        where += _lines_in(stock, p)
         return self._df(f"SELECT retailer_id, sku_id, week, sum(units) AS units FROM sell_out WHERE {where} "
                         "GROUP BY ALL", p)
 
@@ -208,13 +196,10 @@ class SqlReads:
             SELECT * FROM i FULL JOIN s USING (retailer_id, sku_id) FULL JOIN o USING (retailer_id, sku_id)""", p)
 
 
-def _in(column: str, values, params: list) -> str:
-    if values is None:
-        return ""
-    if not values:
-        return " AND FALSE"
-    params.extend(values)
-    return f" AND {column} IN ({', '.join('?' * len(values))})"
+def _lines_in(lines: pd.DataFrame, params: list) -> str:
+    """The given lines' retailers and SKUs (a superset of the pairs; the pairs are matched after)."""
+    return (sql_in("retailer_id", sorted(set(lines["retailer_id"])), params)
+            + sql_in("sku_id", sorted(set(lines["sku_id"])), params))
 
 
 LISTING_SQL = """

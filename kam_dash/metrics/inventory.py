@@ -67,8 +67,8 @@ DEFINITIONS = {
     "Forward cover": "How many weeks the stock lasts on expected demand: walk forward from the week through last "
     "year's sell-out of the coming weeks (the same ISO weeks 52 weeks earlier), each scaled by the YTD growth "
     "ratio (the retailer x SKU's sell-out units from the first week of the year to the week, over the same weeks a "
-    "year earlier; 1 when last year sold nothing then), until the stock runs out. The week it runs out counts as the fraction of "
-    f"that week's demand the remaining stock covers. Past {FORWARD_HORIZON} weeks the rest is spread at the "
+    "year earlier; 1 when last year sold nothing then), until the stock runs out. The week it runs out counts as "
+    f"the fraction of that week's demand the remaining stock covers. Past {FORWARD_HORIZON} weeks the rest is spread at the "
     f"{FORWARD_HORIZON}-week average. Empty where last year sold nothing in those weeks (nothing to project from).",
     "Retailer cover (trend)": "Week by week, the retailer's total stock over the sum of its lines' average weekly "
     "sell-out, over the lines with a stock count that week; drawn against the retailer's agreed band.",
