@@ -52,7 +52,7 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         st.info("The period holds no week of data.")
         st.stop()
     if has_stock and not data.has_inventory:
-        st.info("No inventory is loaded for the retailers and products in view: no cover, availability or "
+        st.info("No stock counts for the retailers, products and weeks in view: no cover, availability or "
                 "reconciliation to show. Forward buying below needs only sell-in and sell-out.",
                 icon=":material/inventory_2:")
     if data.has_inventory:

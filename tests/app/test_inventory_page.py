@@ -93,7 +93,7 @@ def test_a_retailer_without_inventory(app, tmp_path):
     db = make_db(tmp_path / "cases.duckdb", **case_tables())  # R3 sells but reports no stock
     at = app(db, page=PAGE, query={"retailer": "R3"})
     assert not at.exception
-    assert any("No inventory is loaded for the retailers and products in view" in i.value for i in at.info)
+    assert any("No stock counts for the retailers, products and weeks in view" in i.value for i in at.info)
     assert not at.metric  # no cover tiles to show
     assert any(s.value == "Forward buying" for s in at.subheader)
 
