@@ -72,8 +72,10 @@ def live_app(small_db, tmp_path_factory):
     stop_server(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _browser():
+    # Module scope: Playwright's sync API holds an event loop on the main thread while it is open,
+    # which other tests' own asyncio (kaleido) and Playwright sessions must not find running.
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
     from playwright.sync_api import sync_playwright
@@ -105,9 +107,27 @@ def wait_ready(page, timeout: float = 60_000) -> None:
 
 def metric_values(page) -> dict[str, str]:
     """KPI tiles shown on the page: label -> value."""
+    page.get_by_test_id("stMetric").first.wait_for(state="visible")
     out = {}
     for tile in page.get_by_test_id("stMetric").all():
         label = tile.get_by_test_id("stMetricLabel").inner_text().strip()
         value = tile.get_by_test_id("stMetricValue").inner_text().strip()
         out[label] = value
     return out
+
+
+def charts_drawn(page) -> int:
+    """Scroll through every plotly chart on the page, check each drew its SVG, and count them."""
+    from playwright.sync_api import expect
+
+    charts = page.get_by_test_id("stPlotlyChart")
+    charts.first.wait_for(state="visible")
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    return charts.count()
+
+
+def chart_titles(page) -> list[str]:
+    """The titles plotly drew on the page's charts."""
+    return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]

@@ -12,7 +12,7 @@ from kam_dash import export
 from kam_dash.engine import DuckDBEngine
 from kam_dash.filters import Filters
 from kam_dash.metrics import promotions as promo
-from tests.e2e.conftest import wait_ready
+from tests.e2e.conftest import chart_titles, charts_drawn, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,6 @@ def events(small_db):
     return measured
 
 
-def chart_titles(page) -> list[str]:
-    return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]
-
-
 def event_chart(page, promo_id: str):
     return page.get_by_test_id("stPlotlyChart").filter(has_text=f"{promo_id} ·").first
 
@@ -40,11 +36,7 @@ def test_pick_an_event_and_see_its_baselines(live_app, browser_page, events):
     page.goto(f"{live_app}/promotions")
     wait_ready(page)
     expect(page.get_by_role("heading", name="Promotions")).to_be_visible()
-    charts = page.get_by_test_id("stPlotlyChart")
-    assert charts.count() >= 4
-    for i in range(charts.count()):
-        charts.nth(i).scroll_into_view_if_needed()
-        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    assert charts_drawn(page) >= 4
     titles = chart_titles(page)
     assert "Promotion calendar" in titles and "Lift vs discount depth" in titles
 

@@ -8,13 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_ready
+from tests.e2e.conftest import chart_titles, charts_drawn, wait_ready
 
 pytestmark = pytest.mark.e2e
-
-
-def chart_titles(page) -> list[str]:
-    return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]
 
 
 def heatmap_ticks(page) -> list[str]:
@@ -27,11 +23,7 @@ def test_grain_change_redraws_the_heatmap_and_lands_in_the_url(live_app, browser
     page.goto(f"{live_app}/seasonality")
     wait_ready(page)
     expect(page.get_by_role("heading", name="Seasonality")).to_be_visible()
-    charts = page.get_by_test_id("stPlotlyChart")
-    assert charts.count() >= 4
-    for i in range(charts.count()):
-        charts.nth(i).scroll_into_view_if_needed()
-        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    assert charts_drawn(page) >= 4
     assert "Seasonal index by category and month" in chart_titles(page)
     assert heatmap_ticks(page)[:3] == ["Jan", "Feb", "Mar"]
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import metric_values, wait_ready
+from tests.e2e.conftest import charts_drawn, metric_values, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +18,7 @@ def test_portfolio_renders_charts_and_kpis(live_app, browser_page):
     wait_ready(page)
     expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
     # every plotly chart on the page drew its SVG (net sales vs plan and the Pareto at least)
-    charts = page.get_by_test_id("stPlotlyChart")
-    expect(charts.first).to_be_visible()
-    assert charts.count() >= 2
-    for i in range(charts.count()):
-        charts.nth(i).scroll_into_view_if_needed()
-        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    assert charts_drawn(page) >= 2
     tiles = metric_values(page)
     assert re.fullmatch(r"\$[\d.,]+[KMB]?", tiles["Net sales"]), tiles
     assert "Data through the week of" in page.get_by_test_id("stCaptionContainer").first.inner_text()

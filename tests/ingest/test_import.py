@@ -97,7 +97,7 @@ def test_european_csv_semicolons_decimal_comma_bom(empty_db, tmp_path):
 
 def test_parquet_typed_columns(demo_copy, tmp_path):
     table = pa.table({
-        "week": pa.array([D(2026, 10, 26), D(2026, 11, 2), D(2026, 11, 2)], pa.date32()),
+        "week": pa.array([D(2026, 11, 16), D(2026, 11, 23), D(2026, 11, 23)], pa.date32()),
         "retailer_id": ["R001", "R001", "R001"],
         "sku_id": ["SKU00003", "SKU00003", "SKU00004"],
         "units": pa.array([400, 410, -3], pa.int64()),  # a return: sell-in units may be negative
@@ -106,25 +106,25 @@ def test_parquet_typed_columns(demo_copy, tmp_path):
     })
     path = tmp_path / "sell_in_w44.parquet"
     pq.write_table(table, path)
-    # The demo's sell-in ends with the week of 2026-10-26.
+    # The demo's sell-in ends with the week of 2026-11-16.
     assert rows(demo_copy, "SELECT week, count(*) FROM sell_in WHERE retailer_id = 'R001' AND sku_id IN "
-                           "('SKU00003', 'SKU00004') AND week >= DATE '2026-10-26' GROUP BY 1") == [
-        (D(2026, 10, 26), 2)]
+                           "('SKU00003', 'SKU00004') AND week >= DATE '2026-11-16' GROUP BY 1") == [
+        (D(2026, 11, 16), 2)]
     before = checksums(demo_copy)
 
     report = ingest.import_files([path], demo_copy)
 
-    # 10-26 x SKU00003 existed: replaced; both 11-02 rows are new.
+    # 11-16 x SKU00003 existed: replaced; both 11-23 rows are new.
     assert report.tables == {"sell_in": ingest.TableCounts(added=2, replaced=1)}
     assert rows(demo_copy, "SELECT week, sku_id, units, gross_sales, net_sales FROM sell_in WHERE retailer_id = "
-                           "'R001' AND week >= DATE '2026-10-26' AND sku_id IN ('SKU00003', 'SKU00004') "
+                           "'R001' AND week >= DATE '2026-11-16' AND sku_id IN ('SKU00003', 'SKU00004') "
                            "ORDER BY 1, 2") == [
-        (D(2026, 10, 26), "SKU00003", 400.0, 1000.0, 900.0),
-        (D(2026, 10, 26), "SKU00004", *rows(demo_copy, "SELECT units, gross_sales, net_sales FROM sell_in WHERE "
+        (D(2026, 11, 16), "SKU00003", 400.0, 1000.0, 900.0),
+        (D(2026, 11, 16), "SKU00004", *rows(demo_copy, "SELECT units, gross_sales, net_sales FROM sell_in WHERE "
                                                       "retailer_id = 'R001' AND sku_id = 'SKU00004' AND "
-                                                      "week = DATE '2026-10-26'")[0]),
-        (D(2026, 11, 2), "SKU00003", 410.0, 1025.0, 922.5),
-        (D(2026, 11, 2), "SKU00004", -3.0, -7.5, -12.5),
+                                                      "week = DATE '2026-11-16'")[0]),
+        (D(2026, 11, 23), "SKU00003", 410.0, 1025.0, 922.5),
+        (D(2026, 11, 23), "SKU00004", -3.0, -7.5, -12.5),
     ]
     assert changed(before, checksums(demo_copy)) == {"main.sell_in"}
 
