@@ -19,13 +19,21 @@ sell-out row for a retailer x SKU sold 0 units; shares, growth and attainment ar
 """
 
 
+def _documented_modules() -> list:
+    """The metric modules, then the review pack's own summaries (it defines a few of its own)."""
+    import importlib
+
+    return [*domain_modules(), importlib.import_module("kam_dash.report.pack")]
+
+
 def metrics_markdown() -> str:
     parts = [HEADER]
-    for module in domain_modules():
+    for module in _documented_modules():
         defs = getattr(module, "DEFINITIONS", None)
         if not defs:
             continue
-        title = module.__name__.rsplit(".", 1)[-1].replace("_", " ").title()
+        title = ("Review pack" if module.__name__.startswith("kam_dash.report")
+                 else module.__name__.rsplit(".", 1)[-1].replace("_", " ").title())
         doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
         parts.append(f"\n## {title} (`{module.__name__}`)\n")
         if doc:
