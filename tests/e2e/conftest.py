@@ -131,3 +131,9 @@ def charts_drawn(page) -> int:
 def chart_titles(page) -> list[str]:
     """The titles plotly drew on the page's charts."""
     return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]
+
+
+def x_ticks(page, chart_text: str) -> list[str]:
+    """The x-axis tick labels of the first chart on the page that shows `chart_text`."""
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text=chart_text).first
+    return [t.strip() for t in chart.locator(".xtick text").all_text_contents()]

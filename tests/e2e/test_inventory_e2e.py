@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import metric_values, wait_ready
+from tests.e2e.conftest import charts_drawn, metric_values, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -21,11 +21,7 @@ def test_inventory_renders_tiles_heatmap_and_trend(live_app, browser_page):
     tiles = metric_values(page)
     assert re.fullmatch(r"[\d.]+%", tiles["In-stock rate"]), tiles
     assert re.fullmatch(r"\$[\d.,]+[KMB]?", tiles["Lost sales"]), tiles
-    charts = page.get_by_test_id("stPlotlyChart")
-    assert charts.count() >= 3  # heatmap, cover trend, reconciliation waterfall (and pipeline fill)
-    for i in range(charts.count()):
-        charts.nth(i).scroll_into_view_if_needed()
-        expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
+    assert charts_drawn(page) >= 3  # heatmap, cover trend, reconciliation waterfall (and pipeline fill)
     expect(page).to_have_url(re.compile(r"inv_window=4"))
     expect(page).to_have_url(re.compile(r"inv_retailer=R\d+"))
 

@@ -8,14 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import metric_values, wait_ready
+from tests.e2e.conftest import metric_values, wait_ready, x_ticks
 
 pytestmark = pytest.mark.e2e
 
 
 def waterfall_steps(page) -> list[str]:
-    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Last year to the").first
-    return [t.strip() for t in chart.locator(".xtick text").all_text_contents()]
+    return x_ticks(page, "Last year to the")
 
 
 def test_tiles_charts_and_a_filter_change(live_app, browser_page):

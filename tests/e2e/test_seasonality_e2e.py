@@ -8,14 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import chart_titles, charts_drawn, wait_ready
+from tests.e2e.conftest import chart_titles, charts_drawn, wait_ready, x_ticks
 
 pytestmark = pytest.mark.e2e
 
 
 def heatmap_ticks(page) -> list[str]:
-    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Seasonal index by category").first
-    return [t.strip() for t in chart.locator(".xtick text").all_text_contents()]
+    return x_ticks(page, "Seasonal index by category")
 
 
 def test_grain_change_redraws_the_heatmap_and_lands_in_the_url(live_app, browser_page):

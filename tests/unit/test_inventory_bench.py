@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bench.pages import inventory as bench
+from bench.run import load_tables
 from kam_dash import scope
 from kam_dash.filters import Filters
 
@@ -18,11 +19,7 @@ FRAMES = ["retailers", "out_of_stock", "low_cover", "phantom", "overstock", "for
 
 @pytest.fixture(scope="module")
 def tables(small_db):
-    con = duckdb.connect(str(small_db), read_only=True)
-    out = {name: con.execute(f'SELECT * FROM "{name}"').df()
-           for name in ("retailers", "products", "sell_in", "sell_out", "inventory")}
-    con.close()
-    return out
+    return load_tables(small_db)  # every table as DataFrames, exactly as `make bench` feeds pandas
 
 
 def same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bench.pages import portfolio as bench
+from bench.run import load_tables
 from kam_dash import scope
 from kam_dash.filters import Filters
 
@@ -18,11 +19,7 @@ COMPARED = ["retailer_id", "net_sales", "share", "yoy_growth", "margin_pct", "st
 
 @pytest.fixture(scope="module")
 def tables(small_db):
-    con = duckdb.connect(str(small_db), read_only=True)
-    out = {name: con.execute(f'SELECT * FROM "{name}"').df()
-           for name in ("retailers", "products", "sell_in", "sell_out", "inventory", "targets")}
-    con.close()
-    return out
+    return load_tables(small_db)  # every table as DataFrames, exactly as `make bench` feeds pandas
 
 
 @pytest.mark.parametrize("filters", VIEWS, ids=lambda f: f.describe(None))

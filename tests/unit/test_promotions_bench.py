@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from bench.pages import promotions as bench_page
+from bench.run import load_tables
 from kam_dash import scope
 from kam_dash.filters import Filters
-from kam_dash.schema import LOAD_ORDER
 
 VIEWS = [Filters(), Filters(period="l52w", retailers=("R001",)), Filters(categories=("Snacks",)),
          Filters(period="custom", start=dt.date(2023, 1, 1), end=dt.date(2026, 12, 31))]
@@ -22,8 +22,7 @@ COLUMNS = ["promo_id", "clean_weeks", "baseline_units", "actual_units", "lift_pc
 @pytest.fixture(scope="module")
 def sources(small_db):
     con = duckdb.connect(str(small_db), read_only=True)
-    tables = {name: con.execute(f'SELECT * FROM main."{name}"').df() for name in LOAD_ORDER}
-    yield con, tables
+    yield con, load_tables(small_db)
     con.close()
 
 
