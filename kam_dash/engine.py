@@ -184,10 +184,6 @@ class DuckDBEngine(Engine):
             self._names = {r[0] for r in rows} & set(TABLES)
         return self._names
 
-    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
-        """Hand-written SQL with bound parameters (used by the benchmark's floor)."""
-        return self._parent.cursor().execute(query, params or []).df()
-
     def close(self) -> None:
         self._parent.close()
 
