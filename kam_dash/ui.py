@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from kam_dash import fmt, scope
+from kam_dash import fmt, freshness, scope
 from kam_dash.config import settings_from_env
 from kam_dash.engine import DataError, Engine, open_engine
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
@@ -191,8 +191,10 @@ def current_filters() -> Filters:
 
 
 # -- page furniture -------------------------------------------------------------------
-def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None) -> bool:
-    """Title, freshness and the filters in force. Returns False (after saying why) when there is no data."""
+def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
+                tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
+    """Title, freshness (overall, then each table the page reads, and the retailers whose sell-out is behind)
+    and the filters in force. Returns False (after saying why) when there is no data."""
     st.title(title)
     if caption:
         st.caption(caption)
@@ -206,7 +208,12 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
             icon=":material/database:",
         )
         return False
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(latest)}")
+    resolved = scope.resolve(eng, filters)
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period)}")
+    r = scope.retailers(eng)
+    ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
+    for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
+        st.caption(line)
     return True
 
 
