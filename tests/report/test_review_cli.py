@@ -29,7 +29,7 @@ def test_review_custom_period_is_the_packs_period(small_db, tmp_path):
     # the period's weeks run by Monday: 2 Mar .. 25 May 2026 (31 May is a Sunday, in the week of 25 May)
     assert path.name == "review-r001-fresh-market-2026-03-02-to-2026-05-25.xlsx"
     book = load_workbook(path)
-    assert book["About"]["B5"].value == "Custom range, 02 Mar 2026 to 31 May 2026"
+    assert book["About"]["B5"].value == "Custom range, 02 Mar 2026 to 25 May 2026"
     weeks = [row[1] for row in book["Sell-in vs sell-out"].iter_rows(min_row=2, values_only=True)]
     assert weeks[0].date().isoformat() == "2026-03-02" and weeks[-1].date().isoformat() == "2026-05-25"
 
