@@ -260,6 +260,7 @@ def test_availability_joins_health_when_the_inventory_module_provides_it(engine,
     fake.availability_by_retailer = lambda eng, f: pd.DataFrame(
         {"retailer_id": ["R1"], "in_stock_rate": [0.85], "oos_weeks": [3], "lost_units": [1.0], "lost_value": [2.0]})
     monkeypatch.setitem(sys.modules, "kam_dash.metrics.inventory", fake)
+    account.accounts(engine, Filters())  # freshness is read (and kept) while the engine says what it has
     monkeypatch.setattr(engine, "has", lambda name: True)
     s = by_id(account.accounts(engine, Filters()))
     # R1 was green on plan and growth; 85% in stock is below 90% -> red, with the reason
