@@ -17,6 +17,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from kam_dash import freshness
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
@@ -55,29 +56,40 @@ DEFINITIONS = {
     "retailers with a strictly higher score, plus one). With n retailers, rank <= ceil(10% x n) is Strategic, "
     "rank <= ceil(30% x n) is Key (the next 20%), the rest Maintain. The two cut-offs can be changed on the page; "
     "with 24 retailers the defaults give 3 Strategic and 5 Key.",
-    "Health": "Red / amber / green per retailer, the worst of three criteria judged on the year to date (1 January "
-    "of the latest data year to the latest loaded week), whatever the period chosen: plan attainment (red below "
-    "95%, amber below 100%), growth vs last year (red below -5%, amber below 0%) and, where inventory is loaded, "
-    "the in-stock rate (red below 90%, amber below 95%). A criterion without data (no target, no last year, no "
-    "inventory) is not judged and is named in the reason; with none judged the status is 'unknown'.",
+    "Health": "Red / amber / green per retailer, the worst of three criteria judged on the year to date (the "
+    "latest data year's weeks up to the latest loaded week), whatever the period chosen, so a status does not flip "
+    "with the window looked at; the page says so when its period differs. Plan: the landing estimate of the year "
+    "(see Plan: Landing estimate, which leans on the plan in the first weeks) divided by the annual target (red "
+    "below 95%, amber below 100%); on a sell-out basis, which has no landing, the YTD sell-out value divided by "
+    "the YTD sell-out target. Growth vs last year over the YTD weeks that have a last year (red below -5%, amber "
+    "below 0%). Where inventory is loaded, the YTD in-stock rate (red below 90%, amber below 95%). Each is judged "
+    "on the value shown, rounded to 0.1% (94.96% shows as 95.0% and is not below 95%). A criterion without data "
+    "(no target, no last year, no inventory) is not judged and is named in the reason; with none judged the status "
+    "is 'unknown'. In a view on sell-in, a retailer that reports sell-out only is not rated.",
     "Needs attention": "Red accounts first, then amber; within each, the larger account (net sales) first. The "
     "reason lists the failing criteria, worst first.",
     "Monthly net sales vs target": "Net sales by month (a week belongs to the month its Monday falls in) for the "
-    "calendar year of the latest loaded week (or the chosen year), beside last year's same ISO weeks and the "
+    "calendar year of the latest loaded week (or the chosen year), beside the last year of its weeks and the "
     "month's target. The dashed line continues the months after the latest loaded week with the landing estimate "
     "(see Plan: Landing estimate).",
     "Pipeline fill": "Cumulative sell-in units minus cumulative sell-out units from the first week of the period: "
-    "the implied change in the retailer's stock (positive = stock building up). A week with no sell-out row sold "
-    "0 units; a retailer with no sell-out row at all in the period does not report sell-out and has no pipeline.",
+    "the implied change in the retailer's stock (positive = stock building up). Only weeks the retailer reported "
+    "sell-out count: an unreported week (and the weeks after its latest sell-out week) is skipped, its sell-in "
+    "too, and shown without sell-out rather than as 0. Inside a reported week a SKU with no row sold 0. A retailer "
+    "with no sell-out row at all in the period does not report sell-out and has no pipeline.",
     "Category mix and white space": "Each category's share of the retailer's net sales beside its share of the "
     "portfolio's (all retailers in view, ignoring the retailer filter). White-space opportunity = (portfolio share "
     "- retailer share) x the retailer's total net sales where positive, else 0: the sales the retailer would add "
-    "if its mix matched the portfolio's. Ranked largest first.",
-    "SKU growth and contribution": "Per SKU: net sales this period and last year, growth (this / last - 1, empty "
-    "without positive last-year sales) and contribution to change = (this - last year) / the retailer's "
-    "last-year net sales, so the contributions add up to the retailer's growth. Store and online sell-out value "
-    "are shown where the retailer reports online sales.",
-    "Store vs online": "Weekly sell-out value by sales channel (store, online) and the online share of it.",
+    "if its mix matched the portfolio's. Ranked largest first. For a retailer with no sell-in in the period, both "
+    "sides are of sell-out value (the `basis` column says which).",
+    "SKU growth and contribution": "Per SKU: net sales this period and last year, growth (this / last - 1 over the "
+    "weeks that have a last year, empty without positive last-year sales) and contribution to change = (this - "
+    "last year) / the retailer's last-year net sales, so the contributions add up to the retailer's growth. For a "
+    "retailer with no sell-in in the period, growth and contribution are of sell-out value, over the weeks it "
+    "reported both years. A SKU sold last year only is -100%. Store and online sell-out value are shown where the "
+    "retailer reports online sales.",
+    "Store vs online": "Weekly sell-out value by sales channel (store, online) and the online share of it; a week "
+    "the retailer did not report is left empty, not drawn as 0.",
 }
 
 # The definitions each page's "How is this computed?" shows.
@@ -85,9 +97,9 @@ PORTFOLIO_TERMS = ("Gross margin", "Accounts off plan", "Plan share", "Key-accou
                    "Needs attention")
 REVIEW_TERMS = tuple(k for k in DEFINITIONS if k not in PORTFOLIO_TERMS or k == "Gross margin")
 
-ACCOUNT_SCORE_COLUMNS = ["retailer_id", "retailer_name", "net_sales", "share", "yoy_growth", "margin_pct",
+ACCOUNT_SCORE_COLUMNS = ["retailer_id", "retailer_name", "basis", "value", "net_sales", "share", "yoy_growth", "margin_pct",
                          "strategic_priority", "score", "tier", "health", "health_reason"]
-WHITE_SPACE_COLUMNS = ["retailer_id", "category", "retailer_sales", "retailer_share", "portfolio_share",
+WHITE_SPACE_COLUMNS = ["retailer_id", "basis", "category", "retailer_sales", "retailer_share", "portfolio_share",
                        "opportunity"]
 PIPELINE_COLUMNS = ["retailer_id", "week", "sell_in_units", "sell_out_units", "cum_pipeline_units"]
 
@@ -97,19 +109,17 @@ def _ytd(filters: Filters) -> Filters:
     return filters.with_(period="ytd", year=None, start=None, end=None)
 
 
-def _sum_between(col, week, start, end):
-    return ibis.cases((week.between(start, end), col), else_=0.0).sum()
-
-
 def period_weeks(scope: Scope) -> list[dt.date]:
-    """The Mondays in the period up to the latest loaded week."""
-    p = scope.period
-    day = p.start + dt.timedelta(days=(7 - p.start.weekday()) % 7)
-    out = []
-    while day <= min(p.end, p.latest_week):
-        out.append(day)
-        day += dt.timedelta(weeks=1)
-    return out
+    """The Mondays of the period (already clamped to the loaded weeks by scope.resolve)."""
+    return list(scope.period.weeks)
+
+
+def ytd_dates(engine: Engine, filters: Filters) -> str | None:
+    """The year to date health is judged on, in words, when the view's period is not those weeks (else None)."""
+    scope, ytd = resolve(engine, filters), resolve(engine, _ytd(filters))
+    if scope is None or ytd is None or scope.period.weeks == ytd.period.weeks:
+        return None
+    return ytd.period.describe_dates()
 
 
 def period_label(engine: Engine, filters: Filters) -> str:
@@ -133,18 +143,26 @@ def _one_retailer(engine: Engine, filters: Filters, what: str) -> str:
 
 
 # -- margin -----------------------------------------------------------------------------------------------------
-EXTRA_COLUMNS = ["retailer_id", "net_sales_costed", "cost", "margin_pct", "ytd_net_sales", "ytd_net_sales_ly"]
+EXTRA_COLUMNS = ["retailer_id", "net_sales_costed", "cost", "margin_pct", "ytd_net_sales",
+                 "ytd_net_sales_comparable", "ytd_net_sales_ly"]
+
+
+def _where(col, mask):
+    return ibis.cases((mask, col), else_=0.0).sum()
 
 
 def margin_and_ytd(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Per retailer, from one scan of sell-in: the period's net sales of SKUs with a unit cost, their cost
-    (units x unit cost) and margin_pct; and, when the period is not the year to date, YTD net sales and last
-    year's (empty without a row in those weeks; under a YTD period the columns are left empty)."""
+    (units x unit cost) and margin_pct; and, when the period is not the year to date, YTD net sales, those of the
+    YTD weeks that have a last year and their last year (empty without a row in those weeks; under a YTD period
+    the columns are left empty). Every sum reads the resolved periods' weeks, up to sell-in's own latest week."""
     scope = resolve(engine, filters)
     if scope is None or not engine.has("sell_in"):
         return pd.DataFrame(columns=EXTRA_COLUMNS)
     p = scope.period
-    y = None if filters.period == "ytd" else resolve(engine, _ytd(filters)).period
+    until = share.table_latest(engine, "sell_in") or p.end
+    ytd = None if filters.period == "ytd" else scope.with_period(resolve(engine, _ytd(filters)).period)
+    y = None if ytd is None else ytd.period
     t = scope.weekly(engine.table("sell_in"), start=p.start if y is None else min(p.start, y.ly_start),
                      end=p.end if y is None else max(p.end, y.end))
     if engine.has("products"):
@@ -152,12 +170,13 @@ def margin_and_ytd(engine: Engine, filters: Filters) -> pd.DataFrame:
         costs = prods.filter(prods.unit_cost.notnull()).select(cost_sku=prods.sku_id, unit_cost=prods.unit_cost)
         t = t.left_join(costs, t.sku_id == costs.cost_sku)
     aggs = {}
-    if y is not None:
-        aggs = dict(ytd_net_sales=_sum_between(t.net_sales, t.week, y.start, y.end),
-                    ytd_net_sales_ly=_sum_between(t.net_sales, t.week, y.ly_start, y.ly_end),
-                    has_ytd=t.week.between(y.start, y.end).any(), has_ly=t.week.between(y.ly_start, y.ly_end).any())
+    if ytd is not None:
+        in_ytd, ly = t.week.between(y.start, min(y.end, until)), ytd.ly_mask(t.week, until)
+        comparable = ytd.comparable_mask(t.week, until)
+        aggs = dict(ytd_net_sales=_where(t.net_sales, in_ytd), ytd_net_sales_comparable=_where(t.net_sales, comparable),
+                    ytd_net_sales_ly=_where(t.net_sales, ly), has_ytd=in_ytd.any(), has_ly=ly.any())
     if engine.has("products"):
-        costed = t.week.between(p.start, p.end) & t.unit_cost.notnull()
+        costed = t.week.between(p.start, min(p.end, until)) & t.unit_cost.notnull()
         aggs.update(net_sales_costed=ibis.cases((costed, t.net_sales), else_=0.0).sum(),
                     cost=ibis.cases((costed, t.units * t.unit_cost), else_=0.0).sum(),
                     has_cost=costed.any())
@@ -170,7 +189,7 @@ def margin_and_ytd(engine: Engine, filters: Filters) -> pd.DataFrame:
     if "has_cost" in frame:
         frame.loc[~frame["has_cost"].astype(bool), ["net_sales_costed", "cost"]] = np.nan
     if "has_ytd" in frame:
-        frame.loc[~frame["has_ytd"].astype(bool), "ytd_net_sales"] = np.nan
+        frame.loc[~frame["has_ytd"].astype(bool), ["ytd_net_sales", "ytd_net_sales_comparable"]] = np.nan
         frame.loc[~frame["has_ly"].astype(bool), "ytd_net_sales_ly"] = np.nan
     frame["margin_pct"] = margin(frame["net_sales_costed"], frame["cost"])
     return frame[EXTRA_COLUMNS]
@@ -183,16 +202,28 @@ def margin(net_sales_costed, cost):
 
 
 # -- health -----------------------------------------------------------------------------------------------------
-def _grade(value, red: float, amber: float) -> str | None:
+def shown_pct(value) -> float | None:
+    """A fraction as the percent shown (one decimal): what health compares, so the words never contradict."""
     if value is None or pd.isna(value):
         return None
-    return "red" if value < red else "amber" if value < amber else "green"
+    return float(f"{float(value) * 100:.1f}")
 
 
-def health(attainment, growth, in_stock=None, availability_loaded: bool = False) -> tuple[str, str]:
+def _grade(value, red: float, amber: float) -> str | None:
+    """Grade a fraction on its shown percent (94.96% shows as 95.0%: not below 95%)."""
+    shown = shown_pct(value)
+    if shown is None:
+        return None
+    return "red" if shown < red * 100 else "amber" if shown < amber * 100 else "green"
+
+
+def health(attainment, growth, in_stock=None, availability_loaded: bool = False, *,
+           plan_what: str = "YTD net sales", growth_what: str = "YTD net sales") -> tuple[str, str]:
     """One retailer's status and its reason in words (see DEFINITIONS["Health"]).
 
-    availability_loaded: inventory data exists, so a missing in-stock rate is named as missing.
+    attainment: the plan criterion (the landing over the annual target, or YTD sell-out over its target), named
+    by plan_what in the reason; growth: YTD growth, named by growth_what. availability_loaded: inventory data
+    exists, so a missing in-stock rate is named as missing.
     """
     judged = []  # (grade, phrase)
     missing = []
@@ -201,18 +232,18 @@ def health(attainment, growth, in_stock=None, availability_loaded: bool = False)
         missing.append("no target for the year so far")
     else:
         limit = {"red": " (below 95%)", "amber": " (below 100%)", "green": ""}[a]
-        judged.append((a, f"YTD net sales at {attainment * 100:.1f}% of plan{limit}"))
+        judged.append((a, f"{plan_what} at {shown_pct(attainment):.1f}% of plan{limit}"))
     g = _grade(growth, GROWTH_RED, GROWTH_AMBER)
     if g is None:
         missing.append("no last-year sales to compare")
     else:
-        word = "down" if growth < 0 else "up"
+        word = "down" if shown_pct(growth) < 0 else "up"
         limit = {"red": " (worse than -5%)", "amber": "", "green": ""}[g]
-        judged.append((g, f"YTD net sales {word} {abs(growth) * 100:.1f}% on last year{limit}"))
+        judged.append((g, f"{growth_what} {word} {abs(shown_pct(growth)):.1f}% on last year{limit}"))
     s = _grade(in_stock, IN_STOCK_RED, IN_STOCK_AMBER)
     if s is not None:
         limit = {"red": " (below 90%)", "amber": " (below 95%)", "green": ""}[s]
-        judged.append((s, f"in-stock rate {in_stock * 100:.1f}% YTD{limit}"))
+        judged.append((s, f"in-stock rate {shown_pct(in_stock):.1f}% YTD{limit}"))
     elif availability_loaded:
         missing.append("no availability data")
     if not judged:
@@ -224,6 +255,15 @@ def health(attainment, growth, in_stock=None, availability_loaded: bool = False)
         phrases = [p for grade, p in sorted(judged, key=lambda gp: HEALTH_ORDER[gp[0]]) if grade != "green"]
     text = "; ".join(phrases + missing)
     return status, text[0].upper() + text[1:] + "."
+
+
+def sell_out_only(engine: Engine) -> set[str]:
+    """Retailers with sell-out rows and no sell-in row at all (POS-only accounts)."""
+    fresh = freshness.freshness(engine)
+    return set(fresh.retailer_latest("sell_out")) - set(fresh.retailer_latest("sell_in"))
+
+
+SELL_OUT_ONLY_REASON = "Not rated: reports sell-out only, and this view is on sell-in net sales."
 
 
 def _availability(engine: Engine, filters: Filters) -> pd.DataFrame | None:
@@ -238,9 +278,10 @@ def _availability(engine: Engine, filters: Filters) -> pd.DataFrame | None:
 
 
 # -- the portfolio's account table ------------------------------------------------------------------------------
-ACCOUNT_COLUMNS = ["retailer_id", "retailer_name", "channel", "net_sales", "share", "yoy_growth", "margin_pct",
-                   "strategic_priority", "net_sales_target", "attainment", "plan_share", "ytd_attainment",
-                   "ytd_growth", "in_stock_rate", "health", "health_reason"]
+ACCOUNT_COLUMNS = ["retailer_id", "retailer_name", "channel", "basis", "value", "net_sales", "sell_out_value",
+                   "share", "yoy_growth", "margin_pct", "strategic_priority", "net_sales_target", "attainment",
+                   "plan_share", "ytd_attainment", "ytd_growth", "landing_vs_plan", "in_stock_rate", "health",
+                   "health_reason"]
 
 
 def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = None,
@@ -260,36 +301,64 @@ def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = Non
     total_target = frame["net_sales_target"].sum(min_count=1)
     frame["plan_share"] = frame["net_sales_target"] / total_target if total_target and total_target > 0 else np.nan
 
+    basis = shares["basis"].dropna().iloc[0] if shares["basis"].notna().any() else None
     frame = frame.merge(ytd_plan_and_growth(engine, filters, shares, extras), on="retailer_id", how="left")
     avail = _availability(engine, _ytd(filters))
     if avail is None:
         frame["in_stock_rate"] = np.nan
     else:
         frame = frame.merge(avail[["retailer_id", "in_stock_rate"]], on="retailer_id", how="left")
-    graded = [health(_num(r.ytd_attainment), _num(r.ytd_growth), _num(r.in_stock_rate), avail is not None)
-              for r in frame.itertuples()]
+    year = resolve(engine, _ytd(filters)).period.end.year
+    if basis == "sell_out":
+        plan_col, words = "ytd_attainment", dict(plan_what="YTD sell-out value", growth_what="YTD sell-out value")
+    else:
+        plan_col, words = "landing_vs_plan", dict(plan_what=f"Landing {year}", growth_what="YTD net sales")
+    pos_only = sell_out_only(engine)
+    graded = [(("unknown", SELL_OUT_ONLY_REASON) if basis == "sell_in" and r["retailer_id"] in pos_only else
+               health(_num(r[plan_col]), _num(r["ytd_growth"]), _num(r["in_stock_rate"]), avail is not None, **words))
+              for _, r in frame.iterrows()]
     frame["health"] = [g[0] for g in graded]
     frame["health_reason"] = [g[1] for g in graded]
     frame["strategic_priority"] = pd.to_numeric(frame["strategic_priority"], errors="coerce")
     return frame[ACCOUNT_COLUMNS].reset_index(drop=True)
 
 
+def landing_vs_plan(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """retailer_id, landing_vs_plan: plan.landing's landing estimate of the year to date's year divided by its
+    annual target (empty without a positive target)."""
+    landing = plan.landing(engine, _ytd(filters))
+    if landing.empty:
+        return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "landing_vs_plan": pd.Series(dtype=float)})
+    ratio = landing["landing_estimate"] / landing["annual_target"].where(landing["annual_target"] > 0)
+    return pd.DataFrame({"retailer_id": landing["retailer_id"], "landing_vs_plan": ratio.astype(float)})
+
+
 def ytd_plan_and_growth(engine: Engine, filters: Filters, shares: pd.DataFrame,
                         extras: pd.DataFrame) -> pd.DataFrame:
-    """Per retailer: ytd_attainment and ytd_growth, as revenue_share computes them for the year to date.
+    """Per retailer, for the year to date whatever the period: ytd_attainment and ytd_growth as revenue_share
+    computes them for the year to date, and landing_vs_plan (sell-in basis only).
 
-    Under a YTD period they are the shares' own; otherwise from margin_and_ytd's sums and the YTD targets.
+    Under a YTD period they are the shares' own; otherwise, on sell-in, from margin_and_ytd's sums and the YTD
+    targets (one scan shared with the margin), and on sell-out from the YTD revenue share.
     """
+    basis = shares["basis"].dropna().iloc[0] if len(shares) and shares["basis"].notna().any() else None
     if filters.period == "ytd":
         ytd = shares[["retailer_id", "attainment", "yoy_growth"]]
+    elif basis == "sell_out":
+        ytd = share.revenue_share(engine, _ytd(filters))[["retailer_id", "attainment", "yoy_growth"]]
     else:
-        target = plan.target_by_retailer(engine, resolve(engine, _ytd(filters)))
-        ytd = extras[["retailer_id", "ytd_net_sales", "ytd_net_sales_ly"]].merge(target, on="retailer_id",
-                                                                                  how="outer")
-        ytd["yoy_growth"] = share.growth(ytd["ytd_net_sales"], ytd["ytd_net_sales_ly"])
+        scope = resolve(engine, _ytd(filters))
+        end = min(scope.period.end, share.table_latest(engine, "sell_in") or scope.period.end)
+        target = plan.target_by_retailer(engine, scope, scope.period.start, end)
+        ytd = extras[["retailer_id", "ytd_net_sales", "ytd_net_sales_comparable", "ytd_net_sales_ly"]].merge(
+            target, on="retailer_id", how="outer")
+        ytd["yoy_growth"] = share.growth(ytd["ytd_net_sales_comparable"], ytd["ytd_net_sales_ly"])
         ytd["attainment"] = ytd["ytd_net_sales"] / ytd["target"].where(ytd["target"] > 0)
-    return ytd[["retailer_id", "attainment", "yoy_growth"]].rename(
+    ytd = ytd[["retailer_id", "attainment", "yoy_growth"]].rename(
         columns={"attainment": "ytd_attainment", "yoy_growth": "ytd_growth"})
+    if basis == "sell_out":
+        return ytd.assign(landing_vs_plan=np.nan)
+    return ytd.merge(landing_vs_plan(engine, filters), on="retailer_id", how="outer")
 
 
 def _num(value) -> float | None:
@@ -339,7 +408,8 @@ def score_accounts(table: pd.DataFrame, weights: dict[str, float] | None = None,
     out["rank"] = (out["score"].rank(method="min", ascending=False)).astype(int) if len(out) else []
     strategic, key = tier_counts(len(out), tier_pcts)
     out["tier"] = np.where(out["rank"] <= strategic, TIERS[0], np.where(out["rank"] <= key, TIERS[1], TIERS[2]))
-    out = out.sort_values(["rank", "net_sales", "retailer_id"], ascending=[True, False, True], na_position="last")
+    size = "value" if "value" in out else "net_sales"  # the view's basis where the table has it
+    out = out.sort_values(["rank", size, "retailer_id"], ascending=[True, False, True], na_position="last")
     return out.reset_index(drop=True)
 
 
@@ -352,7 +422,8 @@ def needing_attention(scored: pd.DataFrame) -> pd.DataFrame:
     """Red then amber accounts, larger first (see DEFINITIONS["Needs attention"])."""
     flagged = scored[scored["health"].isin(["red", "amber"])].copy()
     flagged["_order"] = flagged["health"].map(HEALTH_ORDER)
-    flagged = flagged.sort_values(["_order", "net_sales", "retailer_id"], ascending=[True, False, True],
+    size = "value" if "value" in flagged else "net_sales"
+    flagged = flagged.sort_values(["_order", size, "retailer_id"], ascending=[True, False, True],
                                   na_position="last")
     return flagged.drop(columns="_order").reset_index(drop=True)
 
@@ -403,15 +474,25 @@ def white_space(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def _white_space(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     scope = resolve(engine, filters.with_(retailers=()))
-    if scope is None or not (engine.has("sell_in") and engine.has("products")):
+    if scope is None or not engine.has("products"):
         return pd.DataFrame(columns=WHITE_SPACE_COLUMNS)
-    t = scope.weekly(engine.table("sell_in"))
     p = engine.table("products").select("sku_id", "category")
-    j = t.join(p, "sku_id")
-    mine = j.retailer_id == rid
-    by_cat = engine.execute(j.group_by("category").aggregate(
-        retailer_sales=ibis.cases((mine, j.net_sales), else_=0.0).sum(), portfolio_sales=j.net_sales.sum()))
-    if by_cat.empty:
+    by_cat = None
+    for table, col, basis in (("sell_in", "net_sales", "sell_in"), ("sell_out", "sales_value", "sell_out")):
+        if not engine.has(table):
+            continue
+        t = scope.weekly(engine.table(table))
+        j = t.join(p, "sku_id")
+        mine = j.retailer_id == rid
+        by_cat = engine.execute(j.group_by("category").aggregate(
+            retailer_sales=ibis.cases((mine, j[col]), else_=0.0).sum(), portfolio_sales=j[col].sum(),
+            retailer_rows=mine.any()))
+        # One basis: sell-in where the retailer has sell-in in the period, else its sell-out.
+        if by_cat["retailer_rows"].astype(bool).any():
+            by_cat["basis"] = basis
+            break
+        by_cat = None
+    if by_cat is None or by_cat.empty:
         return pd.DataFrame(columns=WHITE_SPACE_COLUMNS)
     r_total, p_total = by_cat["retailer_sales"].sum(), by_cat["portfolio_sales"].sum()
     by_cat["retailer_id"] = rid
@@ -461,10 +542,22 @@ def _week_index(scope: Scope) -> pd.Series:
     return pd.to_datetime(pd.Series(period_weeks(scope), dtype="datetime64[ns]"))
 
 
+def reported_mask(engine: Engine, rid: str, weeks: pd.Series) -> pd.Series:
+    """True for the weeks (datetime64) in which the retailer reported any sell-out (freshness.reported_weeks)."""
+    reported = freshness.reported_weeks(engine)
+    have = set(pd.to_datetime(reported.loc[reported["retailer_id"] == rid, "week"]))
+    return weeks.isin(have)
+
+
 def pipeline_frame(scope: Scope, rid: str, sell_in: pd.DataFrame | None,
-                   sell_out: pd.DataFrame | None) -> pd.DataFrame:
-    """PIPELINE_COLUMNS from weekly_flows: every week of the period, a week without a row counting 0."""
+                   sell_out: pd.DataFrame | None, reported: pd.Series | None = None) -> pd.DataFrame:
+    """PIPELINE_COLUMNS from weekly_flows: every week of the period. A week without a sell-in row shipped 0; a
+    week the retailer reported sell-out without a row for these SKUs sold 0; a week it did not report has no
+    sell-out and is left out of the cumulative fill, its sell-in too (reported: one boolean per week, from
+    reported_mask; None = every week reported)."""
     frame = pd.DataFrame({"retailer_id": rid, "week": _week_index(scope)})
+    if sell_out is None and reported is not None and reported.any():  # reported, none of these SKUs sold
+        sell_out = pd.DataFrame({"week": pd.Series(dtype="datetime64[ns]"), "units": pd.Series(dtype=float)})
     for flows, col in ((sell_in, "sell_in_units"), (sell_out, "sell_out_units")):
         if flows is None:
             frame[col] = np.nan
@@ -472,7 +565,12 @@ def pipeline_frame(scope: Scope, rid: str, sell_in: pd.DataFrame | None,
             units = flows.groupby("week", as_index=False)["units"].sum().rename(columns={"units": col})
             frame = frame.merge(units, on="week", how="left")
             frame[col] = frame[col].fillna(0.0)
-    frame["cum_pipeline_units"] = frame["sell_in_units"].cumsum() - frame["sell_out_units"].cumsum()
+    counted = pd.Series(True, index=frame.index) if reported is None else pd.Series(reported.to_numpy(),
+                                                                                    index=frame.index)
+    if sell_out is not None:
+        frame.loc[~counted, "sell_out_units"] = np.nan
+    fill = (frame["sell_in_units"] - frame["sell_out_units"]).where(counted)
+    frame["cum_pipeline_units"] = fill.cumsum().where(counted)
     return frame[PIPELINE_COLUMNS]
 
 
@@ -480,7 +578,8 @@ def _pipeline(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     scope = resolve(engine, filters)
     if scope is None:
         return pd.DataFrame(columns=PIPELINE_COLUMNS)
-    return pipeline_frame(scope, rid, *weekly_flows(engine, scope))
+    reported = reported_mask(engine, rid, _week_index(scope)) if engine.has("sell_out") else None
+    return pipeline_frame(scope, rid, *weekly_flows(engine, scope), reported)
 
 
 @export_metric("pipeline", columns=PIPELINE_COLUMNS,
@@ -491,57 +590,77 @@ def export_pipeline(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 # -- one retailer: the account review ---------------------------------------------------------------------------
-SKU_COLUMNS = ["sku_id", "sku_name", "category", "net_sales", "net_sales_ly", "change", "growth", "contribution",
-               "sell_out_value", "store_value", "online_value", "sell_out_value_ly", "units", "unit_cost"]
+SKU_COLUMNS = ["sku_id", "sku_name", "category", "basis", "net_sales", "net_sales_ly", "change", "growth",
+               "contribution", "sell_out_value", "store_value", "online_value", "sell_out_value_ly", "sell_out_growth",
+               "units", "unit_cost"]
+# What growth divides (the value of the weeks with a last year), kept for the account's totals.
+SKU_INTERNAL = ["net_sales_comparable", "sell_out_comparable"]
+
+
+def _sku_sell_in(engine: Engine, scope: Scope) -> pd.DataFrame | None:
+    p = scope.period
+    until = share.table_latest(engine, "sell_in") or p.end
+    t = scope.weekly(engine.table("sell_in"), start=min(p.ly_start, p.start), end=p.end)
+    in_period = t.week.between(p.start, min(p.end, until))
+    comparable, ly = scope.comparable_mask(t.week, until), scope.ly_mask(t.week, until)
+    si = engine.execute(t.group_by("sku_id").aggregate(
+        net_sales=_where(t.net_sales, in_period), net_sales_comparable=_where(t.net_sales, comparable),
+        net_sales_ly=_where(t.net_sales, ly), units=_where(t.units, in_period),
+        has_cy=in_period.any(), has_ly=ly.any()))
+    # A SKU with no row in a period has no sales there (empty), not sales of 0.
+    si.loc[~si["has_cy"].astype(bool), ["net_sales", "net_sales_comparable", "units"]] = np.nan
+    si.loc[~si["has_ly"].astype(bool), "net_sales_ly"] = np.nan
+    si = si.drop(columns=["has_cy", "has_ly"])
+    return si if len(si) else None
+
+
+def _sku_sell_out(engine: Engine, scope: Scope) -> pd.DataFrame | None:
+    """Per SKU: store / online / total sell-out value of the period, and growth's parts over the weeks each
+    retailer reported both years (share.sell_out_growth_parts), SKUs sold last year only included."""
+    p = scope.period
+    weekly = share.weekly_sell_out(engine, scope, by=("retailer_id", "sku_id", "sales_channel"))
+    if weekly.empty:
+        return None
+    cur = weekly[weekly["week"].between(p.start, p.end)]
+    wide = cur.pivot_table(index="sku_id", columns="sales_channel", values="value", aggfunc="sum")
+    wide = wide.reindex(columns=["store", "online"]).add_suffix("_value")
+    parts = share.sell_out_growth_parts(engine, scope, weekly.groupby(["retailer_id", "sku_id", "week"],
+                                                                      as_index=False)["value"].sum(),
+                                        by=("retailer_id", "sku_id"))
+    parts = parts.groupby("sku_id")[["sell_out_value", "sell_out_comparable", "sell_out_value_ly"]].sum(min_count=1)
+    return parts.join(wide, how="left").rename_axis("sku_id").reset_index()
 
 
 def sku_table(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Per SKU of the retailer(s) in scope: net sales this period and last year, growth, contribution to change,
-    and sell-out value by sales channel (see DEFINITIONS["SKU growth and contribution"])."""
-    p = scope.period
-    frames = []
-    if engine.has("sell_in"):
-        t = scope.weekly(engine.table("sell_in"), start=p.ly_start, end=p.end)
-        si = engine.execute(t.group_by("sku_id").aggregate(
-            net_sales=_sum_between(t.net_sales, t.week, p.start, p.end),
-            net_sales_ly=_sum_between(t.net_sales, t.week, p.ly_start, p.ly_end),
-            units=_sum_between(t.units, t.week, p.start, p.end),
-            has_cy=t.week.between(p.start, p.end).any(), has_ly=t.week.between(p.ly_start, p.ly_end).any()))
-        # A SKU with no row in a period has no sales there (empty), not sales of 0.
-        si.loc[~si["has_cy"].astype(bool), "net_sales"] = np.nan
-        si.loc[~si["has_ly"].astype(bool), "net_sales_ly"] = np.nan
-        frames.append(si.drop(columns=["has_cy", "has_ly"]))
-    if engine.has("sell_out"):
-        t = scope.weekly(engine.table("sell_out"), start=p.ly_start, end=p.end)
-        so = engine.execute(t.group_by(["sku_id", "sales_channel"]).aggregate(
-            value=_sum_between(t.sales_value, t.week, p.start, p.end),
-            value_ly=_sum_between(t.sales_value, t.week, p.ly_start, p.ly_end),
-            has_cy=t.week.between(p.start, p.end).any()))
-        so = so[so["has_cy"].astype(bool)]
-        if not so.empty:
-            wide = so.pivot_table(index="sku_id", columns="sales_channel", values="value", aggfunc="sum")
-            wide = wide.reindex(columns=["store", "online"]).add_suffix("_value")
-            wide["sell_out_value"] = wide[["store_value", "online_value"]].sum(axis=1, min_count=1)
-            wide["sell_out_value_ly"] = so.groupby("sku_id")["value_ly"].sum()
-            frames.append(wide.reset_index())
+    """Per SKU of the retailer(s) in scope: net sales this period and last year, growth, contribution to change
+    on the view's basis (sell-in, else sell-out value), and sell-out value by sales channel with its own growth
+    (see DEFINITIONS["SKU growth and contribution"])."""
+    frames = [f for f in (_sku_sell_in(engine, scope) if engine.has("sell_in") else None,
+                          _sku_sell_out(engine, scope) if engine.has("sell_out") else None) if f is not None]
     if not frames:
-        return pd.DataFrame(columns=SKU_COLUMNS)
+        return pd.DataFrame(columns=SKU_COLUMNS + SKU_INTERNAL)
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.merge(other, on="sku_id", how="outer")
-    for col in SKU_COLUMNS[3:-1]:
+    for col in SKU_COLUMNS[4:-1] + SKU_INTERNAL:
         if col not in frame:
             frame[col] = np.nan
     frame = frame.merge(scopes.products(engine)[["sku_id", "sku_name", "category", "unit_cost"]], on="sku_id",
                         how="left")
-    frame["change"] = frame["net_sales"].fillna(0.0) - frame["net_sales_ly"].fillna(0.0)
-    frame.loc[frame["net_sales"].isna() & frame["net_sales_ly"].isna(), "change"] = np.nan
-    # Shipping nothing this period after selling last year is -100%, not unknown.
-    frame["growth"] = share.growth(frame["net_sales"].fillna(0.0), frame["net_sales_ly"])
-    ly_total = frame["net_sales_ly"].sum(min_count=1)
+    basis = "sell_in" if frame["net_sales"].notna().any() else "sell_out"
+    frame["basis"] = basis
+    comparable, ly = (("net_sales_comparable", "net_sales_ly") if basis == "sell_in"
+                      else ("sell_out_comparable", "sell_out_value_ly"))
+    frame["change"] = frame[comparable].fillna(0.0) - frame[ly].fillna(0.0)
+    frame.loc[frame[comparable].isna() & frame[ly].isna(), "change"] = np.nan
+    # Selling nothing this period after selling last year is -100%, not unknown.
+    frame["growth"] = share.growth(frame[comparable].fillna(0.0), frame[ly])
+    ly_total = frame[ly].sum(min_count=1)
     frame["contribution"] = frame["change"] / ly_total if pd.notna(ly_total) and ly_total > 0 else np.nan
-    return frame[SKU_COLUMNS].sort_values(["net_sales", "sku_id"], ascending=[False, True], na_position="last") \
-        .reset_index(drop=True)
+    frame["sell_out_growth"] = share.growth(frame["sell_out_comparable"].fillna(0.0), frame["sell_out_value_ly"])
+    size = "net_sales" if basis == "sell_in" else "sell_out_value"
+    return frame[SKU_COLUMNS + SKU_INTERNAL].sort_values([size, "sku_id"], ascending=[False, True],
+                                                         na_position="last").reset_index(drop=True)
 
 
 def sku_margin(skus: pd.DataFrame) -> float | None:
@@ -564,13 +683,19 @@ def top_bottom(skus: pd.DataFrame, by: str, n: int = 10) -> tuple[pd.DataFrame, 
     return ranked.head(n_top).reset_index(drop=True), bottom.reset_index(drop=True)
 
 
-def channel_trend(scope: Scope, sell_out: pd.DataFrame | None) -> pd.DataFrame:
-    """Weekly sell-out value by sales channel (from weekly_flows): columns week, store, online, online_share."""
+def channel_trend(scope: Scope, sell_out: pd.DataFrame | None, reported: pd.Series | None = None) -> pd.DataFrame:
+    """Weekly sell-out value by sales channel (from weekly_flows): columns week, store, online, online_share.
+    A week the retailer did not report (reported: reported_mask) is empty, not 0."""
     cols = ["week", "store", "online", "online_share"]
+    if sell_out is None and reported is not None and reported.any():  # reported, none of these SKUs sold
+        sell_out = pd.DataFrame({"week": pd.Series(dtype="datetime64[ns]"), "sales_channel": pd.Series(dtype=str),
+                                 "value": pd.Series(dtype=float)})
     if sell_out is None:
         return pd.DataFrame(columns=cols)
     wide = sell_out.pivot_table(index="week", columns="sales_channel", values="value", aggfunc="sum")
     wide = wide.reindex(index=_week_index(scope), columns=["store", "online"]).fillna(0.0)
+    if reported is not None:
+        wide.loc[~reported.to_numpy(), ["store", "online"]] = np.nan
     total = wide["store"] + wide["online"]
     wide["online_share"] = wide["online"] / total.where(total > 0)
     return wide.rename_axis("week").reset_index()[cols]
@@ -603,20 +728,25 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
-def period_target(engine: Engine, scope: Scope, year_weeks: pd.DataFrame, year: int) -> float:
-    """The period's target: from the plan year's weekly targets (landing_weeks) when the period lies within
-    that year, else read for the period (both spread by plan.weekly_targets)."""
+def period_target(engine: Engine, scope: Scope, year_weeks: pd.DataFrame, year: int,
+                  basis: str = "sell_in") -> float:
+    """The period's target on the basis: net sales up to sell-in's own latest week, from the plan year's weekly
+    targets (landing_weeks) when the period lies within that year, else read for the period (both spread by
+    plan.weekly_targets); on sell-out, the sell-out target of the period (share.targets_on)."""
+    if basis == "sell_out":
+        return share.targets_on(engine, scope, basis)["target"].sum(min_count=1)
     p = scope.period
-    if dt.date(year, 1, 1) <= p.start and p.end <= dt.date(year, 12, 31):
-        weeks = year_weeks[(year_weeks["week"] >= pd.Timestamp(p.start)) & (year_weeks["week"] <= pd.Timestamp(p.end))]
+    end = min(p.end, share.table_latest(engine, "sell_in") or p.end)
+    if dt.date(year, 1, 1) <= p.start and p.end <= dt.date(year, 12, 31) and len(year_weeks):
+        weeks = year_weeks[(year_weeks["week"] >= pd.Timestamp(p.start)) & (year_weeks["week"] <= pd.Timestamp(end))]
         return weeks["target"].sum(min_count=1) if len(weeks) else np.nan
-    return plan.target_by_retailer(engine, scope)["target"].sum(min_count=1)
+    return plan.target_by_retailer(engine, scope, p.start, end)["target"].sum(min_count=1)
 
 
 @dataclass
 class AccountData:
     retailer: dict  # retailer_id, retailer_name, channel, kam, region, strategic_priority
-    kpis: dict
+    kpis: dict  # includes basis ('sell_in' | 'sell_out') and unreported_weeks
     monthly: pd.DataFrame  # monthly_plan
     landing_year: int | None
     pipeline: pd.DataFrame  # PIPELINE_COLUMNS
@@ -626,11 +756,16 @@ class AccountData:
     missing: list[str] = field(default_factory=list)  # what this retailer's data lacks, in words
 
 
+def _ratio_growth(current, last_year) -> float | None:
+    return _num(share.growth(pd.Series([current], dtype=float), pd.Series([last_year], dtype=float)).iloc[0])
+
+
 def account_page_data(engine: Engine, filters: Filters, account: str) -> AccountData | None:
     """Everything the Account review page shows for one retailer (None when the retailer is unknown).
 
     The sidebar's category and brand filters and the period apply; the retailer and channel filters are
-    replaced by the one account. Its category mix is compared with the portfolio in view.
+    replaced by the one account. Its category mix is compared with the portfolio in view. The view's basis is
+    sell-in where the account has sell-in in the period, else sell-out value (kpis["basis"]).
     """
     dims = scopes.retailers(engine)
     row = dims[dims["retailer_id"] == account]
@@ -642,25 +777,30 @@ def account_page_data(engine: Engine, filters: Filters, account: str) -> Account
     if scope is None:
         return None
     skus = sku_table(engine, scope)
+    basis = skus["basis"].iloc[0] if len(skus) else None
     year = plan.plan_year(filters, scope.period.latest_week)
     weeks = plan.landing_weeks(engine, mine, year)
     landing = plan.landing_summary(weeks, ["retailer_id"])  # = plan.landing, without a second scan
     sell_in_weeks, sell_out_weeks = weekly_flows(engine, scope)
-    channels = channel_trend(scope, sell_out_weeks)
-    pipe = pipeline_frame(scope, account, sell_in_weeks, sell_out_weeks)
+    reported = reported_mask(engine, account, _week_index(scope)) if engine.has("sell_out") else None
+    channels = channel_trend(scope, sell_out_weeks, reported)
+    pipe = pipeline_frame(scope, account, sell_in_weeks, sell_out_weeks, reported)
 
-    net = skus["net_sales"].sum(min_count=1)
-    net_ly = skus["net_sales_ly"].sum(min_count=1)
-    target = period_target(engine, scope, weeks, year)
-    sell_out, sell_out_ly = skus["sell_out_value"].sum(min_count=1), skus["sell_out_value_ly"].sum(min_count=1)
-    online = skus["online_value"].sum(min_count=1)
+    def total(col):
+        return _num(skus[col].sum(min_count=1))
+
+    net, target = total("net_sales"), _num(period_target(engine, scope, weeks, year, basis or "sell_in"))
+    sell_out, online = total("sell_out_value"), total("online_value")
+    value = sell_out if basis == "sell_out" else net
     kpis = {
-        "net_sales": _num(net), "net_sales_ly": _num(net_ly), "yoy_growth": _num(share.growth(
-            pd.Series([net]), pd.Series([net_ly])).iloc[0]),
-        "net_sales_target": _num(target), "attainment": plan.attainment(_num(net), _num(target)),
-        "sell_out_value": _num(sell_out), "sell_out_value_ly": _num(sell_out_ly),
-        "sell_out_growth": _num(share.growth(pd.Series([sell_out]), pd.Series([sell_out_ly])).iloc[0]),
-        "online_share": _num(online.sum() / sell_out) if _num(sell_out) else None,
+        "basis": basis,
+        "net_sales": net, "net_sales_ly": total("net_sales_ly"),
+        "yoy_growth": _ratio_growth(total("net_sales_comparable"), total("net_sales_ly")),
+        "net_sales_target": target, "attainment": plan.attainment(value, target),
+        "sell_out_value": sell_out, "sell_out_value_ly": total("sell_out_value_ly"),
+        "sell_out_growth": _ratio_growth(total("sell_out_comparable"), total("sell_out_value_ly")),
+        "unreported_weeks": int(share.unreported_by_retailer(engine, scope).get(account, 0)),
+        "online_share": online / sell_out if online is not None and sell_out else None,
         "margin_pct": sku_margin(skus),
         "landing_estimate": _num(landing["landing_estimate"].sum(min_count=1)) if len(landing) else None,
         "annual_target": _num(landing["annual_target"].sum(min_count=1)) if len(landing) else None,
@@ -670,11 +810,13 @@ def account_page_data(engine: Engine, filters: Filters, account: str) -> Account
 
     missing = []
     if kpis["net_sales"] is None:
-        missing.append("no sell-in (net sales) in this period")
+        missing.append("no sell-in (net sales) in this period" + (
+            ", so its figures are of sell-out value" if basis == "sell_out" else ""))
     elif kpis["net_sales_ly"] is None:
         missing.append("no sales last year to compare with")
     if kpis["net_sales_target"] is None:
-        missing.append("no target for this period" + (" (targets have no brand)" if filters.brands else ""))
+        what = "sell-out target" if basis == "sell_out" else "target"
+        missing.append(f"no {what} for this period" + (" (targets have no brand)" if filters.brands else ""))
     if channels.empty:
         missing.append("no sell-out reported in this period")
     return AccountData(

@@ -158,20 +158,30 @@ def test_an_all_missing_component_gives_no_one_an_edge():
 # -- health -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("attainment, growth, in_stock, loaded, status", [
     (1.00, 0.00, None, False, "green"),     # exactly on plan, flat: green (red/amber are strictly below)
-    (0.9999, 0.02, None, False, "amber"),   # below 100%
+    (0.9994, 0.02, None, False, "amber"),   # shown 99.9%: below 100%
+    (0.9999, 0.02, None, False, "green"),   # shown 100.0%: judged on the value shown
     (0.95, 0.02, None, False, "amber"),     # 95% is not below 95%
-    (0.9499, 0.02, None, False, "red"),
+    (0.9499, 0.02, None, False, "amber"),   # shown 95.0%
+    (0.9494, 0.02, None, False, "red"),     # shown 94.9%
     (1.10, -0.05, None, False, "amber"),    # -5% is not worse than -5%
-    (1.10, -0.0501, None, False, "red"),
+    (1.10, -0.0504, None, False, "amber"),  # shown -5.0%
+    (1.10, -0.0506, None, False, "red"),    # shown -5.1%
     (1.10, 0.10, 0.95, True, "green"),
-    (1.10, 0.10, 0.9499, True, "amber"),
+    (1.10, 0.10, 0.9494, True, "amber"),
     (1.10, 0.10, 0.90, True, "amber"),
-    (1.10, 0.10, 0.8999, True, "red"),
+    (1.10, 0.10, 0.8994, True, "red"),
     (None, None, None, False, "unknown"),
     (None, -0.2, None, False, "red"),       # judged on what there is
 ])
 def test_health_thresholds(attainment, growth, in_stock, loaded, status):
     assert account.health(attainment, growth, in_stock, loaded)[0] == status
+
+
+def test_health_compares_the_value_it_shows():
+    # 94.96% is shown as 95.0%: the old comparison on the raw value said "95.0% of plan (below 95%)"
+    status, reason = account.health(0.9496, 0.02)
+    assert status == "amber" and reason == "YTD net sales at 95.0% of plan (below 100%)."
+    assert account.health(1.0, -0.04996)[1] == "YTD net sales down 5.0% on last year."  # amber, not "worse"
 
 
 def test_health_reason_names_failing_criteria_worst_first_and_what_is_missing():
@@ -207,11 +217,14 @@ def test_accounts_margin_health_and_scores(engine):
     assert s.loc["R1", "score"] == pytest.approx(0.8)
     assert s.loc["R2", "score"] == pytest.approx(0.2) and s.loc["R3", "score"] == pytest.approx(0.2)
     assert s["tier"].to_dict() == {"R1": "Strategic", "R2": "Maintain", "R3": "Maintain"}
-    # YTD attainment: R1 140 / (160 x 3/4 = 120) = 116.7% green, growth +40% green -> green
-    # R2 60 / 75 = 80% -> red; growth -25% -> red
-    assert s.loc["R1", "health"] == "green"
+    # Health's plan criterion is the year's landing (plan.landing) over the annual target. R1: YTD 140; the
+    # remaining weeks project from last year's same weeks, which shipped 0 after 6 Jan 2025 -> landing 140;
+    # the annual target is January's 160 -> 87.5%, red (its YTD attainment 140 / 120 = 116.7% would be green).
+    # Growth +40% green. R2: landing 60 of 100 = 60% red; growth -25% red (plan first among equals).
+    assert s.loc["R1", "health"] == "red"
+    assert s.loc["R1", "health_reason"] == "Landing 2026 at 87.5% of plan (below 95%)."
     assert s.loc["R2", "health"] == "red"
-    assert s.loc["R2", "health_reason"] == ("YTD net sales at 80.0% of plan (below 95%); YTD net sales down 25.0% "
+    assert s.loc["R2", "health_reason"] == ("Landing 2026 at 60.0% of plan (below 95%); YTD net sales down 25.0% "
                                            "on last year (worse than -5%).")
     assert s.loc["R3", "health"] == "unknown"
 
@@ -230,8 +243,13 @@ def test_health_is_judged_on_the_year_to_date_whatever_the_period(engine):
     # Only week 3: R1 and R2 have no sell-in that week, but their YTD status is unchanged.
     week3 = Filters(period="custom", start=W3, end=W3)
     s = by_id(account.accounts(engine, week3))
-    assert s.loc["R1", "health"] == "green" and s.loc["R2", "health"] == "red"
+    ytd = by_id(account.accounts(engine, Filters()))
+    assert s["health_reason"].to_dict() == ytd["health_reason"].to_dict()
+    assert s.loc["R2", "health_reason"].startswith("Landing 2026 at 60.0% of plan")
     assert math.isnan(s.loc["R1", "net_sales"])
+    # the page names the weeks health is judged on when its period differs
+    assert account.ytd_dates(engine, week3) == "05 Jan 2026 to 19 Jan 2026"
+    assert account.ytd_dates(engine, Filters()) is None
 
 
 def test_portfolio_kpis_margin_coverage_and_accounts_off_plan(engine):
@@ -263,9 +281,9 @@ def test_availability_joins_health_when_the_inventory_module_provides_it(engine,
     account.accounts(engine, Filters())  # freshness is read (and kept) while the engine says what it has
     monkeypatch.setattr(engine, "has", lambda name: True)
     s = by_id(account.accounts(engine, Filters()))
-    # R1 was green on plan and growth; 85% in stock is below 90% -> red, with the reason
+    # 85% in stock is below 90% -> red, named in the reason (after the landing, also red)
     assert s.loc["R1", "health"] == "red"
-    assert s.loc["R1", "health_reason"].startswith("In-stock rate 85.0% YTD (below 90%)")
+    assert "in-stock rate 85.0% YTD (below 90%)" in s.loc["R1", "health_reason"]
     assert "no availability data" in s.loc["R2", "health_reason"]
 
 
@@ -296,14 +314,25 @@ def test_account_exports_need_exactly_one_known_retailer(engine, retailers):
 
 
 # -- pipeline ---------------------------------------------------------------------------------------------------
-def test_pipeline_fills_missing_weeks_with_zero_and_accumulates(engine):
+def test_pipeline_skips_unreported_weeks_and_accumulates(engine):
     p = export.compute("pipeline", engine, Filters(retailers=("R1",)))
     assert list(p["week"].dt.date) == [W1, W2, W3]
-    # sell-in: W1 10 + 5 = 15, W2 10, W3 none -> 0; sell-out: W1 8 store + 2 online = 10, W2 no row -> 0, W3 6
+    # sell-in: W1 10 + 5 = 15, W2 10, W3 none -> 0; sell-out: W1 8 store + 2 online = 10, W3 6; R1 reported no
+    # sell-out at all in W2: unreported, not 0 (the old pipeline read 0 and built up 10 units of phantom stock)
     assert list(p["sell_in_units"]) == [15, 10, 0]
-    assert list(p["sell_out_units"]) == [10, 0, 6]
-    # cumulative: 15 - 10 = 5; 5 + 10 - 0 = 15; 15 + 0 - 6 = 9
-    assert list(p["cum_pipeline_units"]) == [5, 15, 9]
+    assert p["sell_out_units"].iloc[0] == 10 and math.isnan(p["sell_out_units"].iloc[1])
+    # cumulative over reported weeks: 15 - 10 = 5; W2 skipped (its sell-in too); 5 + 0 - 6 = -1
+    assert p["cum_pipeline_units"].iloc[0] == 5 and math.isnan(p["cum_pipeline_units"].iloc[1])
+    assert p["cum_pipeline_units"].iloc[2] == -1
+
+
+def test_a_reported_week_without_a_row_for_a_sku_sold_zero(hand_db):
+    rows = [*SELL_OUT, dict(week=W2, retailer_id="R1", sku_id="S3", sales_channel="store", units=0, sales_value=0)]
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_in=SELL_IN, sell_out=rows)
+    # W2 is now reported (a row for S3); under a filter on category B (S2 only) R1 sold 0 of it that week
+    p = account.pipeline(engine, Filters(retailers=("R1",), categories=("B",)))
+    # sell-in of S2: W1 5, W2 0, W3 0; sell-out of S2: none in any reported week -> 0, 0, 0
+    assert list(p["sell_out_units"]) == [0, 0, 0] and list(p["cum_pipeline_units"]) == [5, 5, 5]
 
 
 def test_pipeline_of_a_retailer_without_sell_out_has_no_fill(engine):
@@ -411,3 +440,88 @@ def test_the_period_target_is_the_same_inside_and_across_the_plan_year(engine):
     # one week: 160 / 4
     week2 = Filters(period="custom", start=W2, end=W2)
     assert account.account_page_data(engine, week2, "R1").kpis["net_sales_target"] == pytest.approx(40)
+
+
+def test_full_year_of_the_current_year_is_the_year_to_date(engine):
+    year, ytd = Filters(period="year", year=2026), Filters()
+    a, b = by_id(account.accounts(engine, year)), by_id(account.accounts(engine, ytd))
+    # Full year 2026 is clamped to the loaded weeks 5-19 Jan: the same 140 / 120 and +40% as the year to date
+    cols = ["net_sales", "yoy_growth", "attainment", "ytd_attainment", "ytd_growth", "health_reason"]
+    pd.testing.assert_frame_equal(a[cols].sort_index(), b[cols].sort_index())
+    assert a.loc["R1", "ytd_attainment"] == pytest.approx(140 / 120) and a.loc["R1", "ytd_growth"] == pytest.approx(0.4)
+    assert account.period_label(engine, year) == "Full year 2026, 05 Jan 2026 to 19 Jan 2026"
+
+
+# -- sell-out: each retailer's own weeks, discontinued SKUs, sell-out-only accounts --------------------------------
+FEB = Filters(period="custom", start=D(2026, 2, 1), end=D(2026, 2, 28))  # Mondays 2, 9, 16, 23
+
+
+def so(week, r, s, value, channel="store"):
+    return dict(week=week, retailer_id=r, sku_id=s, sales_channel=channel, units=value / 10, sales_value=value)
+
+
+POS = [
+    # R1 (sell-in and sell-out): its POS lags, latest 16 Feb 2026
+    so(D(2026, 2, 2), "R1", "S1", 100), so(D(2026, 2, 9), "R1", "S1", 110), so(D(2026, 2, 9), "R1", "S2", 70),
+    so(D(2026, 2, 16), "R1", "S1", 120),
+    so(D(2025, 2, 3), "R1", "S1", 80), so(D(2025, 2, 3), "R1", "S2", 20), so(D(2025, 2, 10), "R1", "S1", 90),
+    so(D(2025, 2, 17), "R1", "S1", 100), so(D(2025, 2, 17), "R1", "S2", 10), so(D(2025, 2, 24), "R1", "S1", 999),
+    # R3 reports sell-out only; S2 sold last year only (discontinued)
+    so(D(2026, 2, 2), "R3", "S1", 300), so(D(2026, 2, 9), "R3", "S3", 100), so(D(2026, 2, 16), "R3", "S1", 200),
+    so(D(2026, 2, 23), "R3", "S1", 500),
+    so(D(2025, 2, 3), "R3", "S1", 250), so(D(2025, 2, 10), "R3", "S3", 150), so(D(2025, 2, 10), "R3", "S2", 100),
+    so(D(2025, 2, 17), "R3", "S1", 200), so(D(2025, 2, 24), "R3", "S1", 300),
+]
+
+
+@pytest.fixture()
+def pos_engine(hand_db):
+    sell_in = [dict(week=D(2026, 2, 2), retailer_id="R1", sku_id="S1", units=10, gross_sales=120, net_sales=100),
+               dict(week=D(2026, 3, 2), retailer_id="R1", sku_id="S1", units=1, gross_sales=1, net_sales=1)]
+    targets = [dict(retailer_id="R3", month=D(2026, 2, 1), category="", net_sales_target=None, sell_out_target=2000)]
+    return hand_db(retailers=RETAILERS, products=PRODUCTS, sell_in=sell_in, sell_out=POS, targets=targets)
+
+
+def test_account_sell_out_growth_keeps_last_years_discontinued_skus(pos_engine):
+    k = account.account_page_data(pos_engine, FEB, "R3").kpis
+    # R3 reported all four weeks both years: 300 + 100 + 200 + 500 = 1100 vs 250 + (150 + 100) + 200 + 300 = 1000
+    # -> +10%. The old review left out S2's 100 (no sales this year): 1100 / 900 - 1 = +22.2%.
+    assert k["sell_out_value"] == 1100 and k["sell_out_value_ly"] == 1000
+    assert k["sell_out_growth"] == pytest.approx(0.10)
+    # R1: 2, 9, 16 Feb (23 Feb not arrived): 100 + 180 + 120 = 400 vs (80 + 20) + 90 + (100 + 10) = 300,
+    # never 24 Feb 2025's 999; one unreported week
+    r1 = account.account_page_data(pos_engine, FEB, "R1").kpis
+    assert r1["sell_out_growth"] == pytest.approx(400 / 300 - 1) and r1["unreported_weeks"] == 1
+
+
+def test_a_sell_out_only_account_is_reviewed_on_sell_out_value(pos_engine):
+    data = account.account_page_data(pos_engine, FEB, "R3")
+    k, skus = data.kpis, data.skus.set_index("sku_id")
+    assert k["basis"] == "sell_out" and k["net_sales"] is None
+    # attainment against the sell-out target: 1100 / 2000
+    assert k["net_sales_target"] == pytest.approx(2000) and k["attainment"] == pytest.approx(0.55)
+    # SKUs on sell-out: S1 1000 vs 750 -> +1/3; S3 100 vs 150 -> -1/3; S2 0 vs 100 -> -100%
+    assert skus.loc["S1", "growth"] == pytest.approx(1000 / 750 - 1) and skus.loc["S2", "growth"] == pytest.approx(-1)
+    # contribution = change / last year's 1000: S1 +0.25, S3 -0.05, S2 -0.10, adding up to +10%
+    assert skus["contribution"].sum() == pytest.approx(k["sell_out_growth"]) == pytest.approx(0.10)
+    assert skus.loc["S1", "contribution"] == pytest.approx(0.25)
+    assert "no sell-in (net sales) in this period, so its figures are of sell-out value" in data.missing
+    # white space on sell-out too: portfolio A = R1 330 + R3 1100 = 1430, B = R1 70, of 1500; R3 sells no B:
+    # (70 / 1500 - 0) x 1100 = 51.33
+    ws = data.white_space.set_index("category")
+    assert set(ws["basis"]) == {"sell_out"} and ws.loc["B", "opportunity"] == pytest.approx(70 / 1500 * 1100)
+
+
+def test_sell_out_only_accounts_in_the_portfolio(pos_engine):
+    mixed = by_id(account.accounts(pos_engine, FEB))
+    # the view has sell-in (R1): R3 has no share and is not rated on sell-in
+    assert set(mixed["basis"]) == {"sell_in"} and math.isnan(mixed.loc["R3", "share"])
+    assert mixed.loc["R3", "health_reason"] == account.SELL_OUT_ONLY_REASON
+    alone = by_id(account.accounts(pos_engine, FEB.with_(retailers=("R3",))))
+    # only R3 in view: sell-out basis. Health on the year to date (5 Jan to 2 Mar 2026): YTD sell-out 1100 of the
+    # sell-out target 2000 (February's; no other month has one) = 55% red; growth +10% green
+    assert alone.loc["R3", "basis"] == "sell_out" and alone.loc["R3", "share"] == pytest.approx(1.0)
+    assert alone.loc["R3", "health"] == "red"
+    assert alone.loc["R3", "health_reason"] == "YTD sell-out value at 55.0% of plan (below 95%)."
+    scores = export.compute("account-scores", pos_engine, FEB.with_(retailers=("R3",)))
+    assert list(scores["basis"]) == ["sell_out"] and list(scores["value"]) == [1100]
