@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import fmt, ui
+from kam_dash import calendar, freshness, fmt, ui
 from kam_dash.charts import share as share_charts
 from kam_dash.metrics import account, share
 
@@ -10,7 +10,7 @@ REVIEW = "pages/account_review.py"
 HEALTH_ICON = {"red": ":material/error:", "amber": ":material/warning:"}
 # The key-account table's columns and their headings.
 COLUMNS = {"retailer_name": "Retailer", "tier": "Tier", "score": "Score", "health": "Health",
-           "health_reason": "Why", "net_sales": "Net sales", "share": "Share", "yoy_growth": "Growth vs LY",
+           "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs LY",
            "margin_pct": "Margin %", "strategic_priority": "Priority", "channel": "Channel"}
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
 
@@ -29,24 +29,32 @@ def clicked(event):
 
 engine = ui.engine()
 filters = ui.current_filters()
-if ui.page_header("Portfolio", engine, filters):
+if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "inventory")):
     data = ui.compute(account.portfolio_page_data, filters)
     shares, kpis = data.shares, data.kpis
+    value_name = share_charts.VALUE_TITLES.get(kpis["basis"], "Net sales")
+    on_sell_out = kpis["basis"] == "sell_out"
 
     c1, c2, c3, c4, c5, c6 = st.columns(6)
-    ui.tile(c1, "Net sales", fmt.money(kpis["net_sales"]), help=share.DEFINITIONS["Net sales"])
-    ui.tile(c2, "Sell-out value", fmt.money(kpis["sell_out_value"]), help=share.DEFINITIONS["Sell-out value"])
+    ui.tile(c1, value_name, fmt.money(kpis["value"]), help=share.DEFINITIONS["Basis"] if on_sell_out
+            else share.DEFINITIONS["Net sales"])
+    if on_sell_out:  # the other measure: none of the retailers in view has sell-in
+        ui.tile(c2, "Net sales", fmt.money(kpis["net_sales"]), help="No sell-in in this view.")
+    else:
+        ui.tile(c2, "Sell-out value", fmt.money(kpis["sell_out_value"]),
+                delta=f"{fmt.pct(kpis['sell_out_growth'], signed=True)} vs LY" if kpis["sell_out_growth"] is not None
+                else None, help=share.DEFINITIONS["Sell-out value"])
     c3.metric("Gross margin", fmt.pct(kpis["gross_margin"]), help=account.DEFINITIONS["Gross margin"],
               delta=f"on {fmt.pct(kpis['cost_coverage'], 0)} of net sales" if kpis["cost_coverage"] else None,
               delta_color="off", delta_arrow="off")
     ui.tile(c4, "Plan attainment", fmt.pct(kpis["attainment"]),
             delta=fmt.pct(None if kpis["attainment"] is None else kpis["attainment"] - 1, signed=True),
-            help="Net sales / target of the same weeks")
+            help=f"{value_name} / {'sell-out ' if on_sell_out else ''}target of the same weeks")
     ui.tile(c5, "Growth vs last year", fmt.pct(kpis["yoy_growth"], signed=True),
             help=share.DEFINITIONS["Growth vs last year"])
     ui.tile(c6, "Accounts off plan", f"{kpis['accounts_off_plan']} of {kpis['accounts_with_target']}"
             if kpis["accounts_with_target"] else fmt.DASH, help=account.DEFINITIONS["Accounts off plan"])
-    ui.missing_note(engine, ["sell_in"], "Net sales, share and growth")
+    st.caption(account.basis_note(data))
     ui.missing_note(engine, ["targets"], "Plan attainment")
     ui.missing_note(engine, ["products"], "Gross margin")
     if filters.brands:
@@ -78,36 +86,45 @@ if ui.page_header("Portfolio", engine, filters):
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")
+    if data.health_period:
+        st.caption(f"Health is judged on the year to date ({data.health_period}), whatever the period shown: a "
+                   "status should not change with the window looked at.")
     if not data.availability_judged:
         st.caption("Health does not judge availability yet: it needs the inventory table.")
 
-    event = ui.table(scored[list(COLUMNS)].rename(columns=COLUMNS),
-                     {"Net sales": MONEY, "Share": fmt.pct, "Growth vs LY": lambda v: fmt.pct(v, signed=True),
+    event = ui.table(scored[list(COLUMNS)].rename(columns={**COLUMNS, "value": value_name}),
+                     {value_name: MONEY, "Share": fmt.pct, "Growth vs LY": lambda v: fmt.pct(v, signed=True),
                       "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3), "Priority": fmt.number},
                      key="accounts_table", on_select="rerun", selection_mode="single-row")
     st.caption("Select a row, a bar or a box to open that retailer's account review.")
     open_review(scored["retailer_id"].iloc[event.selection.rows[0]] if event.selection.rows else None)
 
     left, right = st.columns(2)
-    open_review(clicked(left.plotly_chart(share_charts.pareto(shares), key="pareto", on_select="rerun",
-                                          selection_mode="points")))
-    open_review(clicked(right.plotly_chart(share_charts.treemap(scored), key="treemap", on_select="rerun",
-                                           selection_mode="points")))
+    if shares["share"].notna().any():
+        open_review(clicked(left.plotly_chart(share_charts.pareto(shares), key="pareto", on_select="rerun",
+                                              selection_mode="points")))
+    if (scored["value"] > 0).any():
+        open_review(clicked(right.plotly_chart(share_charts.treemap(scored), key="treemap", on_select="rerun",
+                                               selection_mode="points")))
     left, right = st.columns(2)
     open_review(clicked(left.plotly_chart(share_charts.plan_vs_actual_share(scored), key="plan_share",
                                           on_select="rerun", selection_mode="points")))
-    open_review(clicked(right.plotly_chart(share_charts.net_sales_vs_plan(shares), key="net_sales_vs_plan",
-                                           on_select="rerun", selection_mode="points")))
+    if shares["net_sales_target"].notna().any():
+        open_review(clicked(right.plotly_chart(share_charts.net_sales_vs_plan(shares), key="net_sales_vs_plan",
+                                               on_select="rerun", selection_mode="points")))
 
     st.subheader("Revenue share by retailer")
-    ui.table(shares, {
-        "net_sales": MONEY, "net_sales_ly": MONEY, "sell_out_value": MONEY, "net_sales_target": MONEY,
-        "share": fmt.pct, "cum_share": fmt.pct, "sell_out_share": fmt.pct, "attainment": fmt.pct,
-        "yoy_growth": lambda v: fmt.pct(v, signed=True),
+    signed = lambda v: fmt.pct(v, signed=True)  # noqa: E731
+    ui.table(shares[share.SHARE_COLUMNS], {
+        **dict.fromkeys(["value", "value_ly", "net_sales", "net_sales_ly", "sell_out_value", "sell_out_value_ly",
+                         "net_sales_target"], MONEY),
+        **dict.fromkeys(["share", "cum_share", "sell_out_share", "attainment"], fmt.pct),
+        "yoy_growth": signed, "sell_out_growth": signed, "unreported_weeks": fmt.number,
     }, key="share_table")
     c1, c2 = st.columns(2)
-    c1.download_button("Download revenue share (CSV)", shares.to_csv(index=False), "revenue-share.csv",
-                       "text/csv", key="download_share")
+    c1.download_button("Download revenue share (CSV)", shares[share.SHARE_COLUMNS].to_csv(index=False),
+                       "revenue-share.csv", "text/csv", key="download_share")
     c2.download_button("Download account scores (CSV)", scored[account.ACCOUNT_SCORE_COLUMNS].to_csv(index=False),
                        "account-scores.csv", "text/csv", key="download_scores")
-    ui.definitions({**share.DEFINITIONS, **account.DEFINITIONS}, [*share.DEFINITIONS, *account.PORTFOLIO_TERMS])
+    ui.definitions({**share.DEFINITIONS, **account.DEFINITIONS, **freshness.DEFINITIONS, **calendar.DEFINITIONS},
+                   [*share.DEFINITIONS, *account.PORTFOLIO_TERMS, *freshness.DEFINITIONS, "Last year", "Period"])

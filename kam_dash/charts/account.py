@@ -55,14 +55,16 @@ def pipeline(frame: pd.DataFrame) -> go.Figure:
 
 
 def category_mix(white_space: pd.DataFrame, retailer_name: str) -> go.Figure:
-    """Each category's share of the retailer's net sales beside the portfolio's."""
+    """Each category's share of the retailer's net sales (or sell-out value, the frame's basis) beside the
+    portfolio's."""
     frame = white_space.sort_values("portfolio_share")
+    what = "sell-out value" if "basis" in frame and (frame["basis"] == "sell_out").any() else "net sales"
     fig = go.Figure()
     fig.add_bar(y=frame["category"], x=frame["portfolio_share"], name="Portfolio", orientation="h",
                 marker_color=PALETTE["neutral"], hovertemplate="%{y}<br>Portfolio %{x:.1%}<extra></extra>")
     fig.add_bar(y=frame["category"], x=frame["retailer_share"], name=retailer_name, orientation="h",
                 marker_color=PALETTE["actual"], hovertemplate="%{y}<br>" + retailer_name + " %{x:.1%}<extra></extra>")
-    fig.update_layout(barmode="group", xaxis=dict(title="Share of net sales", tickformat=".0%"))
+    fig.update_layout(barmode="group", xaxis=dict(title=f"Share of {what}", tickformat=".0%"))
     return base_layout(fig, "Category mix vs the portfolio")
 
 

@@ -441,8 +441,29 @@ def portfolio_margin(by_retailer: pd.DataFrame, total_net_sales) -> dict[str, fl
 class PortfolioData:
     shares: pd.DataFrame  # the revenue-share export
     accounts: pd.DataFrame  # ACCOUNT_COLUMNS, unscored
-    kpis: dict = field(default_factory=dict)
+    kpis: dict = field(default_factory=dict)  # includes basis, value, unreported_weeks
     availability_judged: bool = False
+    health_period: str | None = None  # the YTD dates health is judged on, when the view's period differs
+    sell_out_only: list[str] = field(default_factory=list)  # names of POS-only retailers left out of a sell-in view
+
+
+def basis_note(data: PortfolioData) -> str:
+    """The view's basis in words, with the retailers it leaves out and the unreported weeks sell-out skipped."""
+    if data.kpis.get("basis") == "sell_out":
+        text = ("No retailer in view has sell-in in this period, so shares, growth, A/B/C, the key-account score, "
+                "tiers and health are of sell-out value (attainment against the sell-out target).")
+    else:
+        text = "Shares, growth, A/B/C, the key-account score, tiers and health are of sell-in net sales."
+        if data.sell_out_only:
+            names = data.sell_out_only
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            text += (f" {len(names)} retailer{'s' if len(names) != 1 else ''} report{'' if len(names) != 1 else 's'} "
+                     f"sell-out only ({shown}): no share of net sales; their sell-out is in the sell-out value.")
+    weeks = data.kpis.get("unreported_weeks") or 0
+    if weeks:
+        text += (f" Sell-out figures skip {weeks} unreported retailer-week{'s' if weeks != 1 else ''} in this "
+                 "period (a week a retailer's POS did not arrive is left out, never read as 0).")
+    return text
 
 
 def portfolio_page_data(engine: Engine, filters: Filters) -> PortfolioData:
@@ -456,7 +477,11 @@ def portfolio_page_data(engine: Engine, filters: Filters) -> PortfolioData:
     kpis["accounts_with_target"] = len(with_target)
     kpis["accounts_off_plan"] = int((with_target["attainment"] < 1.0).sum())
     judged = engine.has("inventory") and table["in_stock_rate"].notna().any()
-    return PortfolioData(shares=shares, accounts=table, kpis=kpis, availability_judged=bool(judged))
+    pos_only = []
+    if kpis["basis"] == "sell_in" and len(table):
+        pos_only = list(table.loc[table["retailer_id"].isin(sell_out_only(engine)), "retailer_name"])
+    return PortfolioData(shares=shares, accounts=table, kpis=kpis, availability_judged=bool(judged),
+                         health_period=ytd_dates(engine, filters), sell_out_only=pos_only)
 
 
 @export_metric("account-scores", columns=ACCOUNT_SCORE_COLUMNS,

@@ -118,3 +118,21 @@ def test_a_retailer_without_sell_out_targets_or_last_year(app, tmp_path):
     assert metrics(at)["Accounts off plan"] == "1 of 2"
     assert any("Health does not judge availability" in c.value for c in at.caption)
     assert_nothing_missing_shown(at)
+
+
+def test_a_sell_out_only_database_is_shown_on_sell_out_value(app, tmp_path):
+    from tests.unit.test_account import POS
+
+    db = make_db(tmp_path / "pos.duckdb", retailers=RETAILERS, products=PRODUCTS, sell_out=POS)
+    at = app(db, page=PAGE, query={"period": "custom", "start": "2026-02-01", "end": "2026-02-28"})
+    m = metrics(at)
+    # no sell-in table: the first tile is the sell-out value of the view, R1 400 + R3 1100 = 1,500
+    assert m["Sell-out value"] == fmt.money(1500) and m["Net sales"] == fmt.DASH
+    assert any("are of sell-out value" in c.value for c in at.caption)
+    # R1 did not report 23 Feb: one unreported week, said so
+    assert any("skip 1 unreported retailer-week" in c.value for c in at.caption)
+    table = accounts_table(at).set_index("retailer_name")
+    assert "Sell-out value" in table.columns and set(table.index) == {"Alpha", "Gamma"}
+    # the page says health is judged on the year to date, not February
+    assert any("Health is judged on the year to date" in c.value for c in at.caption)
+    assert_nothing_missing_shown(at)
