@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import fmt, scope, ui
+from kam_dash import calendar, freshness, fmt, scope, ui
 from kam_dash.charts import account as charts
 from kam_dash.metrics import account, plan, share
 
@@ -14,7 +14,8 @@ HEADINGS = {"category": ("Category", None), "retailer_sales": ("Net sales", MONE
             "opportunity": ("Opportunity", MONEY), "sku_name": ("SKU", None), "net_sales": ("Net sales", MONEY),
             "net_sales_ly": ("Net sales LY", MONEY), "growth": ("Growth", SIGNED),
             "contribution": ("Contribution", lambda v: fmt.pct(v, 2, signed=True)),
-            "sell_out_value": ("Sell-out", MONEY), "store_value": ("Store", MONEY), "online_value": ("Online", MONEY)}
+            "sell_out_value": ("Sell-out", MONEY), "store_value": ("Store", MONEY), "online_value": ("Online", MONEY),
+            "sell_out_value_ly": ("Sell-out LY", MONEY), "sell_out_growth": ("Sell-out growth", SIGNED)}
 
 
 def table(frame, columns, key):
@@ -28,7 +29,7 @@ def keep_in_url():
 
 engine = ui.engine()
 filters = ui.current_filters()
-if ui.page_header("Account review", engine, filters):
+if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_out")):
     choices = account.account_choices(engine, filters)
     rid, warning = account.pick_account(choices, scope.retailers(engine)["retailer_id"],
                                         st.query_params.get("account"))
@@ -53,11 +54,19 @@ if ui.page_header("Account review", engine, filters):
                 icon=":material/info:")
     ui.review_pack_download(engine, filters, rid)
 
+    on_sell_out = k["basis"] == "sell_out"
+    if on_sell_out:
+        st.caption(f"{r['retailer_name']} has no sell-in in this period: its growth, attainment (against the "
+                   "sell-out target), SKUs and category mix are of sell-out value.")
+    if k["unreported_weeks"]:
+        st.caption(f"Sell-out figures skip {k['unreported_weeks']} week{'s' if k['unreported_weeks'] != 1 else ''} "
+                   f"of this period that {r['retailer_name']} did not report (left out, never read as 0).")
     c = st.columns(6)
     ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs LY"
             if k["yoy_growth"] is not None else None, help=share.DEFINITIONS["Net sales"])
     ui.tile(c[1], "Plan attainment", fmt.pct(k["attainment"]), fmt.pct(None if k["attainment"] is None else
-            k["attainment"] - 1, signed=True), help=plan.DEFINITIONS["Plan attainment"])
+            k["attainment"] - 1, signed=True), help=share.DEFINITIONS["Basis"] if on_sell_out
+            else plan.DEFINITIONS["Plan attainment"])
     ui.tile(c[2], "Sell-out value", fmt.money(k["sell_out_value"]), SIGNED(k["sell_out_growth"]) + " vs LY"
             if k["sell_out_growth"] is not None else None, help=share.DEFINITIONS["Sell-out value"])
     ui.tile(c[3], "Gross margin", fmt.pct(k["margin_pct"]), help=account.DEFINITIONS["Gross margin"])
@@ -87,14 +96,16 @@ if ui.page_header("Account review", engine, filters):
             table(ws, ["category", "opportunity", "retailer_share", "portfolio_share", "retailer_sales"],
                   "white_space")
 
-    st.subheader("SKUs: top and bottom")
-    if data.skus["net_sales"].notna().any():
+    st.subheader("SKUs: top and bottom" + (" (sell-out value)" if on_sell_out else ""))
+    if data.skus["growth"].notna().any():
         by = st.segmented_control("Rank by", ["growth", "contribution"], default="growth", key="sku_rank",
                                   format_func={"growth": "Growth", "contribution": "Contribution to change"}.get)
         top, bottom = account.top_bottom(data.skus, by or "growth")
         online = data.skus["online_value"].notna().any() and data.skus["store_value"].notna().any()
-        cols = ["sku_name", "category", "net_sales", "net_sales_ly", "growth", "contribution", "sell_out_value",
-                *(["store_value", "online_value"] if online else [])]
+        cols = (["sku_name", "category", "sell_out_value", "sell_out_value_ly", "growth", "contribution"]
+                if on_sell_out else ["sku_name", "category", "net_sales", "net_sales_ly", "growth", "contribution",
+                                     "sell_out_value", "sell_out_growth"]) + (["store_value", "online_value"]
+                                                                             if online else [])
         left, right = st.columns(2)
         with left:
             st.markdown("**Top**")
@@ -103,9 +114,11 @@ if ui.page_header("Account review", engine, filters):
             st.markdown("**Bottom**")
             table(bottom, cols, "sku_bottom")
     else:
-        ui.missing_note(engine, ["sell_in"], "The SKU table")
+        st.info(f"No SKU of {r['retailer_name']} has sales in both this period's weeks and their last year.")
 
     if data.channels["online"].sum() > 0 and data.channels["store"].sum() > 0:
         st.subheader("Store vs online")
         st.plotly_chart(charts.store_vs_online(data.channels), key="store_online")
-    ui.definitions({**account.DEFINITIONS, **plan.DEFINITIONS}, [*account.REVIEW_TERMS, "Landing estimate"])
+    ui.definitions({**account.DEFINITIONS, **plan.DEFINITIONS, **share.DEFINITIONS, **freshness.DEFINITIONS,
+                    **calendar.DEFINITIONS}, [*account.REVIEW_TERMS, "Landing estimate", "Basis",
+                                              *freshness.DEFINITIONS, "Last year", "Period"])

@@ -97,3 +97,19 @@ def test_a_full_retailer_on_the_hand_database(app, tmp_path):
     # white space of B: (140/300 - 40/140) x 140 = 25.33
     assert ws.iloc[0]["Category"] == "B" and ws.iloc[0]["Opportunity"] == "$25"
     assert_nothing_missing_shown(at)
+
+
+def test_a_sell_out_only_account_is_reviewed_on_sell_out_value(app, tmp_path):
+    from tests.unit.test_account import POS
+
+    db = make_db(tmp_path / "pos.duckdb", retailers=RETAILERS, products=PRODUCTS, sell_out=POS)
+    at = app(db, page=PAGE, query={"account": "R1", "period": "custom", "start": "2026-02-01",
+                                   "end": "2026-02-28"})
+    m = metrics(at)
+    # R1: 2, 9, 16 Feb reported (400) vs (80 + 20) + 90 + (100 + 10) = 300 -> +33.3%; 23 Feb not reported
+    assert m["Sell-out value"] == fmt.money(400) and m["Net sales"] == fmt.DASH
+    assert [x.delta for x in at.metric if x.label == "Sell-out value"] == ["+33.3% vs LY"]
+    assert any("are of sell-out value" in c.value for c in at.caption)
+    assert any("skip 1 week of this period that Alpha did not report" in c.value for c in at.caption)
+    assert any(s.value == "SKUs: top and bottom (sell-out value)" for s in at.subheader)
+    assert_nothing_missing_shown(at)
