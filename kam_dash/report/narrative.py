@@ -45,12 +45,13 @@ def gap_words(gap, what: str = "the annual target") -> str:
     return f"on {what}"
 
 
-def key_figures(net_sales, growth, attainment, landing_gap) -> str:
-    """'Net sales $1.23M, +4.2% vs last year, 97.0% of plan; landing $1.20M short of the annual target.'"""
+def key_figures(net_sales, growth, attainment, landing_gap, what: str = "Net sales") -> str:
+    """'Net sales $1.23M, +4.2% vs last year, 97.0% of plan; landing $1.20M short of the annual target.'
+    what: the account's basis ('Net sales', or 'Sell-out value' for an account without sell-in)."""
     if not _present(net_sales):
-        head = "No net sales in the period"
+        head = f"No {what.lower()} in the period"
     else:
-        head = f"Net sales {fmt.money(net_sales)}, " + (
+        head = f"{what} {fmt.money(net_sales)}, " + (
             f"{fmt.pct(growth, signed=True)} vs last year" if _present(growth) else "no last year to compare")
         head += f", {fmt.pct(attainment)} of plan" if _present(attainment) else ", no target for the period"
     if _present(landing_gap):

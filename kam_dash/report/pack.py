@@ -42,10 +42,10 @@ COLUMN_KINDS = {
     "share": "pct", "cum_share": "pct", "margin_pct": "pct", "attainment": "pct", "sell_out_share": "pct",
     "retailer_share": "pct", "portfolio_share": "pct", "in_stock_rate": "pct", "paid_back_share": "pct",
     "online_share": "pct", "share_of_plan": "pct",
-    "yoy_growth": "change", "change_vs_last_year": "change", "lift_pct": "change", "roi": "change",
+    "yoy_growth": "change", "sell_out_growth": "change", "change_vs_last_year": "change", "lift_pct": "change", "roi": "change",
     "score": "decimal", "growth_ratio": "decimal", "discount_pct": "decimal", "weeks_of_cover": "decimal",
     "forward_cover": "decimal", "avg_weekly_units": "decimal", "net_price": "decimal", "unit_cost": "decimal",
-    "strategic_priority": "int", "clean_weeks": "int", "oos_weeks": "int", "remaining_weeks": "int",
+    "strategic_priority": "int", "unreported_weeks": "int", "clean_weeks": "int", "oos_weeks": "int", "remaining_weeks": "int",
     "phantom_candidate": "flag",
 }
 MONEY_WORDS = ("sales", "value", "opportunity", "target", "actual", "landing", "trade_spend", "profit", "gap",
@@ -229,15 +229,20 @@ class _Collector:
         share = _num(shares["share"].iloc[0]) if shares is not None and len(shares) else None
         landing_vs_plan = (k["landing_estimate"] / k["annual_target"]
                            if k["landing_estimate"] is not None and k["annual_target"] else None)
+        # One basis: the plan sits on the row of the account's basis (sell-out value for a sell-out-only account).
+        on_sell_out = k.get("basis") == "sell_out"
+        basis = shares["basis"].iloc[0] if shares is not None and len(shares) and "basis" in shares else None
+        plan_of = (k["net_sales_target"], k["attainment"])
         rows = [
-            ("Net sales", "money", k["net_sales"], k["net_sales_ly"], k["yoy_growth"], k["net_sales_target"],
-             k["attainment"]),
-            ("Sell-out value", "money", k["sell_out_value"], k["sell_out_value_ly"], k["sell_out_growth"], None,
-             None),
+            ("Net sales", "money", k["net_sales"], k["net_sales_ly"], k["yoy_growth"],
+             *((None, None) if on_sell_out else plan_of)),
+            ("Sell-out value", "money", k["sell_out_value"], k["sell_out_value_ly"], k["sell_out_growth"],
+             *(plan_of if on_sell_out else (None, None))),
             ("Gross margin", "pct", k["margin_pct"], None, None, None, None),
             (f"Landing estimate {data.landing_year}", "money", k["landing_estimate"], None, None,
              k["annual_target"], landing_vs_plan),
-            ("Share of the portfolio's net sales", "pct", share, None, None, None, None),
+            (f"Share of the portfolio's {'sell-out value' if basis == 'sell_out' else 'net sales'}", "pct", share,
+             None, None, None, None),
             ("Online share of sell-out", "pct", k["online_share"], None, None, None, None),
         ]
         frame = pd.DataFrame(
@@ -247,7 +252,12 @@ class _Collector:
         kinds = {"value": "row", "last_year": "row", "plan": "row"}
         section.tables.append(Table("Key figures", "Key figures", frame, row_kinds=[r[1] for r in rows],
                                     kinds=kinds))
-        section.lead = narrative.key_figures(k["net_sales"], k["yoy_growth"], k["attainment"], k["landing_gap"])
+        section.lead = narrative.key_figures(
+            *((k["sell_out_value"], k["sell_out_growth"]) if on_sell_out else (k["net_sales"], k["yoy_growth"])),
+            k["attainment"], k["landing_gap"], what="Sell-out value" if on_sell_out else "Net sales")
+        if k.get("unreported_weeks"):
+            section.notes.append(f"Sell-out figures skip {k['unreported_weeks']} unreported week"
+                                 f"{'s' if k['unreported_weeks'] != 1 else ''} of the period (left out, never 0).")
         scores = self.retailer_rows("account-scores")
         if scores is not None and len(scores):
             r = scores.iloc[0]
@@ -258,7 +268,8 @@ class _Collector:
         if shares is not None and len(shares):
             section.tables.append(Table("Revenue share", "Revenue share in the portfolio", shares,
                                         export="revenue-share"))
-        section.terms = [("share", "Net sales"), ("share", "Sell-out value"), ("share", "Last year (LY)"),
+        section.terms = [("share", "Net sales"), ("share", "Sell-out value"), ("share", "Basis"),
+                         ("share", "Last year (LY)"),
                          ("share", "Growth vs last year"), ("plan", "Plan attainment"), ("account", "Gross margin"),
                          ("plan", "Landing estimate"), ("report", "Landing vs annual target"),
                          ("share", "Revenue share"), ("account", "Store vs online"), *section.terms]
