@@ -13,7 +13,8 @@ import datetime as dt
 
 import pandas as pd
 
-from bench.pages.portfolio import ids, pandas_targets, period, sql_in, sql_targets
+from bench.pages.portfolio import (ids, pandas_targets, pandas_week_masks, period, sell_in_weeks, sql_in,
+                                   sql_targets, sql_week_masks)
 from kam_dash.filters import Filters
 from kam_dash.metrics import account, plan
 
@@ -67,13 +68,17 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
         extra = sql_in("sku_id", sku, params) if skus else ""
         return con.execute(sql.replace("{skus}", extra), params).df()
 
+    # sell-in by SKU over the weeks the app reads (up to sell-in's latest week; last year per kam_dash.calendar)
+    w = sell_in_weeks(filters, latest_week, pd.Timestamp(con.execute("SELECT max(week) FROM sell_in")
+                                                         .fetchone()[0]).date())
+    cy, cy_p, _, _, ly, ly_p = sql_week_masks(w)
     out["sell_in_by_sku"] = run(
-        "SELECT sku_id, sum(CASE WHEN week BETWEEN ? AND ? THEN net_sales ELSE 0 END) AS net_sales, "
-        "sum(CASE WHEN week BETWEEN ? AND ? THEN net_sales ELSE 0 END) AS net_sales_ly, "
-        "sum(CASE WHEN week BETWEEN ? AND ? THEN units ELSE 0 END) AS units, "
-        "bool_or(week BETWEEN ? AND ?) AS has_cy, bool_or(week BETWEEN ? AND ?) AS has_ly "
+        f"SELECT sku_id, sum(CASE WHEN {cy} THEN net_sales ELSE 0 END) AS net_sales, "
+        f"sum(CASE WHEN {ly} THEN net_sales ELSE 0 END) AS net_sales_ly, "
+        f"sum(CASE WHEN {cy} THEN units ELSE 0 END) AS units, "
+        f"bool_or({cy}) AS has_cy, bool_or({ly}) AS has_ly "
         "FROM sell_in WHERE retailer_id = ? AND week BETWEEN ? AND ?{skus} GROUP BY sku_id",
-        [s, e, ls, le, s, e, s, e, ls, le, rid, ls, e])
+        [*cy_p, *ly_p, *cy_p, *cy_p, *ly_p, rid, min(w.ly_start or w.start, w.start), w.end])
     out["sell_out_by_sku"] = run(
         "SELECT sku_id, sales_channel, sum(CASE WHEN week BETWEEN ? AND ? THEN sales_value ELSE 0 END) AS value, "
         "sum(CASE WHEN week BETWEEN ? AND ? THEN sales_value ELSE 0 END) AS value_ly "
@@ -119,8 +124,10 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
             mask &= t["sku_id"].isin(sku)
         return t[mask].assign(week=weeks[mask])
 
-    si = rows("sell_in", ls, e)
-    cy, ly = si["week"].between(s, e), si["week"].between(ls, le)
+    si_all = tables["sell_in"]
+    w = sell_in_weeks(filters, latest_week, pd.to_datetime(si_all["week"]).max().date())
+    si = rows("sell_in", pd.Timestamp(min(w.ly_start or w.start, w.start)), pd.Timestamp(w.end))
+    cy, _, ly = pandas_week_masks(si["week"], w)
     g = si.assign(ns=si["net_sales"].where(cy, 0.0), ly=si["net_sales"].where(ly, 0.0),
                   u=si["units"].where(cy, 0.0), has_cy=cy, has_ly=ly).groupby("sku_id")
     out["sell_in_by_sku"] = pd.DataFrame({"net_sales": g["ns"].sum(), "net_sales_ly": g["ly"].sum(),

@@ -1,9 +1,10 @@
 """Portfolio: revenue share, plan, margin, year-to-date health and the key-account score.
 
-The SQL floor and the pandas baseline compute the page's per-retailer numbers (net sales this period and last
-year, sell-out value, the period's target, costed net sales and cost, year-to-date net sales, last year and
-target, in-stock weeks) and finish them with the same pure functions as the app (shares, growth, health,
-score). Availability: the app reads the inventory module, whose out-of-stock ledger is built once per engine
+The SQL floor and the pandas baseline compute the page's per-retailer numbers (net sales this period, of its
+weeks that have a last year and of those last years, all up to sell-in's own latest week; sell-out value, the
+period's target, costed net sales and cost, the same for the year to date, in-stock weeks) and finish them with
+the same pure functions as the app (shares, growth, score). Health is approximated: the app judges the plan on
+plan.landing's landing over the annual target, which the baselines leave to the app (they grade YTD attainment). Availability: the app reads the inventory module, whose out-of-stock ledger is built once per engine
 (independent of the filters, like the dimension tables); the per-view work is the in-stock count over the
 year to date, which is what these baselines time (their in-stock rate counts every counted week as listed).
 
@@ -13,6 +14,7 @@ The helpers here (`period`, `ids`, `sql_in`, `sql_targets`, `pandas_targets`) al
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,48 @@ def ibis_work(engine, filters: Filters):
 def period(filters: Filters, latest_week: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
     p = calendar.resolve_period(filters, None, latest_week)
     return p.start, p.end, p.ly_start, p.ly_end
+
+
+@dataclass(frozen=True)
+class Weeks:
+    """The sell-in weeks a view reads, as the app does (kam_dash.calendar): the period up to sell-in's latest week
+    (start..end); growth's weeks (start..end less 53rd Mondays) and their last years (ly_start..ly_end less the
+    weeks that are nobody's last year)."""
+
+    start: dt.date
+    end: dt.date
+    no_last_year: tuple[dt.date, ...]
+    ly_start: dt.date | None
+    ly_end: dt.date | None
+    ly_gaps: tuple[dt.date, ...]
+
+
+def sell_in_weeks(filters: Filters, latest_week: dt.date, sell_in_latest: dt.date) -> Weeks:
+    p = calendar.resolve_period(filters, None, latest_week)
+    end = min(p.end, sell_in_latest)
+    ly = p.ly_of(end)
+    return Weeks(p.start, end, p.without_last_year, ly[0] if ly else None, ly[1] if ly else None, p.ly_gaps)
+
+
+def sql_week_masks(w: Weeks) -> tuple[str, list, str, list, str, list]:
+    """SQL conditions (and their parameters) for the period's weeks, growth's weeks and their last years."""
+    cy, cy_p = "week BETWEEN ? AND ?", [w.start, w.end]
+    comp, comp_p = cy + (f" AND week NOT IN ({', '.join('?' * len(w.no_last_year))})" if w.no_last_year else ""), \
+        [w.start, w.end, *w.no_last_year]
+    if w.ly_start is None:
+        return cy, cy_p, comp, comp_p, "FALSE", []
+    ly = "week BETWEEN ? AND ?" + (f" AND week NOT IN ({', '.join('?' * len(w.ly_gaps))})" if w.ly_gaps else "")
+    return cy, cy_p, comp, comp_p, ly, [w.ly_start, w.ly_end, *w.ly_gaps]
+
+
+def pandas_week_masks(weeks: pd.Series, w: Weeks) -> tuple[pd.Series, pd.Series, pd.Series]:
+    cy = (weeks >= pd.Timestamp(w.start)) & (weeks <= pd.Timestamp(w.end))
+    comp = cy & ~weeks.isin([pd.Timestamp(d) for d in w.no_last_year])
+    if w.ly_start is None:
+        return cy, comp, pd.Series(False, index=weeks.index)
+    ly = (weeks >= pd.Timestamp(w.ly_start)) & (weeks <= pd.Timestamp(w.ly_end)) \
+        & ~weeks.isin([pd.Timestamp(d) for d in w.ly_gaps])
+    return cy, comp, ly
 
 
 def ids(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters):
@@ -69,10 +113,10 @@ def finish(frame: pd.DataFrame, retailers: pd.DataFrame, filters: Filters) -> pd
     frame = frame[frame[cols].notna().any(axis=1)].copy()
     total = frame["net_sales"].sum(min_count=1)
     frame["share"] = frame["net_sales"] / total if pd.notna(total) and total > 0 else np.nan
-    frame["yoy_growth"] = share.growth(frame["net_sales"], frame["net_sales_ly"])
+    frame["yoy_growth"] = share.growth(frame["net_sales_comparable"], frame["net_sales_ly"])
     frame["margin_pct"] = account.margin(frame["costed"], frame["cost"])
     frame["ytd_attainment"] = frame["ytd_net_sales"] / frame["ytd_target"].where(frame["ytd_target"] > 0)
-    frame["ytd_growth"] = share.growth(frame["ytd_net_sales"], frame["ytd_net_sales_ly"])
+    frame["ytd_growth"] = share.growth(frame["ytd_net_sales_comparable"], frame["ytd_net_sales_ly"])
     loaded = frame["in_stock_rate"].notna().any()
     graded = [account.health(_f(r.ytd_attainment), _f(r.ytd_growth), _f(r.in_stock_rate), loaded)
               for r in frame.itertuples()]
@@ -145,22 +189,24 @@ def pandas_targets(targets: pd.DataFrame, start: dt.date, end: dt.date, rid, fil
 
 
 # -- the SQL floor ----------------------------------------------------------------------------------------------
-def _sql_sell_in(con, s, e, ls, le, rid, sku, with_cost: bool) -> pd.DataFrame:
-    params: list = [s, e, s, e, ls, le, ls, le]
+def _sql_sell_in(con, w: Weeks, rid, sku, with_cost: bool) -> pd.DataFrame:
+    cy, cy_p, comp, comp_p, ly, ly_p = sql_week_masks(w)
+    params: list = [*cy_p, *cy_p, *comp_p, *ly_p, *ly_p]
     cost = ""
     if with_cost:
-        cost = (", sum(CASE WHEN week BETWEEN ? AND ? AND p.unit_cost IS NOT NULL THEN net_sales END) AS costed"
-                ", sum(CASE WHEN week BETWEEN ? AND ? THEN units * p.unit_cost END) AS cost")
-        params += [s, e, s, e]
-    params += [ls, e]
+        cost = (f", sum(CASE WHEN {cy} AND p.unit_cost IS NOT NULL THEN net_sales END) AS costed"
+                f", sum(CASE WHEN {cy} THEN units * p.unit_cost END) AS cost")
+        params += [*cy_p, *cy_p]
+    params += [min(w.ly_start or w.start, w.start), w.end]
     where = sql_in("s.retailer_id", rid, params) + sql_in("s.sku_id", sku, params)
     join = " LEFT JOIN products AS p ON p.sku_id = s.sku_id" if with_cost else ""
     return con.execute(f"""
         SELECT s.retailer_id,
-               CASE WHEN count(*) FILTER (WHERE week BETWEEN ? AND ?) > 0
-                    THEN sum(CASE WHEN week BETWEEN ? AND ? THEN net_sales ELSE 0 END) END AS net_sales,
-               CASE WHEN count(*) FILTER (WHERE week BETWEEN ? AND ?) > 0
-                    THEN sum(CASE WHEN week BETWEEN ? AND ? THEN net_sales ELSE 0 END) END AS net_sales_ly{cost}
+               CASE WHEN count(*) FILTER (WHERE {cy}) > 0
+                    THEN sum(CASE WHEN {cy} THEN net_sales ELSE 0 END) END AS net_sales,
+               sum(CASE WHEN {comp} THEN net_sales ELSE 0 END) AS net_sales_comparable,
+               CASE WHEN count(*) FILTER (WHERE {ly}) > 0
+                    THEN sum(CASE WHEN {ly} THEN net_sales ELSE 0 END) END AS net_sales_ly{cost}
         FROM sell_in AS s{join} WHERE week BETWEEN ? AND ?{where} GROUP BY s.retailer_id""", params).df()
 
 
@@ -168,22 +214,26 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     retailers = con.execute("SELECT * FROM retailers").df()
     products = con.execute("SELECT * FROM products").df()
     rid, sku = ids(retailers, products, filters)
-    s, e, ls, le = period(filters, latest_week)
-    frame = _sql_sell_in(con, s, e, ls, le, rid, sku, with_cost=True)
-    params: list = [s, e]
+    si_latest = pd.Timestamp(con.execute("SELECT max(week) FROM sell_in").fetchone()[0]).date()
+    w = sell_in_weeks(filters, latest_week, si_latest)
+    s, e = w.start, w.end
+    frame = _sql_sell_in(con, w, rid, sku, with_cost=True)
+    params: list = [s, calendar.resolve_period(filters, None, latest_week).end]
     where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
     sell_out = con.execute(f"SELECT retailer_id, sum(sales_value) AS sell_out_value FROM sell_out "
                            f"WHERE week BETWEEN ? AND ?{where} GROUP BY retailer_id", params).df()
     frame = frame.merge(sell_out, on="retailer_id", how="outer")
     frame = frame.merge(sql_targets(con, s, e, rid, filters), on="retailer_id", how="outer")
     ytd = filters.with_(period="ytd", year=None, start=None, end=None)
-    ys, ye, yls, yle = period(ytd, latest_week)
+    yw = sell_in_weeks(ytd, latest_week, si_latest)
+    ys, ye = yw.start, yw.end
     if (ys, ye) == (s, e):
-        y = frame[["retailer_id", "net_sales", "net_sales_ly", "target"]]
+        y = frame[["retailer_id", "net_sales", "net_sales_comparable", "net_sales_ly", "target"]]
     else:
-        y = _sql_sell_in(con, ys, ye, yls, yle, rid, sku, with_cost=False).merge(
+        y = _sql_sell_in(con, yw, rid, sku, with_cost=False).merge(
             sql_targets(con, ys, ye, rid, filters), on="retailer_id", how="outer")
     frame = frame.merge(y.rename(columns={"net_sales": "ytd_net_sales", "net_sales_ly": "ytd_net_sales_ly",
+                                          "net_sales_comparable": "ytd_net_sales_comparable",
                                           "target": "ytd_target"}), on="retailer_id", how="left")
     params = [ys, ye]
     where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
@@ -195,21 +245,22 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
 
 
 # -- pandas ---------------------------------------------------------------------------------------------------
-def _pandas_sell_in(sell_in, products, s, e, ls, le, rid, sku, with_cost: bool) -> pd.DataFrame:
-    t = sell_in[(sell_in["week"] >= pd.Timestamp(ls)) & (sell_in["week"] <= pd.Timestamp(e))]
+def _pandas_sell_in(sell_in, products, w: Weeks, rid, sku, with_cost: bool) -> pd.DataFrame:
+    t = sell_in[(sell_in["week"] >= pd.Timestamp(min(w.ly_start or w.start, w.start)))
+                & (sell_in["week"] <= pd.Timestamp(w.end))]
     if rid is not None:
         t = t[t["retailer_id"].isin(rid)]
     if sku is not None:
         t = t[t["sku_id"].isin(sku)]
-    cy = (t["week"] >= pd.Timestamp(s)) & (t["week"] <= pd.Timestamp(e))
-    ly = (t["week"] >= pd.Timestamp(ls)) & (t["week"] <= pd.Timestamp(le))
-    cols = {"ns": t["net_sales"].where(cy, 0.0), "ly": t["net_sales"].where(ly, 0.0), "has_cy": cy, "has_ly": ly}
+    cy, comp, ly = pandas_week_masks(t["week"], w)
+    cols = {"ns": t["net_sales"].where(cy, 0.0), "comp": t["net_sales"].where(comp, 0.0),
+            "ly": t["net_sales"].where(ly, 0.0), "has_cy": cy, "has_ly": ly}
     if with_cost:
         cost = t["sku_id"].map(products.set_index("sku_id")["unit_cost"])
         cols["costed"] = t["net_sales"].where(cy & cost.notna())
         cols["cost"] = (t["units"] * cost).where(cy)
     g = pd.DataFrame({"retailer_id": t["retailer_id"], **cols}).groupby("retailer_id")
-    out = pd.DataFrame({"net_sales": g["ns"].sum().where(g["has_cy"].any()),
+    out = pd.DataFrame({"net_sales": g["ns"].sum().where(g["has_cy"].any()), "net_sales_comparable": g["comp"].sum(),
                         "net_sales_ly": g["ly"].sum().where(g["has_ly"].any())})
     if with_cost:
         out["costed"] = g["costed"].sum(min_count=1)
@@ -220,12 +271,15 @@ def _pandas_sell_in(sell_in, products, s, e, ls, le, rid, sku, with_cost: bool) 
 def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
     retailers, products = tables["retailers"], tables["products"]
     rid, sku = ids(retailers, products, filters)
-    s, e, ls, le = period(filters, latest_week)
     sell_in = tables["sell_in"].assign(week=pd.to_datetime(tables["sell_in"]["week"]))
-    frame = _pandas_sell_in(sell_in, products, s, e, ls, le, rid, sku, with_cost=True)
+    si_latest = sell_in["week"].max().date()
+    w = sell_in_weeks(filters, latest_week, si_latest)
+    s, e = w.start, w.end
+    frame = _pandas_sell_in(sell_in, products, w, rid, sku, with_cost=True)
     so = tables["sell_out"]
     weeks = pd.to_datetime(so["week"])
-    mask = (weeks >= pd.Timestamp(s)) & (weeks <= pd.Timestamp(e))
+    mask = (weeks >= pd.Timestamp(s)) & (weeks <= pd.Timestamp(calendar.resolve_period(filters, None,
+                                                                                      latest_week).end))
     if rid is not None:
         mask &= so["retailer_id"].isin(rid)
     if sku is not None:
@@ -235,13 +289,15 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
     frame = frame.merge(sell_out, on="retailer_id", how="outer")
     frame = frame.merge(pandas_targets(tables["targets"], s, e, rid, filters), on="retailer_id", how="outer")
     ytd = filters.with_(period="ytd", year=None, start=None, end=None)
-    ys, ye, yls, yle = period(ytd, latest_week)
+    yw = sell_in_weeks(ytd, latest_week, si_latest)
+    ys, ye = yw.start, yw.end
     if (ys, ye) == (s, e):
-        y = frame[["retailer_id", "net_sales", "net_sales_ly", "target"]]
+        y = frame[["retailer_id", "net_sales", "net_sales_comparable", "net_sales_ly", "target"]]
     else:
-        y = _pandas_sell_in(sell_in, products, ys, ye, yls, yle, rid, sku, with_cost=False).merge(
+        y = _pandas_sell_in(sell_in, products, yw, rid, sku, with_cost=False).merge(
             pandas_targets(tables["targets"], ys, ye, rid, filters), on="retailer_id", how="outer")
     frame = frame.merge(y.rename(columns={"net_sales": "ytd_net_sales", "net_sales_ly": "ytd_net_sales_ly",
+                                          "net_sales_comparable": "ytd_net_sales_comparable",
                                           "target": "ytd_target"}), on="retailer_id", how="left")
     inv = tables["inventory"]
     weeks = pd.to_datetime(inv["week"])

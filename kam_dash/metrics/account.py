@@ -502,6 +502,8 @@ def _white_space(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
     if scope is None or not engine.has("products"):
         return pd.DataFrame(columns=WHITE_SPACE_COLUMNS)
     p = engine.table("products").select("sku_id", "category")
+    # One basis: sell-in where the retailer has sell-in in the period, else its sell-out where it has some,
+    # else sell-in (the retailer then has no share of any category).
     by_cat = None
     for table, col, basis in (("sell_in", "net_sales", "sell_in"), ("sell_out", "sales_value", "sell_out")):
         if not engine.has(table):
@@ -509,14 +511,13 @@ def _white_space(engine: Engine, filters: Filters, rid: str) -> pd.DataFrame:
         t = scope.weekly(engine.table(table))
         j = t.join(p, "sku_id")
         mine = j.retailer_id == rid
-        by_cat = engine.execute(j.group_by("category").aggregate(
+        frame = engine.execute(j.group_by("category").aggregate(
             retailer_sales=ibis.cases((mine, j[col]), else_=0.0).sum(), portfolio_sales=j[col].sum(),
-            retailer_rows=mine.any()))
-        # One basis: sell-in where the retailer has sell-in in the period, else its sell-out.
-        if by_cat["retailer_rows"].astype(bool).any():
-            by_cat["basis"] = basis
+            retailer_rows=mine.any())).assign(basis=basis)
+        if by_cat is None or frame["retailer_rows"].astype(bool).any():
+            by_cat = frame
+        if frame["retailer_rows"].astype(bool).any():
             break
-        by_cat = None
     if by_cat is None or by_cat.empty:
         return pd.DataFrame(columns=WHITE_SPACE_COLUMNS)
     r_total, p_total = by_cat["retailer_sales"].sum(), by_cat["portfolio_sales"].sum()
