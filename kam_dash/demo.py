@@ -572,7 +572,9 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     sold = np.zeros((S, W))
     lost = np.zeros((S, W))
     stock = np.where(listed[:, 0], np.round(cov * expected[:, 0]), 0.0)
-    returns = rng.random((S, W)) < 0.002
+    # Returns come back while a line is listed; a delisted line's leftovers are cleared by the retailer (so a
+    # discontinued SKU has no sell-in at all after its last listed week, not returns years later).
+    returns = (rng.random((S, W)) < 0.002) & listed
     for t in range(W):
         nxt = expected[:, t + 1] if t + 1 < W else expected[:, t]
         target = cov * nxt
@@ -618,11 +620,12 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     dist = rng.uniform(0.6, 1.0, S)
     stores_selling = np.round(store_count[ser_r] * dist)[:, None] * np.ones((1, W))
     reported = ~unreported[ser_r]
-    store_df = long((store_units > 0) & reported, units=store_units, sales_value=np.round(store_units * shelf_price, 2),
-                    stores_selling=stores_selling, promo_flag=promo_touch)
+    store_df = long((store_units > 0) & reported, units=store_units,
+                    sales_value=np.round(store_units * shelf_price, 2), stores_selling=stores_selling,
+                    promo_flag=promo_touch)
     store_df.insert(3, "sales_channel", "store")
-    online_df = long((online_units > 0) & reported, units=online_units, sales_value=np.round(online_units * shelf_price, 2),
-                     promo_flag=promo_touch)
+    online_df = long((online_units > 0) & reported, units=online_units,
+                     sales_value=np.round(online_units * shelf_price, 2), promo_flag=promo_touch)
     online_df.insert(3, "sales_channel", "online")
     online_df["stores_selling"] = np.nan
     online_df = online_df[store_df.columns]
