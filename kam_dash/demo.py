@@ -403,13 +403,15 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     n_churn = max(2, round(0.04 * K))
     year_now = weeks[-1].year
     last_year_mid = [i for i, w in enumerate(weeks) if w.year == year_now - 1 and 3 <= w.month <= 9]
-    this_year = [i for i, w in enumerate(weeks) if w.year == year_now and i < W - 8]
+    # (early in January there is no room left this year: the new lines then arrive in the last half-year)
+    this_year = [i for i, w in enumerate(weeks) if w.year == year_now and i < W - 8] or list(range(W - 26, W - 8))
     steady = np.nonzero((launch == 0) & (delist == W))[0]
     tail = steady[np.argsort(popularity[steady], kind="stable")][: max(len(steady) // 2, 2 * n_churn)]
     discontinued = np.sort(mess.choice(tail, n_churn, replace=False))
-    delist[discontinued] = mess.choice(last_year_mid, n_churn, replace=False)  # the first week not listed
+    # the first week no longer listed; distinct weeks while there are enough (the large scale churns more lines)
+    delist[discontinued] = mess.choice(last_year_mid, n_churn, replace=n_churn > len(last_year_mid))
     newcomers = np.sort(mess.choice(np.setdiff1d(steady, discontinued), n_churn, replace=False))
-    launch[newcomers] = mess.choice(this_year, n_churn, replace=False)
+    launch[newcomers] = mess.choice(this_year, n_churn, replace=n_churn > len(this_year))
 
     # -- series: which retailer carries which SKU ---------------------------------------
     say("demand", 0.08)
@@ -699,6 +701,7 @@ def _targets(rng, weeks, expected, ser_r, ser_k, sku_cat, cats, list_price, term
     future = np.empty((expected.shape[0], P))
     future[:, :W] = expected
     for t in range(W, P):
+        # the same week last year is the one 364 days earlier (the calendar's rule), also after a 53-Monday year
         future[:, t] = future[:, t - 52] * (1 + growth[ser_r])
     season = np.array([[seasonal_multiplier(c, w) for w in plan_weeks] for c in cats])
     phased = season.copy()
