@@ -254,7 +254,8 @@ def _plant_reporting_mess(mess: np.random.Generator, weeks: list[dt.date], ret_i
     gaps: list[tuple[int, int, str, bool]] = []
 
     # A chain-wide missing week: a store chain that also sells online sends no POS at all, in either
-    # channel, for the week before Christmas last year (the busiest weeks of the year).
+    # channel, for the week of 15 December last year (the Christmas peak). Any store chain if none of the
+    # free ones sells online.
     chains = [r for r in free if sells_online[r] and not is_ecom[r]] or [r for r in free if not is_ecom[r]]
     chain = int(mess.choice(chains))
     free.remove(chain)
@@ -510,7 +511,8 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         pid = f"P{len(promo_rows) + 1:05d}"
         promo_rows.append((pid, ret_ids[r_i], sku_ids[k_i], start, end, mech, disc, trade_spend, planned, i, lift))
         truth_rows.append((pid, incr_total, incr_total / cf_total, dip_units))
-        dip_parts.append((i, ((w1 + 1, counterfactual[i, w1 + 1] * dip1), (w1 + 2, counterfactual[i, w1 + 2] * dip2))))
+        dip_parts.append((i, ((w1 + 1, counterfactual[i, w1 + 1] * dip1),
+                              (w1 + 2, counterfactual[i, w1 + 2] * dip2))))
 
     promotions_df = pd.DataFrame(
         [p[:9] for p in promo_rows],
