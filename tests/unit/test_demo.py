@@ -308,3 +308,41 @@ def test_truth_of_estimators_stays_where_the_data_can_show_it(messy):
     promo_late = messy.df("""SELECT count(*) n FROM promotions p JOIN truth.sell_out_lag l USING (retailer_id)
                              WHERE p.end_date >= ?::DATE - 7 * (l.lag_weeks - 1)""", [messy.latest])
     assert promo_late["n"].iloc[0] == 0
+
+
+def test_promotion_truth_is_unchanged_by_the_mess_but_for_dips_in_unreported_weeks(monkeypatch):
+    """The same demo with every feed complete plants the same events: identical lift truth, and the same dip
+    truth except where a dip week went unreported, whose dip then counts only the week that was reported."""
+    messy_tables = demo.generate("small", SEED, AS_OF)
+    plant = demo._plant_reporting_mess
+
+    def complete_feeds(*args, **kwargs):
+        planned = plant(*args, **kwargs)  # same draws, so everything else stays the same
+        return demo.ReportingMess(np.zeros_like(planned.unreported), planned.lags, planned.gaps,
+                                  planned.sell_out_only)
+
+    monkeypatch.setattr(demo, "_plant_reporting_mess", complete_feeds)
+    clean_tables = demo.generate("small", SEED, AS_OF)
+    pd.testing.assert_frame_equal(messy_tables["promotions"], clean_tables["promotions"])
+    both = messy_tables["truth.promo_lift"].merge(clean_tables["truth.promo_lift"], on="promo_id",
+                                                  suffixes=("", "_complete"))
+    assert (both["true_incremental_units"] == both["true_incremental_units_complete"]).all()
+    assert (both["true_lift_pct"] == both["true_lift_pct_complete"]).all()
+    # the weeks each retailer did not report: its unreported weeks and its late weeks at the end
+    missing = set(zip(messy_tables["truth.unreported_weeks"]["retailer_id"],
+                      messy_tables["truth.unreported_weeks"]["week"].dt.date, strict=True))
+    latest = max(messy_tables["inventory"]["week"]).date()
+    lags = messy_tables["truth.sell_out_lag"]
+    for r, lag in zip(lags["retailer_id"], lags["lag_weeks"], strict=True):
+        missing |= {(r, latest - dt.timedelta(weeks=k)) for k in range(lag)}
+    promos = messy_tables["promotions"]
+    dip_weeks = {p.promo_id: [(p.retailer_id, demo.monday(p.end_date) + dt.timedelta(weeks=k)) for k in (1, 2)]
+                 for p in promos.itertuples()}
+    hidden = {pid for pid, weeks in dip_weeks.items() if any(w in missing for w in weeks)}
+    assert len(hidden) >= 2
+    changed = both[both["true_post_dip_units"] != both["true_post_dip_units_complete"]]["promo_id"]
+    assert set(changed) == hidden
+    shrunk = both.set_index("promo_id").loc[sorted(hidden)]
+    assert (shrunk["true_post_dip_units"] < shrunk["true_post_dip_units_complete"]).all()
+    half_seen = [pid for pid in hidden if not all(w in missing for w in dip_weeks[pid])]
+    assert (shrunk.loc[half_seen, "true_post_dip_units"] > 0).all()  # the dip of the week that was reported
