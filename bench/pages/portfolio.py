@@ -191,7 +191,7 @@ def pandas_targets(targets: pd.DataFrame, start: dt.date, end: dt.date, rid, fil
 # -- the SQL floor ----------------------------------------------------------------------------------------------
 def _sql_sell_in(con, w: Weeks, rid, sku, with_cost: bool) -> pd.DataFrame:
     cy, cy_p, comp, comp_p, ly, ly_p = sql_week_masks(w)
-    params: list = [*cy_p, *cy_p, *comp_p, *ly_p, *ly_p]
+    params: list = [*cy_p, *cy_p, *cy_p, *comp_p, *ly_p, *ly_p]
     cost = ""
     if with_cost:
         cost = (f", sum(CASE WHEN {cy} AND p.unit_cost IS NOT NULL THEN net_sales END) AS costed"
@@ -204,7 +204,8 @@ def _sql_sell_in(con, w: Weeks, rid, sku, with_cost: bool) -> pd.DataFrame:
         SELECT s.retailer_id,
                CASE WHEN count(*) FILTER (WHERE {cy}) > 0
                     THEN sum(CASE WHEN {cy} THEN net_sales ELSE 0 END) END AS net_sales,
-               sum(CASE WHEN {comp} THEN net_sales ELSE 0 END) AS net_sales_comparable,
+               CASE WHEN count(*) FILTER (WHERE {cy}) > 0
+                    THEN sum(CASE WHEN {comp} THEN net_sales ELSE 0 END) END AS net_sales_comparable,
                CASE WHEN count(*) FILTER (WHERE {ly}) > 0
                     THEN sum(CASE WHEN {ly} THEN net_sales ELSE 0 END) END AS net_sales_ly{cost}
         FROM sell_in AS s{join} WHERE week BETWEEN ? AND ?{where} GROUP BY s.retailer_id""", params).df()
@@ -260,7 +261,7 @@ def _pandas_sell_in(sell_in, products, w: Weeks, rid, sku, with_cost: bool) -> p
         cols["costed"] = t["net_sales"].where(cy & cost.notna())
         cols["cost"] = (t["units"] * cost).where(cy)
     g = pd.DataFrame({"retailer_id": t["retailer_id"], **cols}).groupby("retailer_id")
-    out = pd.DataFrame({"net_sales": g["ns"].sum().where(g["has_cy"].any()), "net_sales_comparable": g["comp"].sum(),
+    out = pd.DataFrame({"net_sales": g["ns"].sum().where(g["has_cy"].any()), "net_sales_comparable": g["comp"].sum().where(g["has_cy"].any()),
                         "net_sales_ly": g["ly"].sum().where(g["has_ly"].any())})
     if with_cost:
         out["costed"] = g["costed"].sum(min_count=1)
