@@ -457,8 +457,10 @@ def basis_note(data: PortfolioData) -> str:
         if data.sell_out_only:
             names = data.sell_out_only
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            text += (f" {len(names)} retailer{'s' if len(names) != 1 else ''} report{'' if len(names) != 1 else 's'} "
-                     f"sell-out only ({shown}): no share of net sales; their sell-out is in the sell-out value.")
+            one = len(names) == 1
+            text += (f" {len(names)} retailer{'' if one else 's'} report{'s' if one else ''} sell-out only "
+                     f"({shown}): no share of net sales; {'its' if one else 'their'} sell-out is in the sell-out "
+                     "value.")
     weeks = data.kpis.get("unreported_weeks") or 0
     if weeks:
         text += (f" Sell-out figures skip {weeks} unreported retailer-week{'s' if weeks != 1 else ''} in this "
