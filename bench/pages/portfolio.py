@@ -4,7 +4,8 @@ The SQL floor and the pandas baseline compute the page's per-retailer numbers (n
 weeks that have a last year and of those last years, all up to sell-in's own latest week; sell-out value, the
 period's target, costed net sales and cost, the same for the year to date, in-stock weeks) and finish them with
 the same pure functions as the app (shares, growth, score). Health is approximated: the app judges the plan on
-plan.landing's landing over the annual target, which the baselines leave to the app (they grade YTD attainment). Availability: the app reads the inventory module, whose out-of-stock ledger is built once per engine
+plan.landing's landing over the annual target, which the baselines leave to the app (they grade YTD attainment).
+Availability: the app reads the inventory module, whose out-of-stock ledger is built once per engine
 (independent of the filters, like the dimension tables); the per-view work is the in-stock count over the
 year to date, which is what these baselines time (their in-stock rate counts every counted week as listed).
 
@@ -261,7 +262,8 @@ def _pandas_sell_in(sell_in, products, w: Weeks, rid, sku, with_cost: bool) -> p
         cols["costed"] = t["net_sales"].where(cy & cost.notna())
         cols["cost"] = (t["units"] * cost).where(cy)
     g = pd.DataFrame({"retailer_id": t["retailer_id"], **cols}).groupby("retailer_id")
-    out = pd.DataFrame({"net_sales": g["ns"].sum().where(g["has_cy"].any()), "net_sales_comparable": g["comp"].sum().where(g["has_cy"].any()),
+    has_cy = g["has_cy"].any()
+    out = pd.DataFrame({"net_sales": g["ns"].sum().where(has_cy), "net_sales_comparable": g["comp"].sum().where(has_cy),
                         "net_sales_ly": g["ly"].sum().where(g["has_ly"].any())})
     if with_cost:
         out["costed"] = g["costed"].sum(min_count=1)

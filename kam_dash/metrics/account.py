@@ -97,7 +97,8 @@ PORTFOLIO_TERMS = ("Gross margin", "Accounts off plan", "Plan share", "Key-accou
                    "Needs attention")
 REVIEW_TERMS = tuple(k for k in DEFINITIONS if k not in PORTFOLIO_TERMS or k == "Gross margin")
 
-ACCOUNT_SCORE_COLUMNS = ["retailer_id", "retailer_name", "basis", "value", "net_sales", "share", "yoy_growth", "margin_pct",
+ACCOUNT_SCORE_COLUMNS = ["retailer_id", "retailer_name", "basis", "value", "net_sales", "share", "yoy_growth",
+                         "margin_pct",
                          "strategic_priority", "score", "tier", "health", "health_reason"]
 WHITE_SPACE_COLUMNS = ["retailer_id", "basis", "category", "retailer_sales", "retailer_share", "portfolio_share",
                        "opportunity"]
