@@ -43,12 +43,14 @@ DEFINITIONS = {
     "Gross margin": "(Net sales - units x unit cost) / net sales, over the sell-in of SKUs that have a unit cost "
     "in the products table (a cost of 0 counts). Cost coverage is the share of net sales from SKUs with a cost; "
     "the margin says nothing about the rest. Empty where the costed net sales are zero or negative.",
-    "Accounts off plan": "Retailers whose net sales are below the target of the same weeks (attainment under "
-    "100%), out of the retailers that have a target in the period.",
+    "Accounts off plan": "Retailers whose net sales (sell-out value on a sell-out basis, against the sell-out "
+    "target) are below the target of the same weeks (attainment under 100%), out of the retailers that have a "
+    "target in the period.",
     "Plan share": "A retailer's target for the period divided by the targets of all retailers in view, shown beside "
-    "its actual share of net sales.",
+    "its actual share (see Revenue share).",
     "Key-account score": "A weighted sum of four components, each min-max normalised across the retailers in view "
-    "((value - lowest) / (highest - lowest), so 0 to 1): revenue share, growth vs last year, margin % and strategic "
+    "((value - lowest) / (highest - lowest), so 0 to 1): revenue share and growth vs last year (both on the view's "
+    "basis, see Basis), margin % and strategic "
     "priority (1-5 from the retailers table). Default weights 0.4 / 0.3 / 0.2 / 0.1; the weights are divided by "
     "their sum, so the score runs from 0 to 1. A missing value (no net sales, no last year, no unit costs, no "
     "priority) counts as the lowest (0). Where every retailer has the same value, that component is 1 for all.",
