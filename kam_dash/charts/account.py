@@ -44,13 +44,14 @@ def pipeline(frame: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=frame["week"], y=frame["sell_out_units"], name="Sell-out units", mode="lines",
                         line=dict(color=PALETTE["actual"]),
                         hovertemplate="%{x|%d %b %Y}<br>Sell-out %{y:,.0f}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Units per week"))
     if frame["cum_pipeline_units"].notna().any():
         fig.add_scatter(x=frame["week"], y=frame["cum_pipeline_units"], name="Pipeline fill (cumulative)",
                         yaxis="y2", mode="lines", line=dict(color=PALETTE["bad"], dash="dot"),
                         hovertemplate="%{x|%d %b %Y}<br>Pipeline %{y:,.0f} units<extra></extra>")
-    fig.update_layout(yaxis=dict(title="Units per week"),
-                      yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y", side="right",
-                                  zeroline=True, showgrid=False, tickmode="auto", nticks=6, tickformat=",.0f"))
+        fig.update_layout(yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y", side="right",
+                                      zeroline=True, showgrid=False, tickmode="auto", nticks=6, tickformat=",.0f"))
+    # else one flow only (a sell-out-only account, or no sell-out): no fill axis is drawn
     return base_layout(fig, "Sell-in vs sell-out by week, and pipeline fill")
 
 

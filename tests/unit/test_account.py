@@ -525,3 +525,16 @@ def test_sell_out_only_accounts_in_the_portfolio(pos_engine):
     assert alone.loc["R3", "health_reason"] == "YTD sell-out value at 55.0% of plan (below 95%)."
     scores = export.compute("account-scores", pos_engine, FEB.with_(retailers=("R3",)))
     assert list(scores["basis"]) == ["sell_out"] and list(scores["value"]) == [1100]
+
+
+def test_charts_of_a_sell_out_only_account_have_no_empty_axes(pos_engine):
+    from kam_dash.charts import account as charts
+    from kam_dash.charts import share as share_charts
+
+    data = account.account_page_data(pos_engine, FEB, "R3")
+    fig = charts.pipeline(data.pipeline)
+    # sell-out only: one trace (sell-out units), no pipeline-fill axis
+    assert [t.name for t in fig.data] == ["Sell-out units"] and "yaxis2" not in fig.layout.to_plotly_json()
+    assert charts.category_mix(data.white_space, "Gamma").layout.xaxis.title.text == "Share of sell-out value"
+    shares = account.share.revenue_share(pos_engine, FEB.with_(retailers=("R3",)))
+    assert share_charts.pareto(shares).layout.yaxis.title.text == "Sell-out value"
