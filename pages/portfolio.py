@@ -115,15 +115,15 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
 
     st.subheader("Revenue share by retailer")
     signed = lambda v: fmt.pct(v, signed=True)  # noqa: E731
-    ui.table(shares[share.SHARE_COLUMNS], {
+    ui.table(shares, {
         **dict.fromkeys(["value", "value_ly", "net_sales", "net_sales_ly", "sell_out_value", "sell_out_value_ly",
                          "net_sales_target"], MONEY),
         **dict.fromkeys(["share", "cum_share", "sell_out_share", "attainment"], fmt.pct),
         "yoy_growth": signed, "sell_out_growth": signed, "unreported_weeks": fmt.number,
     }, key="share_table")
     c1, c2 = st.columns(2)
-    c1.download_button("Download revenue share (CSV)", shares[share.SHARE_COLUMNS].to_csv(index=False),
-                       "revenue-share.csv", "text/csv", key="download_share")
+    c1.download_button("Download revenue share (CSV)", shares.to_csv(index=False), "revenue-share.csv",
+                       "text/csv", key="download_share")
     c2.download_button("Download account scores (CSV)", scored[account.ACCOUNT_SCORE_COLUMNS].to_csv(index=False),
                        "account-scores.csv", "text/csv", key="download_scores")
     ui.definitions({**share.DEFINITIONS, **account.DEFINITIONS, **freshness.DEFINITIONS, **calendar.DEFINITIONS},

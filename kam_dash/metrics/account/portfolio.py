@@ -220,7 +220,8 @@ def portfolio_page_data(engine: Engine, filters: Filters) -> PortfolioData:
     pos_only = []
     if kpis["basis"] == "sell_in" and len(table):
         pos_only = list(table.loc[table["retailer_id"].isin(sell_out_only(engine)), "retailer_name"])
-    return PortfolioData(shares=shares, accounts=table, kpis=kpis, availability_judged=bool(judged),
+    return PortfolioData(shares=shares[share.SHARE_COLUMNS], accounts=table, kpis=kpis,
+                         availability_judged=bool(judged),
                          health_period=ytd_dates(engine, filters), sell_out_only=pos_only)
 
 
