@@ -538,3 +538,23 @@ def test_charts_of_a_sell_out_only_account_have_no_empty_axes(pos_engine):
     assert charts.category_mix(data.white_space, "Gamma").layout.xaxis.title.text == "Share of sell-out value"
     shares = account.share.revenue_share(pos_engine, FEB.with_(retailers=("R3",)))
     assert share_charts.pareto(shares).layout.yaxis.title.text == "Sell-out value"
+
+
+def test_health_follows_the_plan_modules_landing(engine, monkeypatch):
+    # Health reads plan.landing (which leans on the plan early in the year) through its public columns only.
+    # A landing of 990 against an annual target of 1000 is 99.0%: amber, whatever the YTD attainment (R1's is
+    # 140 / 120 = 116.7%).
+    from kam_dash.metrics import plan
+
+    calls = []
+
+    def landing(eng, filters, year=None, by_category=False):
+        calls.append(filters.period)
+        return pd.DataFrame({"retailer_id": ["R1"], "landing_estimate": [990.0], "annual_target": [1000.0]})
+
+    monkeypatch.setattr(plan, "landing", landing)
+    s = by_id(account.accounts(engine, Filters(period="l13w")))
+    assert calls == ["ytd"]  # judged on the year to date whatever the period
+    assert s.loc["R1", "landing_vs_plan"] == pytest.approx(0.99) and s.loc["R1", "health"] == "amber"
+    assert s.loc["R1", "health_reason"] == "Landing 2026 at 99.0% of plan (below 100%)."
+    assert s.loc["R1", "ytd_attainment"] == pytest.approx(140 / 120)
