@@ -15,8 +15,6 @@ from kam_dash.filters import Filters
 from kam_dash.metrics import plan
 from kam_dash.scope import Scope, resolve, retailers_in_scope
 
-BASES = {"sell_in": "sell-in net sales", "sell_out": "sell-out value"}
-
 DEFINITIONS = {
     "Net sales": "Sell-in net sales (our invoiced sales after discounts and credits, returns negative) of the "
     "weeks whose Monday falls in the period, up to sell-in's own latest week.",

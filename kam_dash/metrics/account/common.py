@@ -3,8 +3,6 @@ helpers both views use (periods in words, margin, the year to date)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import numpy as np
 import pandas as pd
@@ -13,7 +11,7 @@ from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.filters import PERIODS, Filters
 from kam_dash.metrics import share
-from kam_dash.scope import Scope, resolve
+from kam_dash.scope import resolve
 
 
 COMPONENTS = {"share": "Revenue share", "yoy_growth": "Growth vs LY", "margin_pct": "Margin %",
@@ -100,11 +98,6 @@ PIPELINE_COLUMNS = ["retailer_id", "week", "sell_in_units", "sell_out_units", "c
 # -- shared helpers ---------------------------------------------------------------------------------------------
 def _ytd(filters: Filters) -> Filters:
     return filters.with_(period="ytd", year=None, start=None, end=None)
-
-
-def period_weeks(scope: Scope) -> list[dt.date]:
-    """The Mondays of the period (already clamped to the loaded weeks by scope.resolve)."""
-    return list(scope.period.weeks)
 
 
 def ytd_dates(engine: Engine, filters: Filters) -> str | None:

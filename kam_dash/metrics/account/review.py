@@ -16,8 +16,8 @@ from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
 from kam_dash.metrics import plan, share
-from kam_dash.metrics.account.common import (PIPELINE_COLUMNS, WHITE_SPACE_COLUMNS, _num, _one_retailer, _where, margin,
-                                             period_weeks)
+from kam_dash.metrics.account.common import (PIPELINE_COLUMNS, WHITE_SPACE_COLUMNS, _num, _one_retailer, _where,
+                                             margin)
 from kam_dash.scope import Scope, resolve
 
 
@@ -96,7 +96,8 @@ def weekly_flows(engine: Engine, scope: Scope) -> tuple[pd.DataFrame | None, pd.
 
 
 def _week_index(scope: Scope) -> pd.Series:
-    return pd.to_datetime(pd.Series(period_weeks(scope), dtype="datetime64[ns]"))
+    """The period's Mondays (clamped to the loaded weeks by scope.resolve) as datetime64."""
+    return pd.to_datetime(pd.Series(list(scope.period.weeks), dtype="datetime64[ns]"))
 
 
 def reported_mask(engine: Engine, rid: str, weeks: pd.Series) -> pd.Series:
