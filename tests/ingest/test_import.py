@@ -5,8 +5,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -323,27 +321,6 @@ def test_the_report_groups_problems_by_reason_with_counts_and_the_first_rows_of_
     assert [line.strip().split(",")[1].strip() for line in fridays_shown] == [f"row {r}" for r in range(2, 7)]
     huge_shown = [line for line in err.splitlines() if "'1e300' is larger than 1e+15" in line]
     assert [line.strip().split(",")[1].strip() for line in huge_shown] == ["row 22", "row 23", "row 24", "row 25"]
-
-
-def test_a_database_the_app_holds_open_is_left_alone_with_a_clear_message(demo_copy, tmp_path, capsys):
-    path = write(tmp_path / "sell_out.csv", "week,retailer_id,sku_id,units,sales_value\n2026-11-23,R001,SKU00001,1,2\n")
-    before = checksums(demo_copy)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         "con = duckdb.connect(sys.argv[1], read_only=True)\nprint('open', flush=True)\ntime.sleep(60)",
-         str(demo_copy)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "open"
-        status = cli.main(["import", str(path), "--db", str(demo_copy)])
-    finally:
-        holder.kill()
-        holder.wait()
-
-    err = capsys.readouterr().err
-    assert status == 1
-    assert f"the database {demo_copy} is open in another program (process {holder.pid}" in err
-    assert "most likely the running kam-dash app" in err
-    assert checksums(demo_copy) == before
 
 
 def test_checksums_see_a_single_changed_value(demo_copy):
