@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_DB = "data/kam.duckdb"
 ENGINES = ("duckdb", "spark")
+CALENDARS = ("gregorian", "retail-454")  # kam_dash.calendar.CALENDARS; kept here so config imports nothing
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,11 @@ class Settings:
     db: Path
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    calendar: str = "gregorian"  # months and quarters: "gregorian" or "retail-454" (kam_dash.calendar)
 
     def __post_init__(self) -> None:
+        if self.calendar not in CALENDARS:
+            raise ValueError(f"KAM_DASH_CALENDAR must be one of {', '.join(CALENDARS)}, not {self.calendar!r}")
         if self.engine not in ENGINES:
             raise ValueError(
                 f"KAM_DASH_ENGINE must be one of {', '.join(ENGINES)}, not {self.engine!r}"
@@ -37,4 +41,5 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         db=Path(env.get("KAM_DASH_DB", DEFAULT_DB)),
         engine=env.get("KAM_DASH_ENGINE", "duckdb").strip().lower() or "duckdb",
         spark_master=env.get("KAM_DASH_SPARK_MASTER", "local[2]"),
+        calendar=env.get("KAM_DASH_CALENDAR", "gregorian").strip().lower() or "gregorian",
     )

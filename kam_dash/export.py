@@ -67,6 +67,8 @@ def export_metric(name: str, columns: list[str], options: tuple[str, ...] = (),
 def registry() -> dict[str, MetricExport]:
     from kam_dash.metrics import domain_modules
 
+    import kam_dash.freshness  # noqa: F401 - registers `freshness`
+
     domain_modules()  # importing the modules registers their exports
     return dict(sorted(_REGISTRY.items()))
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+
+from kam_dash.calendar import Period, monday, requested_range  # noqa: F401 - re-exported for callers
 
 PERIODS = {
     "ytd": "Year to date",
@@ -22,11 +24,6 @@ PERIODS = {
 # URL keys, one per multi-select filter, and the Filters field each fills.
 LIST_PARAMS = {"retailer": "retailers", "channel": "channels", "category": "categories", "brand": "brands"}
 FILTER_PARAMS = ("period", "year", "start", "end", *LIST_PARAMS)
-
-
-def monday(day: dt.date) -> dt.date:
-    """The ISO week start (Monday) of a day."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -65,33 +62,18 @@ class Filters:
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
 
     # -- the dates ---------------------------------------------------------------------
-    def date_range(self, latest_week: dt.date) -> tuple[dt.date, dt.date]:
-        """The first and last day a week's Monday may fall on to be in the period (both inclusive).
-
-        YTD runs from 1 January of the latest data year to the latest loaded week.
-        The last 13 / 52 weeks end with the latest loaded week.
-        """
-        if self.period == "ytd":
-            return dt.date(latest_week.year, 1, 1), latest_week
-        if self.period == "l13w":
-            return latest_week - dt.timedelta(weeks=12), latest_week
-        if self.period == "l52w":
-            return latest_week - dt.timedelta(weeks=51), latest_week
-        if self.period == "year":
-            year = self.year or latest_week.year
-            return dt.date(year, 1, 1), dt.date(year, 12, 31)
-        assert self.start is not None and self.end is not None
-        return self.start, self.end
-
-    def describe(self, latest_week: dt.date | None) -> str:
-        """The period and filters in words, for page headers and exports."""
-        if latest_week is None:
-            period = PERIODS[self.period]
+    def describe(self, period: Period | None) -> str:
+        """The period (as clamped to the loaded weeks) and filters in words, for page headers and exports."""
+        label = f"{PERIODS[self.period]} {self.year}" if self.period == "year" and self.year else PERIODS[self.period]
+        if period is None:
+            text = label
+        elif period.empty:
+            text = f"{label} (no loaded weeks fall in it)"
         else:
-            start, end = self.date_range(latest_week)
-            label = f"{PERIODS[self.period]} {self.year}" if self.period == "year" else PERIODS[self.period]
-            period = f"{label} ({start:%d %b %Y} to {end:%d %b %Y}, weeks by Monday)"
-        parts = [period]
+            text = f"{label} ({period.start:%d %b %Y} to {period.end:%d %b %Y}, weeks by Monday)"
+            if period.clamped and period.requested_end is not None and period.requested_end > period.end:
+                text += f"; data loaded only to {period.end:%d %b %Y}"
+        parts = [text]
         for key, name in LIST_PARAMS.items():
             values = getattr(self, name)
             if values:
@@ -189,18 +171,3 @@ def _parse_date(raw: list[str], label: str, warnings: list[str]) -> dt.date | No
     except ValueError:
         warnings.append(f"The {label} date {_shown(raw[0])} is not a date (use YYYY-MM-DD).")
         return None
-
-
-@dataclass(frozen=True)
-class Period:
-    """A resolved period: the current weeks and the same ISO weeks 52 weeks earlier."""
-
-    start: dt.date
-    end: dt.date
-    latest_week: dt.date
-    ly_start: dt.date = field(init=False)
-    ly_end: dt.date = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ly_start", self.start - dt.timedelta(weeks=52))
-        object.__setattr__(self, "ly_end", self.end - dt.timedelta(weeks=52))

@@ -15,11 +15,10 @@ import ibis
 import pandas as pd
 
 from kam_dash.engine import Engine
-from kam_dash.filters import Filters, Known, Period
+from kam_dash import freshness
+from kam_dash.calendar import Period, resolve_period
+from kam_dash.filters import Filters, Known
 from kam_dash.schema import CHANNELS
-
-WEEKLY_TABLES = ("sell_out", "sell_in", "inventory")
-
 
 def retailers(engine: Engine) -> pd.DataFrame:
     """The retailers table (empty frame with the contract columns when absent)."""
@@ -43,30 +42,13 @@ def products(engine: Engine) -> pd.DataFrame:
     return engine.memo("products", load)
 
 
-def _week_bounds(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
-    def load():
-        # Freshness is set by sales data; inventory alone decides only when no sales are loaded.
-        sources = [n for n in ("sell_out", "sell_in") if engine.has(n)] or (
-            ["inventory"] if engine.has("inventory") else []
-        )
-        firsts, lasts = [], []
-        for name in sources:
-            t = engine.table(name)
-            row = engine.execute(t.aggregate(first=t.week.min(), last=t.week.max())).iloc[0]
-            firsts.append(pd.Timestamp(row["first"]).date())
-            lasts.append(pd.Timestamp(row["last"]).date())
-        return (min(firsts) if firsts else None, max(lasts) if lasts else None)
-
-    return engine.memo("week_bounds", load)
-
-
 def latest_week(engine: Engine) -> dt.date | None:
-    """The latest week loaded: the latest Monday in sell-out or sell-in (inventory if neither)."""
-    return _week_bounds(engine)[1]
+    """The latest week loaded: the latest Monday of any weekly table (sell-in, sell-out, inventory)."""
+    return freshness.freshness(engine).latest_week
 
 
 def first_week(engine: Engine) -> dt.date | None:
-    return _week_bounds(engine)[0]
+    return freshness.first_week(engine)
 
 
 def known(engine: Engine) -> Known:
@@ -111,6 +93,34 @@ class Scope:
                 cond.append(table[col].isin(ids) if ids else ibis.literal(False))
         return table.filter(cond) if cond else table
 
+    def ly_rows(self, table: ibis.Table, until: dt.date | None = None) -> ibis.Table:
+        """Rows in scope of the last year of the period's weeks (those weeks that have one, up to `until`, a
+        table's own latest week): ly_start..ly_end less any week that is no week's last year."""
+        rng = self.period.ly_of(until or self.period.end)
+        if rng is None:
+            return self.by_ids(table).filter(ibis.literal(False))
+        cond = [table.week >= rng[0], table.week <= rng[1]]
+        if self.period.ly_gaps:
+            cond.append(~table.week.isin(list(self.period.ly_gaps)))
+        return self.by_ids(table).filter(cond)
+
+    def ly_mask(self, week, until: dt.date | None = None):
+        """A boolean on a week column: the week is the last year of one of the period's weeks (up to `until`)."""
+        rng = self.period.ly_of(until or self.period.end)
+        if rng is None:
+            return ibis.literal(False)
+        mask = week.between(rng[0], rng[1])
+        if self.period.ly_gaps:
+            mask &= ~week.isin(list(self.period.ly_gaps))
+        return mask
+
+    def comparable_mask(self, week, until: dt.date | None = None):
+        """A boolean on a week column: a week of the period (up to `until`) that has a last year (growth's weeks)."""
+        mask = week.between(self.period.start, min(self.period.end, until or self.period.end))
+        if self.period.without_last_year:
+            mask &= ~week.isin(list(self.period.without_last_year))
+        return mask
+
     def with_period(self, period: Period) -> Scope:
         return Scope(period, self.retailer_ids, self.sku_ids, self.categories, self.brands)
 
@@ -120,8 +130,7 @@ def resolve(engine: Engine, filters: Filters) -> Scope | None:
     latest = latest_week(engine)
     if latest is None:
         return None
-    start, end = filters.date_range(latest)
-    period = Period(start=start, end=end, latest_week=latest)
+    period = resolve_period(filters, first_week(engine), latest)
 
     retailer_ids = None
     if filters.retailers or filters.channels:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kam_dash import fmt, scope
+from kam_dash import fmt, freshness, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
@@ -200,8 +200,10 @@ def current_filters() -> Filters:
 
 
 # -- page furniture -------------------------------------------------------------------
-def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None) -> bool:
-    """Title, freshness and the filters in force. Returns False (after saying why) when there is no data."""
+def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
+                tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
+    """Title, freshness (overall, then each table the page reads, and the retailers whose sell-out is behind)
+    and the filters in force. Returns False (after saying why) when there is no data."""
     st.title(title)
     if caption:
         st.caption(caption)
@@ -220,7 +222,12 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
             icon=":material/database:",
         )
         return False
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(latest))}")
+    resolved = scope.resolve(eng, filters)
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
+    r = scope.retailers(eng)
+    ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
+    for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
+        st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
     return True
 
 

@@ -17,7 +17,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kam_dash.filters import Filters, Period
+from kam_dash import calendar
+from kam_dash.filters import Filters
 from kam_dash.metrics import inventory as inv
 from kam_dash.scope import Scope
 
@@ -48,8 +49,7 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
 def context(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters, latest_week: dt.date):
     """The filters resolved as kam_dash.scope.resolve does, without an engine."""
     rid, sku = ids(retailers, products, filters)
-    start, end = filters.date_range(latest_week)
-    scope = Scope(Period(start=start, end=end, latest_week=latest_week), None if rid is None else tuple(rid),
+    scope = Scope(calendar.resolve_period(filters, None, latest_week), None if rid is None else tuple(rid),
                   None if sku is None else tuple(sku), filters.categories, filters.brands)
     weeks = inv.period_weeks(scope)
     return None if weeks is None else inv.Context(scope, *weeks)

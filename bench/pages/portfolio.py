@@ -17,6 +17,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from kam_dash import calendar
 from kam_dash.filters import Filters
 from kam_dash.metrics import account, share
 
@@ -30,8 +31,8 @@ def ibis_work(engine, filters: Filters):
 
 # -- shared by both baselines ---------------------------------------------------------------------------------
 def period(filters: Filters, latest_week: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
-    start, end = filters.date_range(latest_week)
-    return start, end, start - dt.timedelta(weeks=52), end - dt.timedelta(weeks=52)
+    p = calendar.resolve_period(filters, None, latest_week)
+    return p.start, p.end, p.ly_start, p.ly_end
 
 
 def ids(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters):

@@ -15,6 +15,7 @@ import datetime as dt
 import pandas as pd
 
 from bench.pages.portfolio import ids, sql_in
+from kam_dash import calendar
 from kam_dash.filters import Filters
 from kam_dash.metrics import promotions as promo
 
@@ -68,7 +69,8 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
     promos = promo.with_weeks(con.execute(
         f"SELECT {', '.join(promo.PROMO_COLUMNS)} FROM promotions WHERE TRUE{where}", params).df())
-    start, end = filters.date_range(latest_week)
+    period = calendar.resolve_period(filters, None, latest_week)
+    start, end = period.start, period.end
     events = promo.in_period(promos, start, end)
     if events.empty:
         return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week, (start, end))
@@ -123,7 +125,8 @@ def pandas_work(tables, filters: Filters, latest_week: dt.date):
     once = _pandas_once(tables, latest_week)
     rid, sku = ids(retailers, products, filters)
     promos = promo.with_weeks(_in_ids(tables["promotions"], rid, sku)[promo.PROMO_COLUMNS])
-    start, end = filters.date_range(latest_week)
+    period = calendar.resolve_period(filters, None, latest_week)
+    start, end = period.start, period.end
     events = promo.in_period(promos, start, end)
     if events.empty:
         return _finish(events, promos, *_no_rows(events), once, products, retailers, latest_week, (start, end))

@@ -117,9 +117,9 @@ def period_label(engine: Engine, filters: Filters) -> str:
     latest = scopes.latest_week(engine)
     if latest is None:
         return PERIODS[filters.period]
-    start, end = filters.date_range(latest)
-    label = f"Full year {start.year}" if filters.period == "year" else PERIODS[filters.period]
-    return f"{label}, {start:%d %b %Y} to {min(end, latest):%d %b %Y}"
+    period = resolve(engine, filters).period
+    label = f"Full year {filters.year or latest.year}" if filters.period == "year" else PERIODS[filters.period]
+    return f"{label}, {period.describe_dates()}"
 
 
 def _one_retailer(engine: Engine, filters: Filters, what: str) -> str:

@@ -105,11 +105,10 @@ def file_name(engine: Engine, filters: Filters, retailer_id: str, fmt: str) -> s
     """The pack's file name for a format, e.g. 'review-r001-fresh-pharmacy-2026-01-05-to-2026-11-16.pptx'."""
     dims = scopes.retailers(engine)
     names = dict(zip(dims["retailer_id"], dims["retailer_name"]))
-    latest = scopes.latest_week(engine)
+    resolved = scopes.resolve(engine, filters)
     start = end = None
-    if latest is not None:
-        start, end = filters.date_range(latest)
-        end = min(end, latest)
+    if resolved is not None:
+        start, end = resolved.period.start, resolved.period.end
     return packs.file_name(retailer_id, names.get(retailer_id, ""), start, end, fmt)
 
 

@@ -490,8 +490,8 @@ def collect(engine: Engine, filters: Filters, retailer_id: str) -> Pack:
     if latest is None:
         return Pack(info, PERIODS[filters.period], _filters_words(filters), "No sales data is loaded.", generated,
                     None, None, missing=["Everything: no sales data is loaded."])
-    start, end = filters.date_range(latest)
-    end = min(end, latest)
+    period = scopes.resolve(engine, filters).period  # clamped to the loaded weeks, as on the pages
+    start, end = period.start, period.end
     pack = Pack(info, _period_words(filters, start, end), _filters_words(filters),
                 f"Data to the week of {latest:%d %b %Y} (the latest week loaded)", generated, start, end)
     collector = _Collector(engine, filters, retailer_id, info)

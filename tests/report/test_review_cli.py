@@ -14,11 +14,11 @@ def test_review_one_retailer_writes_each_format(small_db, tmp_path):
                    str(tmp_path)])
     assert rc == cli.EXIT_OK
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["review-r002-value-market-2026-01-01-to-2026-11-16.html",
-                     "review-r002-value-market-2026-01-01-to-2026-11-16.xlsx"]
+    assert names == ["review-r002-value-market-2026-01-05-to-2026-11-16.html",
+                     "review-r002-value-market-2026-01-05-to-2026-11-16.xlsx"]
     about = load_workbook(tmp_path / names[1])["About"]
     assert about["B2"].value == "Value Market (R002)"
-    assert about["B5"].value == "Year to date, 01 Jan 2026 to 16 Nov 2026"
+    assert about["B5"].value == "Year to date, 05 Jan 2026 to 16 Nov 2026"
 
 
 def test_review_custom_period_is_the_packs_period(small_db, tmp_path):
@@ -26,9 +26,10 @@ def test_review_custom_period_is_the_packs_period(small_db, tmp_path):
                    "2026-05-31", "--format", "xlsx", "--out", str(tmp_path)])
     assert rc == cli.EXIT_OK
     (path,) = tmp_path.iterdir()
-    assert path.name == "review-r001-fresh-market-2026-03-02-to-2026-05-31.xlsx"
+    # the period's weeks run by Monday: 2 Mar .. 25 May 2026 (31 May is a Sunday, in the week of 25 May)
+    assert path.name == "review-r001-fresh-market-2026-03-02-to-2026-05-25.xlsx"
     book = load_workbook(path)
-    assert book["About"]["B5"].value == "Custom range, 02 Mar 2026 to 31 May 2026"
+    assert book["About"]["B5"].value == "Custom range, 02 Mar 2026 to 25 May 2026"
     weeks = [row[1] for row in book["Sell-in vs sell-out"].iter_rows(min_row=2, values_only=True)]
     assert weeks[0].date().isoformat() == "2026-03-02" and weeks[-1].date().isoformat() == "2026-05-25"
 

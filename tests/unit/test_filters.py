@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from kam_dash.filters import Filters, Known, Period, monday
+from kam_dash.calendar import resolve_period
+from kam_dash.filters import Filters, Known, monday
 
 LATEST = dt.date(2026, 11, 16)  # a Monday
 KNOWN = Known(
@@ -22,25 +23,6 @@ KNOWN = Known(
 def test_monday():
     assert monday(dt.date(2026, 11, 22)) == dt.date(2026, 11, 16)  # Sunday -> that ISO week's Monday
     assert monday(dt.date(2026, 11, 16)) == dt.date(2026, 11, 16)
-
-
-@pytest.mark.parametrize(("filters", "expected"), [
-    (Filters(), (dt.date(2026, 1, 1), LATEST)),
-    # 13 weeks ending with the latest: first Monday is 12 weeks before it
-    (Filters(period="l13w"), (dt.date(2026, 8, 24), LATEST)),
-    (Filters(period="l52w"), (dt.date(2025, 11, 24), LATEST)),
-    (Filters(period="year", year=2024), (dt.date(2024, 1, 1), dt.date(2024, 12, 31))),
-    (Filters(period="custom", start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31)),
-     (dt.date(2025, 3, 1), dt.date(2025, 3, 31))),
-])
-def test_date_range(filters, expected):
-    assert filters.date_range(LATEST) == expected
-
-
-def test_last_year_is_52_weeks_earlier():
-    p = Period(dt.date(2026, 1, 1), LATEST, LATEST)
-    assert p.ly_start == dt.date(2025, 1, 2) and p.ly_end == dt.date(2025, 11, 17)
-    assert p.ly_end.weekday() == 0  # still a Monday: same ISO week a year earlier
 
 
 def test_url_round_trip():
@@ -79,7 +61,20 @@ def test_bad_periods_fall_back_to_ytd(params, fragment):
 
 
 def test_describe_names_period_and_filters():
-    text = Filters(period="l13w", categories=("Snacks",)).describe(LATEST)
+    f = Filters(period="l13w", categories=("Snacks",))
+    text = f.describe(resolve_period(f, KNOWN.first_week, LATEST))
     assert text.startswith("Last 13 weeks (24 Aug 2026 to 16 Nov 2026")
     assert "categories: Snacks" in text
-    assert "all retailers" in Filters().describe(LATEST)
+    assert "all retailers" in Filters().describe(resolve_period(Filters(), KNOWN.first_week, LATEST))
+
+
+def test_describe_says_a_full_year_is_clamped_to_the_data():
+    f = Filters(period="year", year=2026)
+    text = f.describe(resolve_period(f, KNOWN.first_week, LATEST))
+    # 2026's first Monday is 5 Jan; the data ends with the week of 16 Nov, so that is where the period ends
+    assert text.startswith("Full year 2026 (05 Jan 2026 to 16 Nov 2026, weeks by Monday); data loaded only to")
+
+
+def test_describe_a_period_outside_the_data():
+    f = Filters(period="custom", start=dt.date(2010, 1, 1), end=dt.date(2010, 12, 31))
+    assert "no loaded weeks" in f.describe(resolve_period(f, KNOWN.first_week, LATEST))

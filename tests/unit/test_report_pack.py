@@ -67,7 +67,7 @@ def sections(pack):
 def test_full_retailer_key_figures_by_hand(engine):
     pack = report.collect(engine, Filters(), "R1")
     assert pack.title == "Full Foods: account review"
-    assert pack.period == "Year to date, 01 Jan 2026 to 12 Jan 2026"
+    assert pack.period == "Year to date, 05 Jan 2026 to 12 Jan 2026"  # weeks by Monday: 2026 starts 5 Jan
     assert pack.freshness == "Data to the week of 12 Jan 2026 (the latest week loaded)"
     key = sections(pack)["key-figures"]
     # growth 270 / 250 - 1 = +8.0%; attainment 270 / (2 weeks x 250) = 54.0%.
