@@ -137,8 +137,8 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them(text, row, quoted):
     if quoted:
         text = text.replace("R1", '"R1"')
     result = ingest.validate([("sell_out.csv", text.encode())], known=KNOWN)
-    assert reasons(result) == [f"sell_out.csv, row {row}, column units: '-1' is below the minimum 0 "
-                               "(units must be 0 or more)"]
+    assert reasons(result) == [f"sell_out.csv, row {row}, columns units, sales_value: units -1 and sales_value 1 "
+                               "have opposite signs (a return has both negative, or a negative value and no units)"]
     assert result.files[0].rows == text.count("2026-11-16")  # data rows read
 
 
