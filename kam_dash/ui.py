@@ -14,7 +14,7 @@ import streamlit as st
 from kam_dash import fmt, freshness, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
-from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
+from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
 
 FILTERS_KEY = "kam_filters"
 
@@ -138,11 +138,12 @@ def sidebar_filters(eng: Engine) -> Filters:
             year = state["f_year"]
         elif period == "custom":
             latest = known.latest_week or dt.date.today()
-            first = known.first_week or latest - dt.timedelta(weeks=52)
-            if "f_range" not in state:
-                state["f_range"] = state["keep_f_range"] = (dt.date(latest.year, 1, 1), latest)
+            low, high = custom_bounds(known)
+            kept = state.get("f_range")
+            if not (isinstance(kept, (tuple, list)) and all(low <= d <= high for d in kept)):
+                state["f_range"] = state["keep_f_range"] = (max(dt.date(latest.year, 1, 1), low), latest)
             picked = st.date_input("Weeks starting between", **_widget("f_range"), format="YYYY-MM-DD",
-                                   min_value=first - dt.timedelta(weeks=52), max_value=latest + dt.timedelta(weeks=52))
+                                   min_value=low, max_value=high)
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 start, end = picked
             else:  # the user has picked only the first date so far
