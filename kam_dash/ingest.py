@@ -1460,6 +1460,57 @@ def read_stream(name: str, stream, limit: int | None = None) -> bytes:
     return bytes(buffer)
 
 
+def problem_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Problems as a table (file, row, column, problem) for the Data page."""
+    return pd.DataFrame([(p.file, p.row, p.column, p.reason) for p in problems],
+                        columns=["file", "row", "column", "problem"])
+
+
+PREVIEW_COLUMNS = ["table", "rows", "new", "replaced", "first_week", "last_week"]
+
+
+def preview(validation: Validation, db: Path) -> pd.DataFrame:
+    """What a clean validation would do to `db`, table by table: rows in the files, how many are new keys and how
+    many replace rows already loaded (restated weeks), and the weeks they span. Nothing is written."""
+    db = Path(db)
+    con = _attach_read_only(db) if db.exists() else duckdb.connect(":memory:")
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = current_database()").fetchall()}
+        out = []
+        for name, frame in validation.frames.items():
+            spec = TABLES[name]
+            replaced = 0
+            if name in present and len(frame):
+                con.register("kam_preview_keys", frame[list(spec.key)])
+                # identifiers from the schema only; the values travel in the registered frame
+                match = " AND ".join('t."' + k + '" = CAST(i."' + k + '" AS ' + spec.column(k).sql_type + ")"
+                                     for k in spec.key)
+                replaced = con.execute('SELECT count(*) FROM "' + name + '" AS t JOIN kam_preview_keys AS i ON '
+                                       + match).fetchall()[0][0]
+                con.unregister("kam_preview_keys")
+            weeks = frame["week"] if "week" in frame else None
+            first = weeks.min().date() if weeks is not None and len(frame) else None
+            last = weeks.max().date() if weeks is not None and len(frame) else None
+            out.append((name, len(frame), len(frame) - int(replaced), int(replaced), first, last))
+        return pd.DataFrame(out, columns=PREVIEW_COLUMNS)
+    finally:
+        con.close()
+
+
+def validate_uploads(uploads: Iterable[tuple[str, int, object]], db: Path, table: str | None = None,
+                     layout: Layout | None = None) -> Validation:
+    """The Data page's check: uploads as (name, size in bytes, binary stream), read in chunks with the same size
+    limit as `kam-dash import`, against the ids `db` holds. The same `validate` as the CLI."""
+    files = []
+    for name, size, stream in uploads:
+        if size > MAX_FILE_BYTES:
+            raise _too_large(name, size, MAX_FILE_BYTES)
+        files.append((name, read_stream(name, stream)))
+    return validate(files, known=known_ids_of(db), table=table, layout=layout)
+
+
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     """The files to read: each file given, and every supported file directly inside each folder given."""
     files: list[Path] = []

@@ -200,6 +200,13 @@ def current_filters() -> Filters:
     return st.session_state.get(FILTERS_KEY, Filters())
 
 
+# -- access ---------------------------------------------------------------------------
+def admin_gate(page: str) -> bool:
+    """The one place that decides who may use an admin page (the Data page). Open to everyone until sign-in
+    exists; sign-in guards this function (say why and return False for a non-admin), not the pages."""
+    return True
+
+
 # -- page furniture -------------------------------------------------------------------
 def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
                 tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
