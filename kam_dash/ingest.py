@@ -1432,7 +1432,8 @@ def load(validation: Validation, db: Path, wait: float = LOCK_WAIT_SECONDS) -> I
 
 def _too_large(name: str, size: int, limit: int) -> ImportFailed:
     return ImportFailed(
-        f"{name} is {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB one file may be (its rows are "
+        f"{name} is {size / 2**20:,.1f} MB ({size:,} bytes), more than the {limit / 2**20:,.1f} MB one file may be "
+        "(its rows are "
         "checked in memory). Split it into several files, e.g. one per year named sell_out_2024.csv, "
         "sell_out_2025.csv, and import them together; or raise the limit with KAM_DASH_MAX_FILE_MB if this "
         "machine has the memory. Nothing was read into the database.")
