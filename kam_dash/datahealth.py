@@ -56,3 +56,30 @@ DEFINITIONS = {
     "Unreported weeks": freshness.DEFINITIONS["Unreported weeks"] + " On this page, unreported_weeks counts the gaps "
     "(a later week did arrive) and not_yet_arrived the weeks after a retailer's latest sell-out week.",
 }
+
+
+def value_only(engine: Engine) -> dict[str, int]:
+    """retailer_id -> sell-out rows with a sales value and no units (retailers that report value only)."""
+
+    def load() -> dict[str, int]:
+        if not engine.has("sell_out"):
+            return {}
+        t = engine.table("sell_out")
+        empty = t.filter(t.units.isnull())
+        frame = engine.execute(empty.group_by("retailer_id").aggregate(rows=empty.count()))
+        return dict(zip(frame["retailer_id"], frame["rows"].astype(int)))
+
+    return engine.memo("value_only_sell_out", load)
+
+
+def units_note(engine: Engine, names: dict[str, str] | None = None) -> str | None:
+    """What a page using sell-out units must say when some rows have none, or None."""
+    counts = value_only(engine)
+    if not counts:
+        return None
+    names = names or {}
+    who = ", ".join(names.get(r, r) for r in sorted(counts)[:8]) + (" and others" if len(counts) > 8 else "")
+    total = sum(counts.values())
+    return (f"{total:,} sell-out row{'s' if total != 1 else ''} ({who}) report sales value without units: "
+            "measures in units (units sold, weeks of cover, lost sales, lift in units) leave them out; "
+            "measures in value include them.")

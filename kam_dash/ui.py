@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kam_dash import fmt, freshness, scope
+from kam_dash import datahealth, fmt, freshness, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
@@ -234,8 +234,12 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
     st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
-    for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
+    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    for line in freshness.describe(eng, tables, ids, names):
         st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
+    units = datahealth.units_note(eng, names) if "sell_out" in tables else None
+    if units:
+        st.caption(fmt.md_text(units))
     return True
 
 

@@ -27,3 +27,15 @@ def test_an_open_session_shows_the_imported_week_on_its_next_run(monkeypatch, sm
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Data through the week of **23 Nov 2026**" in header(at)
+
+
+def test_a_page_says_when_sell_out_units_are_missing(monkeypatch, small_db, tmp_path):
+    db = copy_db(small_db, tmp_path)
+    path = tmp_path / "sell_out_value_only.csv"
+    # two rows of value only (no units column) for R001 in a new week
+    week = LATEST + dt.timedelta(weeks=1)
+    path.write_text(f"week,retailer_id,sku_id,sales_value\n{week},R001,SKU00001,12\n{week},R001,SKU00002,3\n")
+    assert cli.main(["import", str(path), "--db", str(db)]) == 0
+    at = open_app(monkeypatch, db, page="pages/inventory.py")
+    notes = [c.value for c in at.caption if "without units" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("2 sell\\-out rows \\(")
