@@ -29,6 +29,21 @@ LEASE_KEY = "kam_engine_lease"
 LEASE_RUN_KEY = "kam_engine_run"
 
 
+def _run_marker() -> object:
+    """An object unique to this script run (identity, held while stored). Streamlit gives every run a fresh
+    `cursors` dict (ScriptRunContext.reset); a rerun may reuse the thread, so the thread cannot say it."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        marker = getattr(ctx, "cursors", None)
+        if isinstance(marker, dict):
+            return marker
+    except ImportError:  # internals moved: a new thread at least marks a new runner
+        pass
+    return threading.current_thread()
+
+
 def engine() -> Engine:
     """The engine of this session's run; stops the page with a message when the database cannot open.
 
@@ -40,7 +55,7 @@ def engine() -> Engine:
     live = _live(settings.engine, str(settings.db), settings.spark_master)
     state = st.session_state
     lease = state.get(LEASE_KEY)
-    run = threading.current_thread()  # Streamlit runs each script run on a thread of its own
+    run = _run_marker()
     fresh = lease is None or lease.live is not live
     if fresh or (state.get(LEASE_RUN_KEY) is not run and not lease.current()):
         try:
@@ -205,6 +220,12 @@ def admin_gate(page: str) -> bool:
     """The one place that decides who may use an admin page (the Data page). Open to everyone until sign-in
     exists; sign-in guards this function (say why and return False for a non-admin), not the pages."""
     return True
+
+
+def filters_in_force() -> Filters:
+    """The filters the router set this run, without drawing the sidebar (for a page whose content does not
+    follow them, such as the Data page: its header still describes them)."""
+    return st.session_state.get(FILTERS_KEY) or Filters()
 
 
 # -- page furniture -------------------------------------------------------------------

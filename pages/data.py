@@ -11,9 +11,11 @@ from kam_dash.schema import LOAD_ORDER
 if ui.admin_gate("Data"):
     settings = settings_from_env()
     db = settings.db
-    st.title("Data")
-    st.caption(f"Database: {fmt.md_text(db)}. Files are checked against the data contract (docs/DATA_MODEL.md), "
-               "the same checks as `kam-dash import`; nothing is written unless every file passes.")
+    engine = ui.engine()
+    ui.page_header("Data", engine, ui.filters_in_force(),
+                              f"Database: {fmt.md_text(db)}. Files are checked against the data contract "
+                              "(docs/DATA_MODEL.md), the same checks as `kam-dash import`; nothing is written unless "
+                              "every file passes.", tables=("sell_in", "sell_out", "inventory"))
 
     st.subheader("Load files")
     if "data_loaded" in st.session_state:
@@ -56,19 +58,18 @@ if ui.admin_gate("Data"):
                 except ingest.ImportFailed as exc:
                     st.error(exc.render())
                 else:  # a fresh run reads the new file; a new uploader key clears the loaded files
-                    st.session_state["data_loaded"] = (fmt.md_text(report.render().splitlines()[0]) + " Every "
-                                                       "page shows the new data on its next run.")
+                    st.session_state["data_loaded"] = (fmt.md_text(report.render().splitlines()[0].rstrip(":"))
+                                                       + ". Every page shows the new data on its next run.")
                     st.session_state["data_round"] = st.session_state.get("data_round", 0) + 1
                     st.rerun()
 
     st.subheader("Data health")
-    engine = ui.engine()
-    if not engine.row_counts() or not any(engine.row_counts().values()):
-        st.info("No data is loaded yet.", icon=":material/database:")
-    else:
+    if any(engine.row_counts().values()):
         ui.table(datahealth.tables(engine), {"rows": fmt.number, "latest_week": fmt.day})
         st.markdown("**Per retailer**: rows, weeks, and the sell-out weeks each retailer did not report")
         ui.table(datahealth.by_retailer(engine), {"rows": fmt.number, "first_week": fmt.day,
                                                   "latest_week": fmt.day, "weeks_behind": fmt.number,
                                                   "unreported_weeks": fmt.number, "not_yet_arrived": fmt.number})
         ui.definitions(datahealth.DEFINITIONS)
+    else:
+        st.caption("No table holds rows yet: load files above.")

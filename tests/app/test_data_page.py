@@ -36,7 +36,7 @@ def test_a_clean_file_is_previewed_then_loaded_and_the_health_shows_the_new_week
 
     at.button(key="data_load").click().run()
     assert not at.exception
-    assert any("Imported 1 file" in s.value for s in at.success)
+    assert any("Imported 1 file" in s.value for s in at.success), ([s.value for s in at.success], [e.value for e in at.error])
     assert rows(db, "SELECT max(week) FROM sell_in") == [(LATEST + dt.timedelta(weeks=1),)]
     health = at.dataframe[0].value.set_index("table")
     assert health.loc["sell_in", "latest_week"] == "23 Nov 2026"  # the same session sees the new file on its rerun
