@@ -171,3 +171,24 @@ def test_an_engine_reads_the_file_it_opened_even_after_a_swap(demo_copy, tmp_pat
     assert old.data_version != new.data_version
     old.close()
     new.close()
+
+
+def test_an_old_engine_stays_open_while_a_session_holds_it_and_closes_when_released(demo_copy, tmp_path):
+    live = LiveDatabase(Settings(db=demo_copy))
+    held = live.acquire()
+    assert held.current()
+    ingest.import_files([week_file(tmp_path, LATEST + dt.timedelta(weeks=1))], demo_copy)
+    assert not held.current()  # the file changed under it
+    fresh = live.acquire()
+    assert fresh.engine is not held.engine and live.open_engines() == 2
+    sql = "SELECT max(week) FROM sell_in"
+    assert held.engine.cursor().execute(sql).fetchone()[0] == LATEST  # still answering, on the old file
+    held.release()
+    assert live.open_engines() == 1
+    with pytest.raises(Exception, match="closed"):
+        held.engine.cursor()
+    again = live.acquire()
+    assert again.engine is fresh.engine  # same version: the same engine, shared
+    again.release()
+    fresh.release()
+    assert live.open_engines() == 1  # the current engine stays open for the next session
