@@ -883,6 +883,14 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str], layout: 
         headers.append("retailer_id")
         notes.append(f"{name}: every row is retailer {layout.retailer_id} (--retailer-id)")
     findings = _Findings(name, raw.rows, (*table.column_names, DAILY_COLUMN))
+    read_as = {_normalise_header(h) for h in raw.header}
+    for source, target in layout.columns.items():
+        if target not in table.column_names and target != DAILY_COLUMN:
+            findings.file_problem(f"cannot take --column {source}={target}: {table.name} has no column {target!r} "
+                                  f"(its columns: {', '.join(table.column_names)})")
+        elif _normalise_header(source) not in read_as:
+            findings.file_problem(f"has no column {source!r} to read as {target} (--column {source}={target}; the "
+                                  f"header has: {', '.join(raw.header) or 'nothing'})")
     for row, reason in raw.row_findings:
         findings.at_rows(None, np.asarray([row]), lambda i, r=reason: r)
     positions: dict[str, int] = {}
@@ -1035,7 +1043,12 @@ def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings:
                        lambda p: f"units {_show(units[p])} and sales_value {_show(value[p])} have opposite signs (a "
                                  "return has both negative, or a negative value and no units)",
                        label="units and sales_value of opposite signs")
-        findings.count_accepted("negative (returns)", int(((value < 0) & ~(units > 0) & ~opposite).sum()))
+        zero = (units == 0) & (value < 0)
+        findings.where("units, sales_value", zero,
+                       lambda p: f"units 0 with sales_value {_show(value[p])}: a return has negative units, or none "
+                                 "(leave units empty for a return in value only)",
+                       label="a negative sales_value with units 0")
+        findings.count_accepted("negative (returns)", int(((value < 0) & ((units < 0) | np.isnan(units))).sum()))
         findings.count_accepted("value without units", int((np.isnan(units) & ~np.isnan(value)).sum()))
     if table.name == "targets":
         month = frame["month"]

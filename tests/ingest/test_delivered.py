@@ -134,3 +134,13 @@ def test_walmart_store_file_loads_as_delivered_at_chain_level(tmp_path, capsys):
     assert n == len(pd.read_csv(train, usecols=["Dept", "Date"]).drop_duplicates())  # one row per dept x week
     assert rows(db, "SELECT count(*) FROM sell_out WHERE units IS NOT NULL") == [(0,)]
     assert rows(db, "SELECT max(stores_selling) FROM sell_out") == [(45,)]
+
+
+def test_a_column_mapping_to_a_column_the_table_lacks_or_from_one_the_file_lacks_is_refused():
+    text = "Date,retailer_id,sku_id,sales_value\n2026-11-16,R1,S1,2\n"
+    wrong_target = sell_out(text, ingest.Layout(columns={"Date": "wek"}))
+    assert "cannot take --column Date=wek: sell_out has no column 'wek'" in wrong_target.problems[0].reason
+    wrong_source = sell_out(text, ingest.Layout(columns={"Day": "week"}))
+    assert wrong_source.problems[0].reason.startswith("has no column 'Day' to read as week")
+    right = sell_out(text, ingest.Layout(columns={"Date": "week"}))
+    assert right.ok, right.render()
