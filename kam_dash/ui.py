@@ -256,3 +256,264 @@ def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> Non
                 report.FORMAT_LABELS[fmt_], icon=":material/download:", key=f"pack_{fmt_}", on_click="ignore",
                 data=lambda fmt_=fmt_: report.build_pack(eng, filters, retailer_id, [fmt_])[fmt_],
                 file_name=report.file_name(eng, filters, retailer_id, fmt_), mime=report.MIME[fmt_])
+
+
+# -- account plans (the read-write state) ---------------------------------------------
+ACTOR_KEY = "kam_actor"
+FLASH_KEY = "kam_plan_flash"
+STATUS_COLOR = {"on track": "green", "at risk": "orange", "off track": "red", "no data": "gray"}
+
+
+def current_actor(ask: bool = True) -> str | None:
+    """Who is editing, recorded with every change. The one hook sign-in replaces: for now the name the user
+    gives once per session (asked for here when `ask` and not given yet)."""
+    name = (st.session_state.get(ACTOR_KEY) or "").strip()
+    if name or not ask:
+        return name or None
+
+    def keep():
+        st.session_state[ACTOR_KEY] = st.session_state["actor_input"].strip()
+
+    st.text_input("Your name", key="actor_input", on_change=keep, placeholder="e.g. Avery Chen",
+                  help="Recorded with every change you make; asked once per session.")
+    st.caption("Give your name to add or edit: every change is recorded with its author.")
+    return None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(path: str):
+    from kam_dash.state.store import Store
+
+    return Store(path)
+
+
+def state(required: bool = True):
+    """The state database (account plans); stops the page with a message when `required` and it cannot open,
+    else returns None so an analytics page goes on without the plan."""
+    from kam_dash.state.store import StateError, state_path_from_env
+
+    try:
+        return _store(str(state_path_from_env()))
+    except StateError as exc:
+        (st.error if required else st.caption)(f"The account plans are unavailable: {exc}")
+        if required:
+            st.stop()
+        return None
+
+
+def account_picker(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view, chosen as on the Account review page (the URL's `account`, kept in step)."""
+    from kam_dash.metrics import account
+
+    choices = account.account_choices(eng, filters)
+    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], st.query_params.get(key))
+    if warning:
+        st.warning(warning, icon=":material/link_off:")
+    if rid is None:
+        st.info("No retailer matches the sidebar filters.")
+        return None, {}
+    if st.query_params.get(key) != rid:
+        st.query_params[key] = rid
+    st.session_state[key] = rid
+    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
+    st.selectbox("Account", list(names), format_func=names.get, key=key,
+                 on_change=lambda: st.query_params.__setitem__(key, st.session_state[key]))
+    return rid, names
+
+
+def plan_progress(eng: Engine, objectives: pd.DataFrame) -> pd.DataFrame:
+    """Objectives with their live progress and status (metric values cached like every page's)."""
+    from kam_dash.metrics import objectives as objective_metrics
+
+    return objective_metrics.plan_progress(eng, objectives, compute=lambda fn, f, **kw: compute(fn, f, **kw))
+
+
+def _shown_value(measure: str, value) -> str:
+    from kam_dash.metrics.objectives import MEASURE_INFO
+
+    return fmt.money(value) if MEASURE_INFO[measure].unit == "money" else fmt.pct(value)
+
+
+def objectives_progress(eng: Engine, store, retailer_id: str, year: int, compact: bool = False) -> pd.DataFrame:
+    """Draw a retailer's objectives of a plan year with progress bars and status; returns them with progress."""
+    from kam_dash.metrics.objectives import MEASURE_INFO
+    from kam_dash.state import plans
+
+    objectives = plans.records(store, "objectives", retailer_id, year)
+    if objectives.empty:
+        st.caption(f"No objectives for {year} yet." + (" Add them on the Account plan page." if compact else ""))
+        return objectives
+    progressed = plan_progress(eng, objectives)
+    columns = st.columns(2) if compact else [st.container()]
+    for i, o in enumerate(progressed.itertuples()):
+        with columns[i % len(columns)]:
+            st.markdown(f"**{o.title}** · {MEASURE_INFO[o.measure].label} · :{STATUS_COLOR[o.status]}[{o.status}]",
+                        help=o.status_reason)
+            bar = 0.0 if pd.isna(o.progress) else float(min(max(o.progress, 0.0), 1.0))
+            st.progress(bar, text=f"{_shown_value(o.measure, o.actual_value)} of "
+                        f"{_shown_value(o.measure, o.target_value)} ({fmt.pct(o.progress, 0)}); "
+                        f"{fmt.pct(o.expected_progress, 0)} expected by now · due {o.due_date}"
+                        + ("" if compact else f" · {o.owner}"))
+            if not compact:
+                st.caption(f"{o.status.capitalize()}: {o.status_reason}")
+    return progressed
+
+
+def flash(message: str) -> None:
+    """A message to show after the rerun that follows a save."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check:")
+
+
+def _field_input(f, value, key: str, choices: Mapping[str, Mapping] | None, disabled: bool = False):
+    label = f.name.replace("_", " ").capitalize() + ("" if f.required else " (optional)")
+    options = (choices or {}).get(f.name)
+    if options is not None or f.allowed:
+        options = dict(options) if options is not None else {a: a.replace("_", " ") for a in f.allowed}
+        if not f.required:
+            options = {"": "(none)", **options}
+        keys = list(options)
+        index = keys.index(value) if value in keys else 0
+        return st.selectbox(label, keys, index=index, format_func=options.get, key=key, disabled=disabled)
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
+        f"{value:g}" if isinstance(value, float) else str(value))
+    if f.kind == "long_text":
+        return st.text_area(label, text, key=key, height=90, disabled=disabled)
+    placeholder = "YYYY-MM-DD" if f.kind == "date" else None
+    return st.text_input(label, text, key=key, placeholder=placeholder, disabled=disabled, help=f.meaning or None)
+
+
+def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: Mapping | None = None,
+                  choices: Mapping[str, Mapping] | None = None, defaults: Mapping | None = None,
+                  describe: Callable | None = None) -> None:
+    """Add, edit or delete one record of `kind` with a form: every save validated (a message in words, nothing
+    stored when refused), checked against the version read, recorded in the history shown below it.
+
+    fixed: fields the page decides (e.g. the retailer); choices: field -> {value: label} for pickers;
+    describe: row -> label in the record picker."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StaleEdit, StateError
+
+    spec = plans.RECORD_TYPES[kind]
+    fixed, defaults = dict(fixed or {}), dict(defaults or {})
+    rows = {r[spec.key]: r for r in frame.to_dict("records")}
+    new = "__new__"
+    if st.session_state.pop(f"{key}_reset", False) or st.session_state.get(f"{key}_pick", new) not in (new, *rows):
+        st.session_state[f"{key}_pick"] = new  # after a delete, or the record went away
+    pick = st.selectbox(f"Add or edit {spec.label}s", [new, *rows], key=f"{key}_pick",
+                        format_func=lambda k: f"+ New {spec.label}" if k == new else
+                        (describe(rows[k]) if describe else k))
+    record = rows.get(pick)
+    new_id_key = f"{key}_new_id"
+    if new_id_key not in st.session_state:
+        st.session_state[new_id_key] = plans.new_id(kind)
+    prefix = f"{key}:{pick}:"
+    actor = current_actor(ask=False)
+    with st.form(f"{key}_form_{pick}", border=True):
+        values = {}
+        for f in spec.fields:
+            if f.name in fixed:
+                values[f.name] = fixed[f.name]
+            elif f.name == spec.key:
+                values[f.name] = _field_input(f, st.session_state[new_id_key] if record is None else pick,
+                                              prefix + f.name, None, disabled=record is not None)
+            else:
+                values[f.name] = _field_input(f, (record or defaults).get(f.name), prefix + f.name, choices)
+        left, right = st.columns(2)
+        saved = left.form_submit_button("Save", type="primary", icon=":material/save:", disabled=actor is None,
+                                        key=f"{key}_save")
+        deleted = right.form_submit_button("Delete", icon=":material/delete:", disabled=actor is None,
+                                           key=f"{key}_delete") if record is not None else False
+    if actor is None:
+        st.caption("Give your name above to save changes.")
+    if saved or deleted:
+        try:
+            if deleted:
+                plans.delete(store, kind, pick, actor, int(record["version"]))
+                message = f"Deleted {spec.label} {pick}."
+            else:
+                values = {k: (None if v == "" else v) for k, v in values.items()}
+                result = plans.save(store, kind, values, actor,
+                                    None if record is None else int(record["version"]), refs)
+                message = f"Saved {spec.label} {result[spec.key]}."
+        except StaleEdit as exc:
+            st.error(f"{exc}", icon=":material/sync_problem:")
+        except StateError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            for k in [k for k in st.session_state if str(k).startswith(f"{key}:{new}:")] + [new_id_key]:
+                del st.session_state[k]
+            st.session_state[f"{key}_reset"] = bool(deleted)
+            flash(message)
+            st.rerun()
+    if record is not None:
+        with st.expander(f"History of {spec.label} {pick}", icon=":material/history:"):
+            st.dataframe(plans.history(store, kind, pick), hide_index=True, width="stretch")
+
+
+def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Mapping[str, str], refs,
+                            key: str) -> None:
+    """Turn a meeting's next step into an initiative under an objective of the account."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    steps = [(m["meeting_id"], m["date"], step) for m in meetings.to_dict("records") for step in plans.next_steps(m)]
+    if not steps:
+        return
+    if not objective_titles:
+        st.caption("Add an objective for this plan year to turn next steps into initiatives.")
+        return
+    actor = current_actor(ask=False)
+    with st.form(f"{key}_form"):
+        st.markdown("**Make a next step an initiative**")
+        picked = st.selectbox("Next step", range(len(steps)), key=f"{key}_step",
+                              format_func=lambda i: f"{steps[i][2]} (meeting of {steps[i][1]})")
+        step = steps[picked][2]
+        c = st.columns(4)
+        objective = c[0].selectbox("Objective", list(objective_titles), format_func=objective_titles.get,
+                                   key=f"{key}_objective")
+        function = c[1].selectbox("Function", plans.FUNCTIONS, key=f"{key}_function")
+        owner = c[2].text_input("Owner", actor or "", key=f"{key}_owner")
+        due = c[3].text_input("Due date", (dt.date.today() + dt.timedelta(weeks=2)).isoformat(),
+                              key=f"{key}_due", placeholder="YYYY-MM-DD")
+        made = st.form_submit_button("Make it an initiative", icon=":material/add_task:", disabled=actor is None,
+                                     key=f"{key}_make")
+    if made:
+        try:
+            saved = plans.save(store, "initiatives", dict(
+                initiative_id=plans.new_id("initiatives"), objective_id=objective, title=step, owner=owner,
+                function=function, status="planned", due_date=due), actor, refs=refs)
+        except StateError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            flash(f"Saved initiative {saved['initiative_id']}: {step}")
+            st.rerun()
+
+
+def relationship_attention(store, filters: Filters, page: str = "pages/account_plan.py") -> None:
+    """The Portfolio's attention lines from the plan and the relationship: overdue or blocked initiatives and
+    decision makers not contacted lately, each a link to that account's plan."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    try:
+        flags = plans.relationship_flags(store, dt.date.today())
+    except StateError as exc:
+        st.caption(f"Plan and relationship checks unavailable: {exc}")
+        return
+    retailers = scope.retailers(engine())
+    names = dict(zip(retailers["retailer_id"], retailers["retailer_name"]))
+    if filters.retailers:
+        flags = flags[flags["retailer_id"].isin(filters.retailers)]
+    if flags.empty:
+        return
+    st.markdown(f"**Plan and relationship ({len(flags)} account{'s' if len(flags) > 1 else ''})** · click to "
+                "open the account plan")
+    for r in flags.itertuples():
+        st.page_link(page, label=f"**{names.get(r.retailer_id, r.retailer_id)}**: {r.reason}",
+                     icon=":material/handshake:", query_params={**filters.to_params(), "account": r.retailer_id})
