@@ -388,6 +388,36 @@ def _field_input(f, value, key: str, choices: Mapping[str, Mapping] | None, disa
     return st.text_input(label, text, key=key, placeholder=placeholder, disabled=disabled, help=f.meaning or None)
 
 
+def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, version: int | None,
+                 delete: bool) -> None:
+    """The editor's Save / Delete (a button callback: it runs before the page, so the page draws the result)."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    spec = plans.RECORD_TYPES[kind]
+    actor = current_actor(ask=False)
+    prefix = f"{key}:{pick}:"
+    try:
+        if delete:
+            plans.delete(store, kind, pick, actor, version)
+            message = f"Deleted {spec.label} {pick}."
+        else:
+            values = {f.name: fixed[f.name] if f.name in fixed else st.session_state.get(prefix + f.name)
+                      for f in spec.fields}
+            if version is not None:
+                values[spec.key] = pick
+            values = {k: (None if v == "" else v) for k, v in values.items()}
+            message = f"Saved {spec.label} {plans.save(store, kind, values, actor, version, refs)[spec.key]}."
+    except StateError as exc:  # a StaleEdit says so in its message
+        st.session_state[f"{key}_error"] = str(exc)
+        return
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}:__new__:")] + [f"{key}_new_id"]:
+        del st.session_state[k]
+    if delete:
+        st.session_state[f"{key}_pick"] = "__new__"
+    flash(message)
+
+
 def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: Mapping | None = None,
                   choices: Mapping[str, Mapping] | None = None, defaults: Mapping | None = None,
                   describe: Callable | None = None) -> None:
@@ -397,14 +427,13 @@ def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: 
     fixed: fields the page decides (e.g. the retailer); choices: field -> {value: label} for pickers;
     describe: row -> label in the record picker."""
     from kam_dash.state import plans
-    from kam_dash.state.store import StaleEdit, StateError
 
     spec = plans.RECORD_TYPES[kind]
     fixed, defaults = dict(fixed or {}), dict(defaults or {})
     rows = {r[spec.key]: r for r in frame.to_dict("records")}
     new = "__new__"
-    if st.session_state.pop(f"{key}_reset", False) or st.session_state.get(f"{key}_pick", new) not in (new, *rows):
-        st.session_state[f"{key}_pick"] = new  # after a delete, or the record went away
+    if st.session_state.get(f"{key}_pick", new) not in (new, *rows):
+        st.session_state[f"{key}_pick"] = new  # the record went away (deleted elsewhere, or another account)
     pick = st.selectbox(f"Add or edit {spec.label}s", [new, *rows], key=f"{key}_pick",
                         format_func=lambda k: f"+ New {spec.label}" if k == new else
                         (describe(rows[k]) if describe else k))
@@ -414,53 +443,55 @@ def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: 
         st.session_state[new_id_key] = plans.new_id(kind)
     prefix = f"{key}:{pick}:"
     actor = current_actor(ask=False)
+    version = None if record is None else int(record["version"])
     with st.form(f"{key}_form_{pick}", border=True):
-        values = {}
         for f in spec.fields:
             if f.name in fixed:
-                values[f.name] = fixed[f.name]
-            elif f.name == spec.key:
-                values[f.name] = _field_input(f, st.session_state[new_id_key] if record is None else pick,
-                                              prefix + f.name, None, disabled=record is not None)
+                continue
+            if f.name == spec.key:
+                _field_input(f, st.session_state[new_id_key] if record is None else pick, prefix + f.name, None,
+                             disabled=record is not None)
             else:
-                values[f.name] = _field_input(f, (record or defaults).get(f.name), prefix + f.name, choices)
+                _field_input(f, (record or defaults).get(f.name), prefix + f.name, choices)
         left, right = st.columns(2)
-        saved = left.form_submit_button("Save", type="primary", icon=":material/save:", disabled=actor is None,
-                                        key=f"{key}_save")
-        deleted = right.form_submit_button("Delete", icon=":material/delete:", disabled=actor is None,
-                                           key=f"{key}_delete") if record is not None else False
+        left.form_submit_button("Save", type="primary", icon=":material/save:", disabled=actor is None,
+                                key=f"{key}_save", on_click=_save_record,
+                                args=(store, kind, key, pick, fixed, refs, version, False))
+        if record is not None:
+            right.form_submit_button("Delete", icon=":material/delete:", disabled=actor is None,
+                                     key=f"{key}_delete", on_click=_save_record,
+                                     args=(store, kind, key, pick, fixed, refs, version, True))
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
     if actor is None:
         st.caption("Give your name above to save changes.")
-    if saved or deleted:
-        try:
-            if deleted:
-                plans.delete(store, kind, pick, actor, int(record["version"]))
-                message = f"Deleted {spec.label} {pick}."
-            else:
-                values = {k: (None if v == "" else v) for k, v in values.items()}
-                result = plans.save(store, kind, values, actor,
-                                    None if record is None else int(record["version"]), refs)
-                message = f"Saved {spec.label} {result[spec.key]}."
-        except StaleEdit as exc:
-            st.error(f"{exc}", icon=":material/sync_problem:")
-        except StateError as exc:
-            st.error(str(exc), icon=":material/error:")
-        else:
-            for k in [k for k in st.session_state if str(k).startswith(f"{key}:{new}:")] + [new_id_key]:
-                del st.session_state[k]
-            st.session_state[f"{key}_reset"] = bool(deleted)
-            flash(message)
-            st.rerun()
     if record is not None:
         with st.expander(f"History of {spec.label} {pick}", icon=":material/history:"):
             st.dataframe(plans.history(store, kind, pick), hide_index=True, width="stretch")
+
+
+def _make_initiative(store, key: str, steps: list, refs) -> None:
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    state_ = st.session_state
+    step = steps[state_[f"{key}_step"]][2]
+    try:
+        saved = plans.save(store, "initiatives", dict(
+            initiative_id=plans.new_id("initiatives"), objective_id=state_[f"{key}_objective"], title=step,
+            owner=state_[f"{key}_owner"], function=state_[f"{key}_function"], status="planned",
+            due_date=state_[f"{key}_due"]), current_actor(ask=False), refs=refs)
+    except StateError as exc:
+        state_[f"{key}_error"] = str(exc)
+        return
+    flash(f"Saved initiative {saved['initiative_id']}: {step}")
 
 
 def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Mapping[str, str], refs,
                             key: str) -> None:
     """Turn a meeting's next step into an initiative under an objective of the account."""
     from kam_dash.state import plans
-    from kam_dash.state.store import StateError
 
     steps = [(m["meeting_id"], m["date"], step) for m in meetings.to_dict("records") for step in plans.next_steps(m)]
     if not steps:
@@ -471,28 +502,19 @@ def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Map
     actor = current_actor(ask=False)
     with st.form(f"{key}_form"):
         st.markdown("**Make a next step an initiative**")
-        picked = st.selectbox("Next step", range(len(steps)), key=f"{key}_step",
-                              format_func=lambda i: f"{steps[i][2]} (meeting of {steps[i][1]})")
-        step = steps[picked][2]
+        st.selectbox("Next step", range(len(steps)), key=f"{key}_step",
+                     format_func=lambda i: f"{steps[i][2]} (meeting of {steps[i][1]})")
         c = st.columns(4)
-        objective = c[0].selectbox("Objective", list(objective_titles), format_func=objective_titles.get,
-                                   key=f"{key}_objective")
-        function = c[1].selectbox("Function", plans.FUNCTIONS, key=f"{key}_function")
-        owner = c[2].text_input("Owner", actor or "", key=f"{key}_owner")
-        due = c[3].text_input("Due date", (dt.date.today() + dt.timedelta(weeks=2)).isoformat(),
-                              key=f"{key}_due", placeholder="YYYY-MM-DD")
-        made = st.form_submit_button("Make it an initiative", icon=":material/add_task:", disabled=actor is None,
-                                     key=f"{key}_make")
-    if made:
-        try:
-            saved = plans.save(store, "initiatives", dict(
-                initiative_id=plans.new_id("initiatives"), objective_id=objective, title=step, owner=owner,
-                function=function, status="planned", due_date=due), actor, refs=refs)
-        except StateError as exc:
-            st.error(str(exc), icon=":material/error:")
-        else:
-            flash(f"Saved initiative {saved['initiative_id']}: {step}")
-            st.rerun()
+        c[0].selectbox("Objective", list(objective_titles), format_func=objective_titles.get, key=f"{key}_objective")
+        c[1].selectbox("Function", plans.FUNCTIONS, key=f"{key}_function")
+        c[2].text_input("Owner", actor or "", key=f"{key}_owner")
+        c[3].text_input("Due date", (dt.date.today() + dt.timedelta(weeks=2)).isoformat(), key=f"{key}_due",
+                        placeholder="YYYY-MM-DD")
+        st.form_submit_button("Make it an initiative", icon=":material/add_task:", disabled=actor is None,
+                              key=f"{key}_make", on_click=_make_initiative, args=(store, key, steps, refs))
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
 
 
 def relationship_attention(store, filters: Filters, page: str = "pages/account_plan.py") -> None:

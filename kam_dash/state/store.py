@@ -51,7 +51,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX contacts_retailer ON contacts (retailer_id);
     CREATE TABLE meetings (
         meeting_id TEXT PRIMARY KEY, retailer_id TEXT NOT NULL, date TEXT NOT NULL, attendees TEXT NOT NULL,
-        notes TEXT NOT NULL, decisions TEXT NOT NULL, next_steps TEXT NOT NULL,
+        notes TEXT, decisions TEXT, next_steps TEXT,
         version INTEGER NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
     CREATE INDEX meetings_retailer ON meetings (retailer_id, date);
     CREATE TABLE history (
@@ -125,9 +125,16 @@ class Store:
         write (two writers queue instead of both reading the same version)."""
         con = self.connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+                raise StateError(f"the state database {self.path} is busy ({exc}); nothing was saved, "
+                                 "try again") from exc
             try:
                 yield con
+            except sqlite3.IntegrityError as exc:
+                con.execute("ROLLBACK")
+                raise StateError(f"not saved: {exc}") from exc
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
