@@ -292,9 +292,12 @@ def state(required: bool = True):
     else returns None so an analytics page goes on without the plan."""
     from kam_dash.state.store import StateError, state_path_from_env
 
+    path = state_path_from_env()
+    if not required and not path.exists():
+        return None  # no plan kept yet: an analytics page does not create one
     try:
-        return _store(str(state_path_from_env()))
-    except StateError as exc:
+        return _store(str(path))
+    except (StateError, OSError) as exc:
         (st.error if required else st.caption)(f"The account plans are unavailable: {exc}")
         if required:
             st.stop()
@@ -528,10 +531,11 @@ def relationship_attention(store, filters: Filters, page: str = "pages/account_p
     except StateError as exc:
         st.caption(f"Plan and relationship checks unavailable: {exc}")
         return
-    retailers = scope.retailers(engine())
-    names = dict(zip(retailers["retailer_id"], retailers["retailer_name"]))
-    if filters.retailers:
-        flags = flags[flags["retailer_id"].isin(filters.retailers)]
+    from kam_dash.metrics import account
+
+    in_view = account.account_choices(engine(), filters)  # the sidebar's retailers and channels
+    names = dict(zip(in_view["retailer_id"], in_view["retailer_name"]))
+    flags = flags[flags["retailer_id"].isin(names)]
     if flags.empty:
         return
     st.markdown(f"**Plan and relationship ({len(flags)} account{'s' if len(flags) > 1 else ''})** · click to "
@@ -539,3 +543,18 @@ def relationship_attention(store, filters: Filters, page: str = "pages/account_p
     for r in flags.itertuples():
         st.page_link(page, label=f"**{names.get(r.retailer_id, r.retailer_id)}**: {r.reason}",
                      icon=":material/handshake:", query_params={**filters.to_params(), "account": r.retailer_id})
+
+
+def account_objectives(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """The account's plan objectives with live progress, for the top of the Account review (one call)."""
+    from kam_dash.metrics import plan
+
+    store = state(required=False)
+    latest = scope.latest_week(eng)
+    if store is None or latest is None:
+        return
+    year = plan.plan_year(filters, latest)
+    with st.expander(f"Account plan {year}: objectives", expanded=True, icon=":material/handshake:"):
+        objectives_progress(eng, store, retailer_id, year, compact=True)
+        st.page_link("pages/account_plan.py", label="Open the account plan", icon=":material/arrow_forward:",
+                     query_params={**filters.to_params(), "account": retailer_id})

@@ -136,3 +136,38 @@ def test_initiative_contact_and_meeting_next_step(plan_app):
     made = plans.records(store, "initiatives")
     assert made["title"].tolist() == ["DC safety stock", "Book the spring review"]
     assert made["objective_id"].tolist() == ["OBJ-T3", "OBJ-T3"]
+
+
+@pytest.fixture()
+def demo_plan_state(small_db, tmp_path, monkeypatch):
+    """The demo's account plan for the small demo, in a state database of its own."""
+    from kam_dash.engine import DuckDBEngine
+    from kam_dash.state import demo_plan
+
+    path = tmp_path / "demo.state.sqlite"
+    engine = DuckDBEngine(small_db)
+    demo_plan.write(engine, Store(path))
+    engine.close()
+    monkeypatch.setenv("KAM_DASH_STATE", str(path))
+    return Store(path)
+
+
+def test_account_review_shows_the_objectives_at_the_top(app, small_db, demo_plan_state):
+    at = app(small_db, page="pages/account_review.py", query={"account": "R002"})
+    expected = plans.records(demo_plan_state, "objectives", "R002", 2026)["title"].tolist()
+    assert len(expected) >= 2
+    shown = [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**") and " · " in m.value
+             and m.value.split("**")[1] in expected]
+    assert sorted(shown) == sorted(expected)  # drawn in two columns
+    assert [e.label for e in at.expander][:2] == ["Download review pack", "Account plan 2026: objectives"]
+
+
+def test_portfolio_lists_plan_and_relationship_reasons(app, small_db, demo_plan_state, monkeypatch):
+    import datetime as dt
+
+    flags = plans.relationship_flags(demo_plan_state, dt.date.today())
+    at = app(small_db, page="pages/portfolio.py")
+    assert len(flags) >= 1
+    heading = [m.value for m in at.markdown if m.value.startswith("**Plan and relationship")]
+    assert heading == [f"**Plan and relationship ({len(flags)} account{'s' if len(flags) > 1 else ''})** · click "
+                       "to open the account plan"]
