@@ -189,9 +189,9 @@ def export_account_plan(engine: Engine, filters: Filters, state: str | Path | No
     """The objectives in the state database (of the filters' retailers, and --year) with their live progress.
 
     No examples for the Spark parity run: it needs a state database (tests/parity has its own test)."""
-    from kam_dash.state.store import Store, state_path_from_env
+    from kam_dash.state.store import Store, state_path_for
 
-    store = Store(state or state_path_from_env(), create=False)
+    store = Store(state or state_path_for(engine.location), create=False)
     objectives = plans.records(store, "objectives", year=year)
     if filters.retailers:
         objectives = objectives[objectives["retailer_id"].isin(filters.retailers)]

@@ -76,9 +76,14 @@ def default_state_path(db: Path | str) -> Path:
 def state_path_from_env(environ: dict[str, str] | None = None) -> Path:
     """KAM_DASH_STATE, else beside KAM_DASH_DB (else beside the default database)."""
     env = os.environ if environ is None else environ
-    if env.get("KAM_DASH_STATE"):
-        return Path(env["KAM_DASH_STATE"])
-    return default_state_path(env.get("KAM_DASH_DB") or DEFAULT_DB)
+    return state_path_for(env.get("KAM_DASH_DB") or DEFAULT_DB, env)
+
+
+def state_path_for(database: Path | str, environ: dict[str, str] | None = None) -> Path:
+    """The state database that goes with an analytics database (a DuckDB file or a Parquet folder):
+    KAM_DASH_STATE when set, else beside it."""
+    env = os.environ if environ is None else environ
+    return Path(env["KAM_DASH_STATE"]) if env.get("KAM_DASH_STATE") else default_state_path(database)
 
 
 def now() -> str:
