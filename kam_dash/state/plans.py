@@ -71,10 +71,10 @@ OBJECTIVES = RecordType("objectives", "objective", (
     Field("objective_id", "id", meaning="Objective key"),
     Field("retailer_id", "id", meaning="The retailer the objective is for"),
     Field("year", "int", meaning=f"Plan year ({YEARS[0]} to {YEARS[1]}); progress is that calendar year to date"),
-    Field("title", "text"),
+    Field("title", "text", meaning="The objective in words"),
     Field("measure", "text", allowed=MEASURES, meaning="The live metric progress is read from"),
     Field("target_value", "number", meaning="In the measure's unit: money, or a fraction for rates "
-          "(0.05 = 5%); see the bounds below"),
+          "(0.05 = 5%), within the measure's bounds"),
     Field("due_date", "date", meaning="Not before 1 January of the plan year"),
     Field("owner", "text", meaning="Who answers for the objective"),
 ), {"retailer_id": "retailers"})
@@ -82,31 +82,32 @@ OBJECTIVES = RecordType("objectives", "objective", (
 INITIATIVES = RecordType("initiatives", "initiative", (
     Field("initiative_id", "id", meaning="Initiative key"),
     Field("objective_id", "id", meaning="The objective it serves"),
-    Field("title", "text"),
-    Field("owner", "text"),
+    Field("title", "text", meaning="What is to be done"),
+    Field("owner", "text", meaning="Who delivers it"),
     Field("function", "text", allowed=FUNCTIONS, meaning="The function that delivers it"),
-    Field("status", "text", allowed=STATUSES),
-    Field("due_date", "date"),
+    Field("status", "text", allowed=STATUSES, meaning="Overdue when not done or dropped after its due date"),
+    Field("due_date", "date", meaning="When it is due"),
     Field("promo_id", "id", required=False, meaning="A promotion of the promotions table it runs through"),
 ), {"objective_id": "objectives", "promo_id": "promotions"})
 
 CONTACTS = RecordType("contacts", "contact", (
     Field("contact_id", "id", meaning="Contact key"),
-    Field("retailer_id", "id"),
-    Field("name", "text"),
+    Field("retailer_id", "id", meaning="The retailer the person works for"),
+    Field("name", "text", meaning="The person's name"),
     Field("role", "text", meaning="Job title at the retailer"),
-    Field("influence", "text", allowed=INFLUENCES),
+    Field("influence", "text", allowed=INFLUENCES, meaning="Their part in the retailer's decisions"),
     Field("relationship_owner", "text", meaning="Who on our side keeps the relationship"),
-    Field("last_contact", "date", required=False, meaning="Not in the future"),
+    Field("last_contact", "date", required=False, meaning="Not in the future; a decision maker not contacted for "
+          f"{DEFAULT_STALE_CONTACT_DAYS} days (KAM_DASH_STALE_CONTACT_DAYS) is an account-health reason"),
 ), {"retailer_id": "retailers"})
 
 MEETINGS = RecordType("meetings", "meeting", (
     Field("meeting_id", "id", meaning="Meeting key"),
-    Field("retailer_id", "id"),
-    Field("date", "date"),
+    Field("retailer_id", "id", meaning="The retailer met"),
+    Field("date", "date", meaning="The day of the meeting"),
     Field("attendees", "text", meaning="Names, comma-separated"),
-    Field("notes", "long_text", required=False),
-    Field("decisions", "long_text", required=False),
+    Field("notes", "long_text", required=False, meaning="What was discussed"),
+    Field("decisions", "long_text", required=False, meaning="What was agreed"),
     Field("next_steps", "long_text", required=False, meaning="One per line; each can become an initiative"),
 ), {"retailer_id": "retailers"})
 
