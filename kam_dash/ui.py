@@ -548,12 +548,15 @@ def relationship_attention(store, filters: Filters, page: str = "pages/account_p
 def account_objectives(eng: Engine, filters: Filters, retailer_id: str) -> None:
     """The account's plan objectives with live progress, for the top of the Account review (one call)."""
     from kam_dash.metrics import plan
+    from kam_dash.state import plans
 
     store = state(required=False)
     latest = scope.latest_week(eng)
     if store is None or latest is None:
         return
     year = plan.plan_year(filters, latest)
+    if plans.records(store, "objectives", retailer_id, year).empty:
+        return  # no plan for this account and year: the Account plan page is in the menu
     with st.expander(f"Account plan {year}: objectives", expanded=True, icon=":material/handshake:"):
         objectives_progress(eng, store, retailer_id, year, compact=True)
         st.page_link("pages/account_plan.py", label="Open the account plan", icon=":material/arrow_forward:",
