@@ -215,7 +215,7 @@ def validate(kind: str, values: dict, refs: Refs) -> tuple[dict, list[str]]:
 
     References to objectives are checked by the caller against the state (inside its transaction)."""
     spec = RECORD_TYPES[kind]
-    unknown = sorted(set(values) - set(spec.columns) - set(BOOKKEEPING) - {"retailer_name", "objective_title"})
+    unknown = sorted(set(values) - set(spec.columns) - set(BOOKKEEPING))
     errors = [f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"] if unknown else []
     record = {}
     for f in spec.fields:
