@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 
 from kam_dash.state import plans
 from kam_dash.state.store import Store
