@@ -105,7 +105,8 @@ MEETINGS = RecordType("meetings", "meeting", (
     Field("meeting_id", "id", meaning="Meeting key"),
     Field("retailer_id", "id", meaning="The retailer met"),
     Field("date", "date", meaning="The day of the meeting"),
-    Field("attendees", "text", meaning="Names, comma-separated"),
+    Field("attendees", "text", meaning="Names, comma-separated; saving a past meeting on the page sets the last "
+          "contact of the retailer's contacts named here to its date, when later"),
     Field("notes", "long_text", required=False, meaning="What was discussed"),
     Field("decisions", "long_text", required=False, meaning="What was agreed"),
     Field("next_steps", "long_text", required=False, meaning="One per line; each can become an initiative"),
@@ -364,7 +365,26 @@ def save(store: Store, kind: str, values: dict, actor: str, expected_version: in
             problem = _check_objective_exists(con, record["objective_id"])
             if problem:
                 raise StateError(f"initiative not saved: {problem}")
-        return write_record(con, kind, record, actor, expected_version)
+        saved = write_record(con, kind, record, actor, expected_version)
+        if kind == "meetings" and record["date"] <= (refs.today or dt.date.today()).isoformat():
+            _touch_contacts(con, record, actor)
+        return saved
+
+
+def attendee_names(attendees: str | None) -> set[str]:
+    return {name.strip().casefold() for name in (attendees or "").split(",") if name.strip()}
+
+
+def _touch_contacts(con, meeting: dict, actor: str) -> None:
+    """A held meeting is contact: the retailer's contacts named among its attendees get its date as their last
+    contact, when it is later (in the meeting's transaction, with their own history rows)."""
+    names = attendee_names(meeting["attendees"])
+    rows = con.execute("SELECT * FROM contacts WHERE retailer_id = ?", (meeting["retailer_id"],)).fetchall()
+    for row in rows:
+        contact = _row_dict(row)
+        if contact["name"].casefold() in names and (contact["last_contact"] or "") < meeting["date"]:
+            updated = {**{k: contact[k] for k in CONTACTS.columns}, "last_contact": meeting["date"]}
+            write_record(con, "contacts", updated, actor, contact["version"])
 
 
 def delete(store: Store, kind: str, record_id: str, actor: str, expected_version: int) -> None:

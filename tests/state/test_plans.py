@@ -197,3 +197,20 @@ def test_stale_contact_days_setting():
     assert plans.stale_contact_days({"KAM_DASH_STALE_CONTACT_DAYS": "90"}) == 90
     with pytest.raises(StateError, match="must be a whole number of days above 0, not 'soon'"):
         plans.stale_contact_days({"KAM_DASH_STALE_CONTACT_DAYS": "soon"})
+
+
+def test_a_held_meeting_updates_the_last_contact_of_its_attendees(store):
+    plans.save(store, "contacts", CONTACT, "ann", refs=REFS)  # Dana, last contact 2026-03-01
+    plans.save(store, "contacts", {**CONTACT, "contact_id": "C2", "name": "Eli", "last_contact": "2026-05-25"},
+               "ann", refs=REFS)
+    plans.save(store, "contacts", {**CONTACT, "contact_id": "C3", "retailer_id": "R2"}, "ann", refs=REFS)
+    # Dana (any case) and Eli attended on 20 May; Eli's later contact stays; R2's Dana is another person
+    plans.save(store, "meetings", {**MEETING, "attendees": "Ann,  dana , Eli"}, "bo", refs=REFS)
+    assert plans.get(store, "contacts", "C1")["last_contact"] == "2026-05-20"
+    assert plans.history(store, "contacts", "C1")["actor"].tolist() == ["ann", "bo"]
+    assert plans.get(store, "contacts", "C2")["last_contact"] == "2026-05-25"
+    assert plans.get(store, "contacts", "C3")["last_contact"] == "2026-03-01"
+    # a meeting planned for later is not contact yet
+    plans.save(store, "meetings", {**MEETING, "meeting_id": "M2", "date": "2026-07-01", "attendees": "Dana"},
+               "bo", refs=REFS)
+    assert plans.get(store, "contacts", "C1")["last_contact"] == "2026-05-20"
