@@ -392,26 +392,35 @@ def _field_input(f, value, key: str, choices: Mapping[str, Mapping] | None, disa
 
 
 def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, version: int | None,
-                 delete: bool) -> None:
-    """The editor's Save / Delete (a button callback: it runs before the page, so the page draws the result)."""
+                 delete: bool, values: Mapping | None = None) -> None:
+    """The editor's Save / Delete (a button callback: it runs before the page, so the page draws the result).
+    values: the form's values (default: read from its widgets)."""
     from kam_dash.state import plans
-    from kam_dash.state.store import StateError
+    from kam_dash.state.store import StaleEdit, StateError
 
     spec = plans.RECORD_TYPES[kind]
     actor = current_actor(ask=False)
     prefix = f"{key}:{pick}:"
+    st.session_state.pop(f"{key}_stale", None)
     try:
         if delete:
             plans.delete(store, kind, pick, actor, version)
             message = f"Deleted {spec.label} {pick}."
         else:
-            values = {f.name: fixed[f.name] if f.name in fixed else st.session_state.get(prefix + f.name)
-                      for f in spec.fields}
-            if version is not None:
-                values[spec.key] = pick
-            values = {k: (None if v == "" else v) for k, v in values.items()}
+            if values is None:
+                values = {f.name: fixed[f.name] if f.name in fixed else st.session_state.get(prefix + f.name)
+                          for f in spec.fields}
+                if version is not None:
+                    values[spec.key] = pick
+                values = {k: (None if v == "" else v) for k, v in values.items()}
             message = f"Saved {spec.label} {plans.save(store, kind, values, actor, version, refs)[spec.key]}."
-    except StateError as exc:  # a StaleEdit says so in its message
+    except StaleEdit as exc:
+        # someone else saved (or deleted) it since this form was drawn: ask, never overwrite silently
+        current = plans.get(store, kind, pick)
+        st.session_state[f"{key}_stale"] = {"pick": pick, "message": str(exc), "values": values, "delete": delete,
+                                            "version": None if current is None else current["version"]}
+        return
+    except StateError as exc:
         st.session_state[f"{key}_error"] = str(exc)
         return
     for k in [k for k in st.session_state if str(k).startswith(f"{key}:__new__:")] + [f"{key}_new_id"]:
@@ -419,6 +428,28 @@ def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, ve
     if delete:
         st.session_state[f"{key}_pick"] = "__new__"
     flash(message)
+
+
+def _keep_theirs(key: str, pick: str) -> None:
+    """Drop the refused edit and show the stored record in the form again."""
+    st.session_state.pop(f"{key}_stale", None)
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}:{pick}:")]:
+        del st.session_state[k]
+
+
+def _ask_about_stale_edit(store, kind: str, key: str, pick: str, fixed: Mapping, refs) -> None:
+    """After a refused save: say who changed the record, and offer to keep theirs or to save this edit over it."""
+    stale = st.session_state.get(f"{key}_stale")
+    if not stale or stale["pick"] != pick:
+        return
+    st.warning(stale["message"].replace("reload to see theirs, then edit again", "keep theirs, or save yours "
+                                        "over it"), icon=":material/sync_problem:")
+    left, right = st.columns(2)
+    left.button("Keep theirs", key=f"{key}_theirs", icon=":material/undo:", on_click=_keep_theirs, args=(key, pick))
+    if stale["version"] is not None:  # a deleted record has nothing to save over
+        right.button("Delete theirs" if stale["delete"] else "Save mine over theirs", key=f"{key}_mine",
+                     icon=":material/save:", on_click=_save_record,
+                     args=(store, kind, key, pick, fixed, refs, stale["version"], stale["delete"], stale["values"]))
 
 
 def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: Mapping | None = None,
@@ -467,6 +498,7 @@ def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: 
     error = st.session_state.pop(f"{key}_error", None)
     if error:
         st.error(error, icon=":material/error:")
+    _ask_about_stale_edit(store, kind, key, pick, fixed, refs)
     if actor is None:
         st.caption("Give your name above to save changes.")
     if record is not None:

@@ -94,7 +94,7 @@ def test_a_bad_date_gives_a_message_and_stores_nothing(plan_app):
     assert not at.error and len(plans.records(store, "objectives")) == 1
 
 
-def test_someone_elses_save_in_between_is_not_overwritten(plan_app):
+def test_someone_elses_save_in_between_is_not_overwritten_but_asked_about(plan_app):
     at, store = plan_app
     sign(at)
     add_objective(at, objective_id="OBJ-T2")
@@ -104,8 +104,25 @@ def test_someone_elses_save_in_between_is_not_overwritten(plan_app):
     plans.save(store, "objectives", {**saved, "owner": "Colleague"}, "colleague", expected_version=1)
     at.text_input(key="objective:OBJ-T2:title").input("Mine")
     at.button(key="objective_save").click().run()
-    assert "was changed by colleague" in at.error[0].value and "your change was not saved" in at.error[0].value
-    assert plans.get(store, "objectives", "OBJ-T2")["title"] == "Grow net sales"
+    assert "was changed by colleague" in at.warning[0].value and "keep theirs, or save yours" in at.warning[0].value
+    assert plans.get(store, "objectives", "OBJ-T2")["title"] == "Grow net sales"  # nothing overwritten
+    # keeping theirs shows the stored record again
+    at.button(key="objective_theirs").click().run()
+    assert not at.warning
+    assert at.text_input(key="objective:OBJ-T2:owner").value == "Colleague"
+    assert at.text_input(key="objective:OBJ-T2:title").value == "Grow net sales"
+    # a second try, then saving over theirs, on purpose: their owner is replaced too, and the history says so
+    plans.save(store, "objectives", {**plans.get(store, "objectives", "OBJ-T2"), "owner": "Colleague 2"},
+               "colleague", expected_version=2)
+    at.text_input(key="objective:OBJ-T2:title").input("Mine")
+    at.button(key="objective_save").click().run()
+    assert "was changed by colleague" in at.warning[0].value
+    at.button(key="objective_mine").click().run()
+    assert [s.value for s in at.success] == ["Saved objective OBJ-T2."]
+    final = plans.get(store, "objectives", "OBJ-T2")
+    assert (final["title"], final["owner"], final["version"]) == ("Mine", "Colleague", 4)
+    assert plans.history(store, "objectives", "OBJ-T2")["actor"].tolist() == ["Tess", "colleague", "colleague",
+                                                                                "Tess"]
 
 
 def test_initiative_contact_and_meeting_next_step(plan_app):
