@@ -132,11 +132,12 @@ def refs_from_engine(engine, today: dt.date | None = None) -> Refs:
     from kam_dash import scope
 
     retailers = frozenset(scope.retailers(engine)["retailer_id"]) if engine.has("retailers") else None
-    promo_ids = None
-    if engine.has("promotions"):
+
+    def promo_ids():  # once per engine (a page reruns on every click; Spark answers in seconds, not ms)
         t = engine.table("promotions")
-        promo_ids = frozenset(engine.execute(t.select("promo_id").distinct())["promo_id"])
-    return Refs(retailers, promo_ids, today)
+        return frozenset(engine.execute(t.select("promo_id").distinct())["promo_id"])
+
+    return Refs(retailers, engine.memo("plan_promo_ids", promo_ids) if engine.has("promotions") else None, today)
 
 
 def new_id(kind: str) -> str:
