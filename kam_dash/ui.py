@@ -552,6 +552,23 @@ def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Map
         st.error(error, icon=":material/error:")
 
 
+def stale_contacts_warning(store, retailer_id: str) -> None:
+    """Name the account's decision makers not contacted lately (see plans.relationship_flags)."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    try:
+        flags = plans.relationship_flags(store, dt.date.today())
+    except StateError as exc:  # a bad KAM_DASH_STALE_CONTACT_DAYS
+        st.caption(f"Stale contacts are not checked: {exc}")
+        return
+    reasons = [part for reason in flags.loc[flags["retailer_id"] == retailer_id, "reason"]
+               for part in reason.split("; ") if part.startswith("decision maker")]
+    if reasons:
+        words = "; ".join(reasons)
+        st.warning(words[0].upper() + words[1:], icon=":material/person_alert:")
+
+
 def relationship_attention(store, filters: Filters, page: str = "pages/account_plan.py") -> None:
     """The Portfolio's attention lines from the plan and the relationship: overdue or blocked initiatives and
     decision makers not contacted lately, each a link to that account's plan."""

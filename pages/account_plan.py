@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kam_dash import scope, ui
+from kam_dash import fmt, scope, ui
 from kam_dash.metrics import objectives as objective_metrics
 from kam_dash.metrics import plan
 from kam_dash.state import plans
@@ -74,12 +74,8 @@ if ui.page_header("Account plan", engine, filters,
         if len(contacts):
             days = (pd.Timestamp(today) - pd.to_datetime(contacts["last_contact"])).dt.days
             ui.table(contacts.assign(days_since=days)[list(CONTACT_COLUMNS)].rename(columns=CONTACT_COLUMNS),
-                     {"Days since": lambda v: f"{v:,.0f}"}, key="contacts_table")
-            stale = plans.relationship_flags(store, today)
-            stale = stale[stale["retailer_id"] == rid]["reason"]
-            if len(stale) and "decision maker" in stale.iloc[0]:
-                st.warning("; ".join(p for p in stale.iloc[0].split("; ") if "decision maker" in p).capitalize(),
-                           icon=":material/person_alert:")
+                     {"Days since": fmt.number}, key="contacts_table")
+            ui.stale_contacts_warning(store, rid)
         else:
             st.caption("No contacts recorded yet.")
         ui.record_editor(store, "contacts", contacts, refs, "contact", fixed={"retailer_id": rid},

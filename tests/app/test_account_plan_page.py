@@ -188,3 +188,19 @@ def test_portfolio_lists_plan_and_relationship_reasons(app, small_db, demo_plan_
     heading = [m.value for m in at.markdown if m.value.startswith("**Plan and relationship")]
     assert heading == [f"**Plan and relationship ({len(flags)} account{'s' if len(flags) > 1 else ''})** · click "
                        "to open the account plan"]
+
+
+def test_contacts_show_days_since_and_the_stale_decision_maker(app, small_db, demo_plan_state):
+    import datetime as dt
+
+    contacts = plans.records(demo_plan_state, "contacts", "R002")
+    boss = contacts[contacts["influence"] == "decision_maker"].iloc[0]
+    other = contacts[contacts["influence"] != "decision_maker"].iloc[0]
+    plans.save(demo_plan_state, "contacts", {**boss[plans.CONTACTS.columns].to_dict(), "last_contact": None},
+               "test", expected_version=1)
+    at = app(small_db, page=PAGE, query={"account": "R002"})
+    table = next(d.value for d in at.dataframe if "Days since" in d.value.columns).set_index("Name")
+    assert table.loc[boss["name"], "Days since"] == "–"  # no date: a dash, not "nan"
+    days = (dt.date.today() - dt.date.fromisoformat(other["last_contact"])).days
+    assert table.loc[other["name"], "Days since"] == f"{days:,}"
+    assert [w.value for w in at.warning] == [f"Decision maker {boss['name']} never contacted"]
