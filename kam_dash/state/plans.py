@@ -309,7 +309,7 @@ def history(store: Store, kind: str, record_id: str) -> pd.DataFrame:
 
 
 def _shown(value) -> str:
-    return "(empty)" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    return "(empty)" if value is None else f"{value:,.10g}" if isinstance(value, float) else str(value)
 
 
 # -- writing ----------------------------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def test_add_edit_and_delete_an_objective(plan_app):
     saved = plans.get(store, "objectives", "OBJ-T1")
     assert (saved["title"], saved["target_value"], saved["version"]) == ("Grow net sales by 6%", 4_200_000.0, 2)
     history = plans.history(store, "objectives", "OBJ-T1")
-    assert history["changes"].iloc[1] == "title: Grow net sales -> Grow net sales by 6%; target_value: 4e+06 -> 4.2e+06"
+    assert history["changes"].iloc[1] == (
+        "title: Grow net sales -> Grow net sales by 6%; target_value: 4,000,000 -> 4,200,000")
     assert any(e.label == "History of objective OBJ-T1" for e in at.expander)
 
     at.button(key="objective_delete").click().run()

@@ -128,7 +128,7 @@ def test_history_keeps_who_when_before_and_after(store):
     h = plans.history(store, "objectives", "O1")
     assert h["actor"].tolist() == ["ann", "bo", "cy"]
     assert h["action"].tolist() == ["insert", "update", "delete"]
-    assert h["changes"].iloc[1] == "target_value: 1000 -> 1200"
+    assert h["changes"].iloc[1] == "target_value: 1,000 -> 1,200"
     assert h["changes"].iloc[2].startswith("objective_id: O1 -> (empty)")
     assert h["at"].str.match(r"\d{4}-\d{2}-\d{2}T").all()
     with store.read() as con, pytest.raises(sqlite3.IntegrityError, match="append-only"):
