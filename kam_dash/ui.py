@@ -328,7 +328,7 @@ def plan_progress(eng: Engine, objectives: pd.DataFrame) -> pd.DataFrame:
     """Objectives with their live progress and status (metric values cached like every page's)."""
     from kam_dash.metrics import objectives as objective_metrics
 
-    return objective_metrics.plan_progress(eng, objectives, compute=lambda fn, f, **kw: compute(fn, f, **kw))
+    return objective_metrics.plan_progress(eng, objectives, compute=compute)
 
 
 def _shown_value(measure: str, value) -> str:
@@ -384,7 +384,7 @@ def _field_input(f, value, key: str, choices: Mapping[str, Mapping] | None, disa
         index = keys.index(value) if value in keys else 0
         return st.selectbox(label, keys, index=index, format_func=options.get, key=key, disabled=disabled)
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
-        f"{value:g}" if isinstance(value, float) else str(value))
+        f"{value:.15g}" if isinstance(value, float) else str(value))  # every digit: a save must not round
     if f.kind == "long_text":
         return st.text_area(label, text, key=key, height=90, disabled=disabled)
     placeholder = "YYYY-MM-DD" if f.kind == "date" else None

@@ -61,6 +61,7 @@ def test_add_edit_and_delete_an_objective(plan_app):
 
     at.selectbox(key="objective_pick").set_value("OBJ-T1").run()
     assert at.text_input(key="objective:OBJ-T1:title").value == "Grow net sales"
+    assert at.text_input(key="objective:OBJ-T1:target_value").value == "4000000"  # all digits, no 4e+06
     assert at.text_input(key="objective:OBJ-T1:objective_id").disabled  # an id is not edited
     at.text_input(key="objective:OBJ-T1:title").input("Grow net sales by 6%")
     at.text_input(key="objective:OBJ-T1:target_value").input("4200000")
