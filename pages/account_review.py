@@ -53,6 +53,7 @@ if ui.page_header("Account review", engine, filters):
         st.info(f"{fmt.md_text(r['retailer_name'])} has {'; '.join(data.missing)}. The parts that need it are left out.",
                 icon=":material/info:")
     ui.review_pack_download(engine, filters, rid)
+    ui.account_objectives(engine, filters, rid)
 
     c = st.columns(6)
     ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs LY"

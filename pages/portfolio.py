@@ -78,6 +78,9 @@ if ui.page_header("Portfolio", engine, filters):
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")
+    plan_store = ui.state(required=False)
+    if plan_store is not None:
+        ui.relationship_attention(plan_store, filters)
     if not data.availability_judged:
         st.caption("Health does not judge availability yet: it needs the inventory table.")
 

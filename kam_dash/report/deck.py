@@ -148,8 +148,8 @@ def render(pack: Pack, images: list[bytes] | None, note: str | None = None) -> b
     for section in pack.sections:
         if section.key == "key-figures" and section.tables:
             _key_figures(prs, section)
-        elif section.lead:
-            _list_slide(prs, section.title, [section.lead])
+        elif section.lead or section.points:
+            _list_slide(prs, section.title, [line for line in (section.lead, *section.points) if line])
         for chart in section.charts:
             _chart(prs, chart, next(pngs) if pngs is not None else None)
     gaps = [*pack.gaps, *([note] if note else [])]
