@@ -14,12 +14,16 @@ PAGES = {
     ],
     "Key accounts": [
         ("account_review.py", "Account review", ":material/storefront:"),
+        ("account_plan.py", "Account plan", ":material/handshake:"),
         ("plan.py", "Plan tracking", ":material/flag:"),
         ("promotions.py", "Promotions", ":material/sell:"),
         ("inventory.py", "Inventory", ":material/inventory_2:"),
     ],
     "Categories": [
         ("seasonality.py", "Seasonality", ":material/calendar_month:"),
+    ],
+    "Admin": [
+        ("data.py", "Data", ":material/upload_file:"),
     ],
 }
 

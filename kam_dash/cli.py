@@ -1,4 +1,4 @@
-"""`kam-dash` commands: demo, import, export, review, export-parquet, docs."""
+"""`kam-dash` commands: demo, import, export, review, export-parquet, plans, docs."""
 
 from __future__ import annotations
 
@@ -46,6 +46,25 @@ def cmd_demo(args) -> int:
     for name, n in counts.items():
         print(f"  {name:<22} {n:>12,} rows")
     print(f"Wrote {path}")
+    return _demo_plan(path, args.state, args.seed)
+
+
+def _demo_plan(db: Path, state: str | None, seed: int) -> int:
+    """The demo's account plan for its top accounts, in the state database beside the demo."""
+    from kam_dash.engine import DuckDBEngine
+    from kam_dash.state import demo_plan
+    from kam_dash.state.store import StateError, Store, default_state_path
+
+    path = Path(state) if state else default_state_path(db)
+    engine = DuckDBEngine(db)
+    try:
+        counts = demo_plan.write(engine, Store(path), seed)
+    except StateError as exc:
+        print(f"Cannot write the demo account plan: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        engine.close()
+    print(f"Wrote the demo account plan to {path}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     return EXIT_OK
 
 
@@ -53,7 +72,16 @@ def cmd_import(args) -> int:
     from kam_dash import ingest
 
     try:
-        report = ingest.import_files([Path(p) for p in args.paths], Path(args.db), table=args.table)
+        columns = {}
+        for pair in args.column or ():
+            source, sep, target = pair.partition("=")
+            if not sep or not source.strip() or not target.strip():
+                raise ingest.ImportFailed(f"--column {pair!r} is not FILE_COLUMN=CONTRACT_COLUMN, e.g. Date=week")
+            columns[source.strip()] = target.strip()
+        layout = ingest.Layout(week_ending=args.week_ending, columns=columns, retailer_id=args.retailer_id,
+                               sum_over=tuple(args.sum_over or ()))
+        report = ingest.import_files([Path(p) for p in args.paths], Path(args.db), table=args.table,
+                                     layout=layout, wait=args.wait)
     except ingest.ImportFailed as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -74,7 +102,7 @@ def _filters_from_args(args):
                    brands=tuple(args.brand or ()))
 
 
-EXTRA_OPTIONS = ("method", "grain", "year", "window", "week")
+EXTRA_OPTIONS = ("method", "grain", "year", "window", "week", "state")
 
 
 def cmd_export(args) -> int:
@@ -94,8 +122,15 @@ def cmd_export(args) -> int:
         return EXIT_BAD_INPUT
     env = settings_from_env()
     settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
+    if "state" in spec.options and "state" not in options:
+        from kam_dash.state.store import state_path_from_env
+
+        options["state"] = str(state_path_from_env({"KAM_DASH_DB": str(settings.db), **_state_env()}))
     try:
-        engine = open_engine(settings)
+        engine = open_engine(settings, require_file=True)
+        reason = export.lacking(args.metric, engine)
+        if reason:
+            raise DataError(reason)
         frame = export.compute(args.metric, engine, _filters_from_args(args), **options)
     except (DataError, ValueError) as exc:
         print(f"Cannot export {args.metric}: {exc}", file=sys.stderr)
@@ -142,7 +177,7 @@ def cmd_review(args) -> int:
     settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
     filters = _filters_from_args(argparse.Namespace(**{**vars(args), "retailer": None}))
     try:
-        engine = open_engine(settings)
+        engine = open_engine(settings, require_file=True)
         rids = _review_retailers(args, engine, filters)
     except (DataError, ValueError) as exc:
         print(f"Cannot build the review pack: {exc}", file=sys.stderr)
@@ -178,6 +213,55 @@ def cmd_export_parquet(args) -> int:
     return EXIT_OK
 
 
+def _state_env() -> dict[str, str]:
+    import os
+
+    return {"KAM_DASH_STATE": os.environ["KAM_DASH_STATE"]} if os.environ.get("KAM_DASH_STATE") else {}
+
+
+def _state_store(args, create: bool):
+    from kam_dash.state.store import Store, state_path_from_env
+
+    path = Path(args.state) if args.state else state_path_from_env(
+        {"KAM_DASH_DB": args.db, **_state_env()} if getattr(args, "db", None) else None)
+    return Store(path, create=create)
+
+
+def cmd_plans(args) -> int:
+    """`plans import DIR` / `plans export DIR`: the account plans as CSV files (see docs/DATA_MODEL.md)."""
+    import getpass
+
+    from kam_dash.state import io, plans
+    from kam_dash.state.store import StateError
+
+    try:
+        if args.action == "export":
+            store = _state_store(args, create=False)
+            for name, n in io.export_dir(store, Path(args.dir)).items():
+                print(f"  {name + '.csv':<16} {n:>6,} rows")
+            print(f"Wrote the account plans of {store.path} to {args.dir}")
+            return EXIT_OK
+        from kam_dash.config import Settings, settings_from_env
+        from kam_dash.engine import DataError, open_engine
+
+        env = settings_from_env()
+        db = Path(args.db) if args.db else env.db
+        try:
+            engine = open_engine(Settings(db=db, engine=env.engine, spark_master=env.spark_master))
+            refs = plans.refs_from_engine(engine)
+        except DataError as exc:
+            print(f"Cannot check the plans against {db}: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        store = _state_store(args, create=True)
+        report = io.import_dir(store, Path(args.dir), refs, args.actor or f"cli:{getpass.getuser()}")
+    except StateError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(report.render())
+    print(f"Saved in {store.path}")
+    return EXIT_OK
+
+
 def cmd_docs(args) -> int:
     from kam_dash import docs
 
@@ -196,12 +280,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=None, help="data ends the week before this date (default today)")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--state", default=None,
+                   help="state database for the demo account plan (default beside --db: NAME.state.sqlite)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", help="validate and load CSV, Parquet or Excel files, all or nothing")
     p.add_argument("paths", nargs="+", help="files, or folders of files named after the tables")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--table", help="the table every given file loads into (default: from each file's name)")
+    p.add_argument("--week-ending", choices=("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+                   help="the files date each week by its last day, this weekday (e.g. fri); each row moves to the "
+                        "Monday of the week holding most of its days")
+    p.add_argument("--column", action="append", metavar="FILE_COLUMN=COLUMN",
+                   help="read a file column as a contract column, e.g. --column Weekly_Sales=sales_value")
+    p.add_argument("--retailer-id", help="the retailer of every row, for files that do not name it")
+    p.add_argument("--sum-over", action="append", metavar="FILE_COLUMN",
+                   help="add up rows that differ only in this column, e.g. --sum-over Store (store rows -> chain)")
+    p.add_argument("--wait", type=float, default=120.0,
+                   help="seconds to wait for another import into the same database to finish (default 120)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="write a metric's table exactly as the app computes it")
@@ -218,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int)
     p.add_argument("--window", type=int, choices=(4, 8, 13))
     p.add_argument("--week", type=_date)
+    p.add_argument("--state", default=None, help="account-plan: the state database (default KAM_DASH_STATE, "
+                   "else beside the database)")
     p.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)
@@ -241,6 +339,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--db", default=DEFAULT_DB)
     p.set_defaults(func=cmd_export_parquet)
+
+    p = sub.add_parser("plans", help="import or export the account plans (objectives, initiatives, contacts, "
+                       "meetings) as CSV files")
+    p.add_argument("action", choices=("import", "export"))
+    p.add_argument("dir", help="folder of objectives.csv, initiatives.csv, contacts.csv, meetings.csv")
+    p.add_argument("--state", default=None, help="state database (default KAM_DASH_STATE, else beside the database)")
+    p.add_argument("--db", default=None, help="import: the analytics database retailer and promotion ids are "
+                   "checked against (default KAM_DASH_DB)")
+    p.add_argument("--actor", default=None, help="import: the name recorded in the history (default cli:USER)")
+    p.set_defaults(func=cmd_plans)
 
     p = sub.add_parser("docs", help="regenerate docs/METRICS.md from the metric definitions")
     p.add_argument("--out", default="docs/METRICS.md")

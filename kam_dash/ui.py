@@ -4,46 +4,70 @@ sidebar filters (kept in the URL), page headers, tiles and definitions."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from kam_dash import fmt, freshness, scope
-from kam_dash.config import settings_from_env
-from kam_dash.engine import DataError, Engine, open_engine
-from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
+from kam_dash import datahealth, fmt, freshness, scope
+from kam_dash.config import Settings, settings_from_env
+from kam_dash.engine import DataError, Engine, LiveDatabase
+from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
 
 FILTERS_KEY = "kam_filters"
 
 
 # -- engine and caching ---------------------------------------------------------------
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _engine(kind: str, db: str, master: str, version: str) -> Engine:
-    # `version` is only a cache key: a rebuilt database gets a fresh engine.
-    from kam_dash.config import Settings
-    from pathlib import Path
-
-    return open_engine(Settings(db=Path(db), engine=kind, spark_master=master))
+def _live(kind: str, db: str, master: str) -> LiveDatabase:
+    return LiveDatabase(Settings(db=Path(db), engine=kind, spark_master=master))
 
 
-def _data_version(settings) -> str:
-    path = settings.db
+LEASE_KEY = "kam_engine_lease"
+LEASE_RUN_KEY = "kam_engine_run"
+
+
+def _run_marker() -> object:
+    """An object unique to this script run (identity, held while stored). Streamlit gives every run a fresh
+    `cursors` dict (ScriptRunContext.reset); a rerun may reuse the thread, so the thread cannot say it."""
     try:
-        st_ = path.stat()
-        return f"{st_.st_mtime_ns}:{st_.st_size}"
-    except OSError:
-        return "absent"
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        marker = getattr(ctx, "cursors", None)
+        if isinstance(marker, dict):
+            return marker
+    except ImportError:  # internals moved: a new thread at least marks a new runner
+        pass
+    return threading.current_thread()
 
 
 def engine() -> Engine:
-    """The engine for this app's database; stops the page with a message when it cannot open."""
+    """The engine of this session's run; stops the page with a message when the database cannot open.
+
+    A session keeps one engine for a whole run (every number of a page comes from one version of the
+    data). On its next run it checks the file (a stat) and, when `kam-dash import` or another tool has
+    changed it, moves to an engine on the new file: no restart, and no run ever mixes two versions.
+    """
     settings = settings_from_env()
-    try:
-        return _engine(settings.engine, str(settings.db), settings.spark_master, _data_version(settings))
-    except DataError as exc:
-        st.error(str(exc))
-        st.stop()
+    live = _live(settings.engine, str(settings.db), settings.spark_master)
+    state = st.session_state
+    lease = state.get(LEASE_KEY)
+    run = _run_marker()
+    fresh = lease is None or lease.live is not live
+    if fresh or (state.get(LEASE_RUN_KEY) is not run and not lease.current()):
+        try:
+            new = live.acquire()
+        except DataError as exc:
+            st.error(str(exc))
+            st.stop()
+        if lease is not None:
+            lease.release()
+        lease = state[LEASE_KEY] = new
+    state[LEASE_RUN_KEY] = run
+    return lease.engine
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -129,11 +153,12 @@ def sidebar_filters(eng: Engine) -> Filters:
             year = state["f_year"]
         elif period == "custom":
             latest = known.latest_week or dt.date.today()
-            first = known.first_week or latest - dt.timedelta(weeks=52)
-            if "f_range" not in state:
-                state["f_range"] = state["keep_f_range"] = (dt.date(latest.year, 1, 1), latest)
+            low, high = custom_bounds(known)
+            kept = state.get("f_range")
+            if not (isinstance(kept, (tuple, list)) and all(low <= d <= high for d in kept)):
+                state["f_range"] = state["keep_f_range"] = (max(dt.date(latest.year, 1, 1), low), latest)
             picked = st.date_input("Weeks starting between", **_widget("f_range"), format="YYYY-MM-DD",
-                                   min_value=first - dt.timedelta(weeks=52), max_value=latest + dt.timedelta(weeks=52))
+                                   min_value=low, max_value=high)
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 start, end = picked
             else:  # the user has picked only the first date so far
@@ -190,6 +215,19 @@ def current_filters() -> Filters:
     return st.session_state.get(FILTERS_KEY, Filters())
 
 
+# -- access ---------------------------------------------------------------------------
+def admin_gate(page: str) -> bool:
+    """The one place that decides who may use an admin page (the Data page). Open to everyone until sign-in
+    exists; sign-in guards this function (say why and return False for a non-admin), not the pages."""
+    return True
+
+
+def filters_in_force() -> Filters:
+    """The filters the router set this run, without drawing the sidebar (for a page whose content does not
+    follow them, such as the Data page: its header still describes them)."""
+    return st.session_state.get(FILTERS_KEY) or Filters()
+
+
 # -- page furniture -------------------------------------------------------------------
 def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
                 tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
@@ -200,6 +238,11 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         st.caption(caption)
     for warning in st.session_state.get("kam_url_warnings", []):
         st.warning(warning, icon=":material/link_off:")
+    if getattr(eng, "exists", True) is False and eng.location != ":memory:":
+        st.info(f"The database {fmt.md_text(eng.location)} does not exist. Check KAM_DASH_DB (or `make run "
+                "DB=...`); build the demo with `kam-dash demo`, or load your files on the Data page or with "
+                "`kam-dash import FILES --db PATH`.", icon=":material/database:")
+        return False
     latest = scope.latest_week(eng)
     if latest is None:
         st.info(
@@ -209,11 +252,15 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period)}")
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
-    for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
-        st.caption(line)
+    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    for line in freshness.describe(eng, tables, ids, names):
+        st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
+    units = datahealth.units_note(eng, names) if "sell_out" in tables else None
+    if units:
+        st.caption(fmt.md_text(units))
     return True
 
 
@@ -237,6 +284,13 @@ def tile(column, label: str, value: str, delta: str | None = None, help: str | N
          delta_color: str = "normal") -> None:
     column.metric(label, value, delta=delta if delta and delta != fmt.DASH else None, help=help,
                   delta_color=delta_color)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for a download button: text that a spreadsheet would run as a formula is neutralised."""
+    from kam_dash.export import to_csv_bytes
+
+    return to_csv_bytes(frame)
 
 
 def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None = None, **kwargs):
@@ -263,3 +317,357 @@ def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> Non
                 report.FORMAT_LABELS[fmt_], icon=":material/download:", key=f"pack_{fmt_}", on_click="ignore",
                 data=lambda fmt_=fmt_: report.build_pack(eng, filters, retailer_id, [fmt_])[fmt_],
                 file_name=report.file_name(eng, filters, retailer_id, fmt_), mime=report.MIME[fmt_])
+
+
+# -- account plans (the read-write state) ---------------------------------------------
+ACTOR_KEY = "kam_actor"
+FLASH_KEY = "kam_plan_flash"
+STATUS_COLOR = {"on track": "green", "at risk": "orange", "off track": "red", "no data": "gray"}
+
+
+def current_actor(ask: bool = True) -> str | None:
+    """Who is editing, recorded with every change. The one hook sign-in replaces: for now the name the user
+    gives once per session (asked for here when `ask` and not given yet)."""
+    name = (st.session_state.get(ACTOR_KEY) or "").strip()
+    if name or not ask:
+        return name or None
+
+    def keep():
+        st.session_state[ACTOR_KEY] = st.session_state["actor_input"].strip()
+
+    st.text_input("Your name", key="actor_input", on_change=keep, placeholder="e.g. Avery Chen",
+                  help="Recorded with every change you make; asked once per session.")
+    st.caption("Give your name to add or edit: every change is recorded with its author.")
+    return None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(path: str):
+    from kam_dash.state.store import Store
+
+    return Store(path)
+
+
+def state(required: bool = True):
+    """The state database (account plans); stops the page with a message when `required` and it cannot open,
+    else returns None so an analytics page goes on without the plan."""
+    from kam_dash.state.store import StateError, state_path_from_env
+
+    path = state_path_from_env()
+    if not required and not path.exists():
+        return None  # no plan kept yet: an analytics page does not create one
+    try:
+        return _store(str(path))
+    except (StateError, OSError) as exc:
+        (st.error if required else st.caption)(f"The account plans are unavailable: {exc}")
+        if required:
+            st.stop()
+        return None
+
+
+def account_picker(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view, chosen as on the Account review page (the URL's `account`, kept in step)."""
+    from kam_dash.metrics import account
+
+    choices = account.account_choices(eng, filters)
+    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], st.query_params.get(key))
+    if warning:
+        st.warning(warning, icon=":material/link_off:")
+    if rid is None:
+        st.info("No retailer matches the sidebar filters.")
+        return None, {}
+    if st.query_params.get(key) != rid:
+        st.query_params[key] = rid
+    st.session_state[key] = rid
+    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
+    st.selectbox("Account", list(names), format_func=names.get, key=key,
+                 on_change=lambda: st.query_params.__setitem__(key, st.session_state[key]))
+    return rid, names
+
+
+def plan_progress(eng: Engine, objectives: pd.DataFrame) -> pd.DataFrame:
+    """Objectives with their live progress and status (metric values cached like every page's)."""
+    from kam_dash.metrics import objectives as objective_metrics
+
+    return objective_metrics.plan_progress(eng, objectives, compute=compute)
+
+
+def _shown_value(measure: str, value) -> str:
+    from kam_dash.metrics.objectives import MEASURE_INFO
+
+    return fmt.money(value) if MEASURE_INFO[measure].unit == "money" else fmt.pct(value)
+
+
+def objectives_progress(eng: Engine, store, retailer_id: str, year: int, compact: bool = False) -> pd.DataFrame:
+    """Draw a retailer's objectives of a plan year with progress bars and status; returns them with progress."""
+    from kam_dash.metrics.objectives import MEASURE_INFO
+    from kam_dash.state import plans
+
+    objectives = plans.records(store, "objectives", retailer_id, year)
+    if objectives.empty:
+        st.caption(f"No objectives for {year} yet." + (" Add them on the Account plan page." if compact else ""))
+        return objectives
+    progressed = plan_progress(eng, objectives)
+    columns = st.columns(2) if compact else [st.container()]
+    for i, o in enumerate(progressed.itertuples()):
+        with columns[i % len(columns)]:
+            st.markdown(f"**{o.title}** · {MEASURE_INFO[o.measure].label} · :{STATUS_COLOR[o.status]}[{o.status}]",
+                        help=o.status_reason)
+            bar = 0.0 if pd.isna(o.progress) else float(min(max(o.progress, 0.0), 1.0))
+            st.progress(bar, text=f"{_shown_value(o.measure, o.actual_value)} of "
+                        f"{_shown_value(o.measure, o.target_value)} ({fmt.pct(o.progress, 0)}); "
+                        f"{fmt.pct(o.expected_progress, 0)} expected by now · due {o.due_date}"
+                        + ("" if compact else f" · {o.owner}"))
+            if not compact:
+                st.caption(f"{o.status.capitalize()}: {o.status_reason}")
+    return progressed
+
+
+def flash(message: str) -> None:
+    """A message to show after the rerun that follows a save."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check:")
+
+
+def _field_input(f, value, key: str, choices: Mapping[str, Mapping] | None, disabled: bool = False):
+    label = f.name.replace("_", " ").capitalize() + ("" if f.required else " (optional)")
+    options = (choices or {}).get(f.name)
+    if options is not None or f.allowed:
+        options = dict(options) if options is not None else {a: a.replace("_", " ") for a in f.allowed}
+        if not f.required:
+            options = {"": "(none)", **options}
+        keys = list(options)
+        index = keys.index(value) if value in keys else 0
+        return st.selectbox(label, keys, index=index, format_func=options.get, key=key, disabled=disabled)
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
+        f"{value:.15g}" if isinstance(value, float) else str(value))  # every digit: a save must not round
+    if f.kind == "long_text":
+        return st.text_area(label, text, key=key, height=90, disabled=disabled)
+    placeholder = "YYYY-MM-DD" if f.kind == "date" else None
+    return st.text_input(label, text, key=key, placeholder=placeholder, disabled=disabled, help=f.meaning or None)
+
+
+def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, version: int | None,
+                 delete: bool, values: Mapping | None = None) -> None:
+    """The editor's Save / Delete (a button callback: it runs before the page, so the page draws the result).
+    values: the form's values (default: read from its widgets)."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StaleEdit, StateError
+
+    spec = plans.RECORD_TYPES[kind]
+    actor = current_actor(ask=False)
+    prefix = f"{key}:{pick}:"
+    st.session_state.pop(f"{key}_stale", None)
+    try:
+        if delete:
+            plans.delete(store, kind, pick, actor, version)
+            message = f"Deleted {spec.label} {pick}."
+        else:
+            if values is None:
+                values = {f.name: fixed[f.name] if f.name in fixed else st.session_state.get(prefix + f.name)
+                          for f in spec.fields}
+                if version is not None:
+                    values[spec.key] = pick
+                values = {k: (None if v == "" else v) for k, v in values.items()}
+            message = f"Saved {spec.label} {plans.save(store, kind, values, actor, version, refs)[spec.key]}."
+    except StaleEdit as exc:
+        # someone else saved (or deleted) it since this form was drawn: ask, never overwrite silently
+        current = plans.get(store, kind, pick)
+        st.session_state[f"{key}_stale"] = {"pick": pick, "message": str(exc), "values": values, "delete": delete,
+                                            "version": None if current is None else current["version"]}
+        return
+    except StateError as exc:
+        st.session_state[f"{key}_error"] = str(exc)
+        return
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}:__new__:")] + [f"{key}_new_id"]:
+        del st.session_state[k]
+    if delete:
+        st.session_state[f"{key}_pick"] = "__new__"
+    flash(message)
+
+
+def _keep_theirs(key: str, pick: str) -> None:
+    """Drop the refused edit and show the stored record in the form again."""
+    st.session_state.pop(f"{key}_stale", None)
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}:{pick}:")]:
+        del st.session_state[k]
+
+
+def _ask_about_stale_edit(store, kind: str, key: str, pick: str, fixed: Mapping, refs) -> None:
+    """After a refused save: say who changed the record, and offer to keep theirs or to save this edit over it."""
+    stale = st.session_state.get(f"{key}_stale")
+    if not stale or stale["pick"] != pick:
+        return
+    st.warning(stale["message"].replace("reload to see theirs, then edit again", "keep theirs, or save yours "
+                                        "over it"), icon=":material/sync_problem:")
+    left, right = st.columns(2)
+    left.button("Keep theirs", key=f"{key}_theirs", icon=":material/undo:", on_click=_keep_theirs, args=(key, pick))
+    if stale["version"] is not None:  # a deleted record has nothing to save over
+        right.button("Delete theirs" if stale["delete"] else "Save mine over theirs", key=f"{key}_mine",
+                     icon=":material/save:", on_click=_save_record,
+                     args=(store, kind, key, pick, fixed, refs, stale["version"], stale["delete"], stale["values"]))
+
+
+def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: Mapping | None = None,
+                  choices: Mapping[str, Mapping] | None = None, defaults: Mapping | None = None,
+                  describe: Callable | None = None) -> None:
+    """Add, edit or delete one record of `kind` with a form: every save validated (a message in words, nothing
+    stored when refused), checked against the version read, recorded in the history shown below it.
+
+    fixed: fields the page decides (e.g. the retailer); choices: field -> {value: label} for pickers;
+    describe: row -> label in the record picker."""
+    from kam_dash.state import plans
+
+    spec = plans.RECORD_TYPES[kind]
+    fixed, defaults = dict(fixed or {}), dict(defaults or {})
+    rows = {r[spec.key]: r for r in frame.to_dict("records")}
+    new = "__new__"
+    if st.session_state.get(f"{key}_pick", new) not in (new, *rows):
+        st.session_state[f"{key}_pick"] = new  # the record went away (deleted elsewhere, or another account)
+    pick = st.selectbox(f"Add or edit {spec.label}s", [new, *rows], key=f"{key}_pick",
+                        format_func=lambda k: f"+ New {spec.label}" if k == new else
+                        (describe(rows[k]) if describe else k))
+    record = rows.get(pick)
+    new_id_key = f"{key}_new_id"
+    if new_id_key not in st.session_state:
+        st.session_state[new_id_key] = plans.new_id(kind)
+    prefix = f"{key}:{pick}:"
+    actor = current_actor(ask=False)
+    version = None if record is None else int(record["version"])
+    with st.form(f"{key}_form_{pick}", border=True):
+        for f in spec.fields:
+            if f.name in fixed:
+                continue
+            if f.name == spec.key:
+                _field_input(f, st.session_state[new_id_key] if record is None else pick, prefix + f.name, None,
+                             disabled=record is not None)
+            else:
+                _field_input(f, (record or defaults).get(f.name), prefix + f.name, choices)
+        left, right = st.columns(2)
+        left.form_submit_button("Save", type="primary", icon=":material/save:", disabled=actor is None,
+                                key=f"{key}_save", on_click=_save_record,
+                                args=(store, kind, key, pick, fixed, refs, version, False))
+        if record is not None:
+            right.form_submit_button("Delete", icon=":material/delete:", disabled=actor is None,
+                                     key=f"{key}_delete", on_click=_save_record,
+                                     args=(store, kind, key, pick, fixed, refs, version, True))
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
+    _ask_about_stale_edit(store, kind, key, pick, fixed, refs)
+    if actor is None:
+        st.caption("Give your name above to save changes.")
+    if record is not None:
+        with st.expander(f"History of {spec.label} {pick}", icon=":material/history:"):
+            st.dataframe(plans.history(store, kind, pick), hide_index=True, width="stretch")
+
+
+def _make_initiative(store, key: str, steps: list, refs) -> None:
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    state_ = st.session_state
+    step = steps[state_[f"{key}_step"]][2]
+    try:
+        saved = plans.save(store, "initiatives", dict(
+            initiative_id=plans.new_id("initiatives"), objective_id=state_[f"{key}_objective"], title=step,
+            owner=state_[f"{key}_owner"], function=state_[f"{key}_function"], status="planned",
+            due_date=state_[f"{key}_due"]), current_actor(ask=False), refs=refs)
+    except StateError as exc:
+        state_[f"{key}_error"] = str(exc)
+        return
+    flash(f"Saved initiative {saved['initiative_id']}: {step}")
+
+
+def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Mapping[str, str], refs,
+                            key: str) -> None:
+    """Turn a meeting's next step into an initiative under an objective of the account."""
+    from kam_dash.state import plans
+
+    steps = [(m["meeting_id"], m["date"], step) for m in meetings.to_dict("records") for step in plans.next_steps(m)]
+    if not steps:
+        return
+    if not objective_titles:
+        st.caption("Add an objective for this plan year to turn next steps into initiatives.")
+        return
+    actor = current_actor(ask=False)
+    with st.form(f"{key}_form"):
+        st.markdown("**Make a next step an initiative**")
+        st.selectbox("Next step", range(len(steps)), key=f"{key}_step",
+                     format_func=lambda i: f"{steps[i][2]} (meeting of {steps[i][1]})")
+        c = st.columns(4)
+        c[0].selectbox("Objective", list(objective_titles), format_func=objective_titles.get, key=f"{key}_objective")
+        c[1].selectbox("Function", plans.FUNCTIONS, key=f"{key}_function")
+        c[2].text_input("Owner", actor or "", key=f"{key}_owner")
+        c[3].text_input("Due date", (dt.date.today() + dt.timedelta(weeks=2)).isoformat(), key=f"{key}_due",
+                        placeholder="YYYY-MM-DD")
+        st.form_submit_button("Make it an initiative", icon=":material/add_task:", disabled=actor is None,
+                              key=f"{key}_make", on_click=_make_initiative, args=(store, key, steps, refs))
+    error = st.session_state.pop(f"{key}_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def stale_contacts_warning(store, retailer_id: str) -> None:
+    """Name the account's decision makers not contacted lately (see plans.relationship_flags)."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    try:
+        flags = plans.relationship_flags(store, dt.date.today())
+    except StateError as exc:  # a bad KAM_DASH_STALE_CONTACT_DAYS
+        st.caption(f"Stale contacts are not checked: {exc}")
+        return
+    reasons = [part for reason in flags.loc[flags["retailer_id"] == retailer_id, "reason"]
+               for part in reason.split("; ") if part.startswith("decision maker")]
+    if reasons:
+        words = "; ".join(reasons)
+        st.warning(words[0].upper() + words[1:], icon=":material/person_alert:")
+
+
+def relationship_attention(store, filters: Filters, page: str = "pages/account_plan.py") -> None:
+    """The Portfolio's attention lines from the plan and the relationship: overdue or blocked initiatives and
+    decision makers not contacted lately, each a link to that account's plan."""
+    from kam_dash.state import plans
+    from kam_dash.state.store import StateError
+
+    try:
+        flags = plans.relationship_flags(store, dt.date.today())
+    except StateError as exc:
+        st.caption(f"Plan and relationship checks unavailable: {exc}")
+        return
+    from kam_dash.metrics import account
+
+    in_view = account.account_choices(engine(), filters)  # the sidebar's retailers and channels
+    names = dict(zip(in_view["retailer_id"], in_view["retailer_name"]))
+    flags = flags[flags["retailer_id"].isin(names)]
+    if flags.empty:
+        return
+    st.markdown(f"**Plan and relationship ({len(flags)} account{'s' if len(flags) > 1 else ''})** · click to "
+                "open the account plan")
+    for r in flags.itertuples():
+        st.page_link(page, label=f"**{names.get(r.retailer_id, r.retailer_id)}**: {r.reason}",
+                     icon=":material/handshake:", query_params={**filters.to_params(), "account": r.retailer_id})
+
+
+def account_objectives(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """The account's plan objectives with live progress, for the top of the Account review (one call)."""
+    from kam_dash.metrics import plan
+    from kam_dash.state import plans
+
+    store = state(required=False)
+    latest = scope.latest_week(eng)
+    if store is None or latest is None:
+        return
+    year = plan.plan_year(filters, latest)
+    if plans.records(store, "objectives", retailer_id, year).empty:
+        return  # no plan for this account and year: the Account plan page is in the menu
+    with st.expander(f"Account plan {year}: objectives", expanded=True, icon=":material/handshake:"):
+        objectives_progress(eng, store, retailer_id, year, compact=True)
+        st.page_link("pages/account_plan.py", label="Open the account plan", icon=":material/arrow_forward:",
+                     query_params={**filters.to_params(), "account": retailer_id})

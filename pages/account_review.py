@@ -46,21 +46,23 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
 
     data = ui.compute(account.account_page_data, filters, account=rid)
     r, k = data.retailer, data.kpis
-    st.subheader(r["retailer_name"])
-    st.caption(f"{r['retailer_id']} · channel **{r['channel']}** · region {r['region']} · KAM **{r['kam']}** · "
+    st.subheader(fmt.md_text(r["retailer_name"]))
+    st.caption(f"{fmt.md_text(r['retailer_id'])} · channel **{fmt.md_text(r['channel'])}** · region "
+               f"{fmt.md_text(r['region'])} · KAM **{fmt.md_text(r['kam'])}** · "
                f"strategic priority {fmt.number(r['strategic_priority'])} · {account.period_label(engine, filters)}")
     if data.missing:
-        st.info(f"{r['retailer_name']} has {'; '.join(data.missing)}. The parts that need it are left out.",
+        st.info(f"{fmt.md_text(r['retailer_name'])} has {'; '.join(data.missing)}. The parts that need it are left out.",
                 icon=":material/info:")
     ui.review_pack_download(engine, filters, rid)
+    ui.account_objectives(engine, filters, rid)
 
     on_sell_out = k["basis"] == "sell_out"
     if on_sell_out:
-        st.caption(f"{r['retailer_name']} has no sell-in in this period: its growth, attainment (against the "
+        st.caption(f"{fmt.md_text(r['retailer_name'])} has no sell-in in this period: its growth, attainment (against the "
                    "sell-out target), SKUs and category mix are of sell-out value.")
     if k["unreported_weeks"]:
         st.caption(f"Sell-out figures skip {k['unreported_weeks']} week{'s' if k['unreported_weeks'] != 1 else ''} "
-                   f"of this period that {r['retailer_name']} did not report (left out, never read as 0).")
+                   f"of this period that {fmt.md_text(r['retailer_name'])} did not report (left out, never read as 0).")
     c = st.columns(6)
     ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs LY"
             if k["yoy_growth"] is not None else None, help=share.DEFINITIONS["Net sales"])
@@ -88,7 +90,7 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
     st.subheader("Category mix and white space")
     ws = data.white_space
     if ws.empty or ws["retailer_share"].isna().all():
-        st.info(f"{r['retailer_name']} has no positive net sales in this period to compare with the portfolio.")
+        st.info(f"{fmt.md_text(r['retailer_name'])} has no positive net sales in this period to compare with the portfolio.")
     else:
         left, right = st.columns(2)
         left.plotly_chart(charts.category_mix(ws, r["retailer_name"]), key="category_mix")

@@ -54,7 +54,7 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
             help=share.DEFINITIONS["Growth vs last year"])
     ui.tile(c6, "Accounts off plan", f"{kpis['accounts_off_plan']} of {kpis['accounts_with_target']}"
             if kpis["accounts_with_target"] else fmt.DASH, help=account.DEFINITIONS["Accounts off plan"])
-    st.caption(account.basis_note(data))
+    st.caption(account.basis_note(data, name=fmt.md_text))
     ui.missing_note(engine, ["targets"], "Plan attainment")
     ui.missing_note(engine, ["products"], "Gross margin")
     if filters.brands:
@@ -75,20 +75,23 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
         st.warning(f"{exc}; showing the default weights and tiers.")
         scored = account.score_accounts(data.accounts)
 
-    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(names) if len(names) <= 8 else 'see the table'}"
+    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(map(fmt.md_text, names)) if len(names) <= 8 else 'see the table'}"
                            for tier, names in account.tier_members(scored).items()))
     attention = account.needing_attention(scored)
     if len(attention):
         st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")
         for r in attention.head(10).itertuples():
             color = "red" if r.health == "red" else "orange"
-            st.page_link(REVIEW, label=f"**{r.retailer_name}** :{color}[{r.health}]: {r.health_reason}",
+            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: {r.health_reason}",
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")
     if data.health_period:
         st.caption(f"Health is judged on the year to date ({data.health_period}), whatever the period shown: a "
                    "status should not change with the window looked at.")
+    plan_store = ui.state(required=False)
+    if plan_store is not None:
+        ui.relationship_attention(plan_store, filters)
     if not data.availability_judged:
         st.caption("Health does not judge availability yet: it needs the inventory table.")
 
@@ -122,9 +125,9 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
         "yoy_growth": signed, "sell_out_growth": signed, "unreported_weeks": fmt.number,
     }, key="share_table")
     c1, c2 = st.columns(2)
-    c1.download_button("Download revenue share (CSV)", shares.to_csv(index=False), "revenue-share.csv",
+    c1.download_button("Download revenue share (CSV)", ui.csv_bytes(shares), "revenue-share.csv",
                        "text/csv", key="download_share")
-    c2.download_button("Download account scores (CSV)", scored[account.ACCOUNT_SCORE_COLUMNS].to_csv(index=False),
+    c2.download_button("Download account scores (CSV)", ui.csv_bytes(scored[account.ACCOUNT_SCORE_COLUMNS]),
                        "account-scores.csv", "text/csv", key="download_scores")
     ui.definitions({**share.DEFINITIONS, **account.DEFINITIONS, **freshness.DEFINITIONS, **calendar.DEFINITIONS},
                    [*share.DEFINITIONS, *account.PORTFOLIO_TERMS, *freshness.DEFINITIONS, "Last year", "Period"])

@@ -107,6 +107,8 @@ def render(pack: Pack) -> bytes:
         body = [f'<section id="{section.key}"><h2>{_e(section.title)}</h2>']
         if section.lead:
             body.append(f'<p class="lead">{_e(section.lead)}</p>')
+        if section.points:
+            body.append("<ul>" + "".join(f"<li>{_e(point)}</li>" for point in section.points) + "</ul>")
         for note in section.notes:
             body.append(f'<p class="more">{_e(note)}</p>')
         for chart in section.charts:

@@ -129,6 +129,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what this section cannot show, in words
     terms: list[tuple[str, str]] = field(default_factory=list)  # (metric module, DEFINITIONS key) shown
+    points: list[str] = field(default_factory=list)  # lines of a section told as a list (objectives, next steps)
 
 
 @dataclass
@@ -469,10 +470,66 @@ class _Collector:
                 section.tables.append(Table(sheet, title, frame, export=name))
         return section
 
+    # -- the account plan: objectives and next steps ----------------------------------------------------------
+    def objectives(self) -> Section | None:
+        from kam_dash.metrics import objectives as objective_metrics
+        from kam_dash.metrics.plan import plan_year
+        from kam_dash.state import plans
+        from kam_dash.state.store import StateError, Store, state_path_for
+
+        path = state_path_for(self.engine.location)
+        if not path.exists():
+            return None  # no account plans kept beside this database: nothing is missing, the feature is unused
+        try:
+            store = Store(path, create=False)
+            year = plan_year(self.filters, scopes.latest_week(self.engine))
+            progressed = objective_metrics.plan_progress(self.engine, plans.records(store, "objectives", self.rid,
+                                                                                     year))
+            initiatives = plans.records(store, "initiatives", self.rid, year)
+            meetings = plans.records(store, "meetings", self.rid)
+        except StateError as exc:
+            self.missing.append(f"Objectives and next steps: {exc}.")
+            return None
+        section = Section("objectives", "Objectives and next steps", terms=[
+            ("objectives", t) for t in ("Objective measures", "Share of the plan year elapsed",
+                                        "Objective progress", "Objective status", "Overdue initiative")])
+        if progressed.empty:
+            section.notes.append(f"No objectives for {year} in the account plan.")
+        today = dt.date.today().isoformat()
+        open_ = initiatives[initiatives["status"].isin(plans.OPEN_STATUSES)].sort_values("due_date")
+        overdue = open_["due_date"] < today
+        counts = progressed["status"].value_counts()
+        section.lead = (f"{len(progressed)} objective{'s' if len(progressed) != 1 else ''} for {year}: "
+                        + ", ".join(f"{counts.get(s, 0)} {s}" for s in objective_metrics.STATUSES if counts.get(s))
+                        + f". {len(open_)} open initiative{'s' if len(open_) != 1 else ''}, {int(overdue.sum())} "
+                        f"overdue, {int((open_['status'] == 'blocked').sum())} blocked.") if len(progressed) else ""
+        units = ["money" if objective_metrics.MEASURE_INFO[m].unit == "money" else "pct"
+                 for m in progressed["measure"]]
+        for o, unit in zip(progressed.itertuples(), units):
+            section.points.append(f"{o.title}: {show(o.actual_value, unit)} of {show(o.target_value, unit)} "
+                                  f"({fmt.pct(o.progress, 0)}), {o.status}")
+        for i in open_.head(8).itertuples():
+            section.points.append(f"Next: {i.title} ({i.function.replace('_', ' ')}, {i.owner}, due {i.due_date}"
+                                  f"{', overdue' if i.due_date < today else ''}{', blocked' if i.status == 'blocked' else ''})")
+        if len(meetings):
+            last = meetings.iloc[0]
+            section.points += [f"From the meeting of {last['date']}: {step}" for step in plans.next_steps(last)]
+        if len(progressed):
+            frame = progressed[["objective_id", "title", "measure", "target_value", "actual_value", "progress",
+                                "status", "status_reason", "due_date", "owner"]]
+            section.tables.append(Table("Objectives", f"Objectives {year} with live progress", frame,
+                                        row_kinds=units, kinds={"target_value": "row", "actual_value": "row",
+                                                                "progress": "pct", "due_date": "text"}))
+        if len(open_):
+            section.tables.append(Table("Next steps", "Open initiatives, by due date", open_.assign(
+                overdue=overdue)[["initiative_id", "title", "objective_title", "function", "owner", "status",
+                                  "due_date", "overdue", "promo_id"]], kinds={"due_date": "text"}))
+        return section
+
 
 SECTIONS: tuple[Callable[[_Collector], Section | None], ...] = (
-    _Collector.key_figures, _Collector.plan, _Collector.pipeline, _Collector.mix, _Collector.promotions,
-    _Collector.inventory)
+    _Collector.key_figures, _Collector.objectives, _Collector.plan, _Collector.pipeline, _Collector.mix,
+    _Collector.promotions, _Collector.inventory)
 
 
 def definitions_of(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -185,15 +185,16 @@ class PortfolioData:
     sell_out_only: list[str] = field(default_factory=list)  # names of POS-only retailers left out of a sell-in view
 
 
-def basis_note(data: PortfolioData) -> str:
-    """The view's basis in words, with the retailers it leaves out and the unreported weeks sell-out skipped."""
+def basis_note(data: PortfolioData, name=str) -> str:
+    """The view's basis in words, with the retailers it leaves out and the unreported weeks sell-out skipped.
+    name: how a retailer name is written (the page escapes markdown)."""
     if data.kpis.get("basis") == "sell_out":
         text = ("No retailer in view has sell-in in this period, so shares, growth, A/B/C, the key-account score, "
                 "tiers and health are of sell-out value (attainment against the sell-out target).")
     else:
         text = "Shares, growth, A/B/C, the key-account score, tiers and health are of sell-in net sales."
         if data.sell_out_only:
-            names = data.sell_out_only
+            names = [name(n) for n in data.sell_out_only]
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             one = len(names) == 1
             text += (f" {len(names)} retailer{'' if one else 's'} report{'s' if one else ''} sell-out only "
