@@ -10,6 +10,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from kam_dash import calendar, freshness
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
@@ -63,24 +64,21 @@ def _keys(by_category: bool) -> list[str]:
 
 
 def weeks_of_month(month: dt.date) -> list[dt.date]:
-    """The Mondays that fall in a month."""
-    first = month.replace(day=1)
-    day = first + dt.timedelta(days=(7 - first.weekday()) % 7)
-    out = []
-    while day.month == first.month:
-        out.append(day)
-        day += dt.timedelta(weeks=1)
-    return out
+    """The Mondays that fall in a calendar month (calendar.weeks_of_month)."""
+    return calendar.weeks_of_month(month)
+
+
+def year_weeks(year: int) -> list[dt.date]:
+    """The Mondays of a calendar year: 52, or 53 (calendar.weeks_of_year)."""
+    return list(calendar.weeks_of_year(year))
 
 
 def _month_calendar(first_month: dt.date, last_day: dt.date) -> pd.DataFrame:
-    """month, week, n_weeks: every Monday of the months first_month .. the month of last_day."""
+    """month, week, n_weeks: every Monday of the calendar months first_month .. the month of last_day."""
     rows = []
-    month = first_month.replace(day=1)
-    while month <= last_day:
-        wks = weeks_of_month(month)
+    for month in pd.date_range(first_month.replace(day=1), last_day, freq="MS").date:
+        wks = calendar.weeks_of_month(month)
         rows += [(month, w, len(wks)) for w in wks]
-        month = (month + dt.timedelta(days=32)).replace(day=1)
     return pd.DataFrame(rows, columns=["month", "week", "n_weeks"])
 
 
@@ -162,17 +160,6 @@ def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return numerator / denominator.where(denominator > 0)
 
 
-def year_weeks(year: int) -> list[dt.date]:
-    """The Mondays that fall in a calendar year (a week belongs to the year of its Monday)."""
-    day = dt.date(year, 1, 1)
-    day += dt.timedelta(days=(7 - day.weekday()) % 7)
-    out = []
-    while day.year == year:
-        out.append(day)
-        day += dt.timedelta(weeks=1)
-    return out
-
-
 # -- the landing estimate -------------------------------------------------------------------
 def weekly_net_sales(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
                      by_category: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -197,15 +184,37 @@ def weekly_net_sales(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
     return rows, first
 
 
+def ly_window(year: int) -> tuple[dt.date, dt.date]:
+    """The first and last week a landing of `year` reads: from the last year of its first week to its last
+    week (calendar.last_year; a 53rd Monday has no last year)."""
+    weeks = calendar.weeks_of_year(year)
+    return calendar.last_year(weeks[0]), weeks[-1]
+
+
+# The run-rate projection is trusted fully once this share of the year's expected sales is in; before that it
+# is blended with the plan in proportion (see "Landing estimate"). Chosen by bench/landing_backtest.py.
+FULL_TRUST_SHARE = 0.4
+# The range: the blend's remaining sales times this relative error either side, scaled by how much of the
+# year's expected sales is still to come (see "Landing range").
+RANGE_ERROR = 0.1
+GRID_COLUMNS = ["week", "actual", "ly_actual", "projected", "basis", "target", "growth_ratio",
+                "run_rate_projected", "plan_projected", "share_in", "run_rate_weight"]
+
+
 def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFrame, year: int,
-                  latest: dt.date, keys: list[str]) -> pd.DataFrame:
-    """The week-by-week landing of one year from prefetched net sales (weeks from 52 weeks before the year)
-    and targets (see landing_weeks). Worked on dense key x week arrays: one row per key, one column per week.
+                 latest: dt.date, keys: list[str], missing_is_zero: bool = True,
+                 full_trust_share: float = FULL_TRUST_SHARE) -> pd.DataFrame:
+    """The week-by-week landing of one year from prefetched weekly values (weeks of ly_window(year)) and
+    targets (see landing_weeks). Worked on dense key x week arrays: one row per key, one column per week of
+    the year; each week's last year comes from calendar.last_year.
+
+    missing_is_zero: a week without a row inside a key's span sold 0 (sell-in). False for sell-out, where a
+    retailer's week without a row was not reported: such a done week is 'unreported' (projected like a
+    remaining week, never a zero) and such a last-year week gives no last year.
     """
-    columns = [*keys, "week", "actual", "ly_actual", "projected", "basis", "target", "growth_ratio"]
-    weeks = pd.DatetimeIndex(year_weeks(year)).astype("datetime64[ns]")
+    columns = [*keys, *GRID_COLUMNS]
+    weeks = calendar.weeks_of_year(year)
     n = len(weeks)
-    origin = weeks[0] - pd.Timedelta(weeks=52)  # column 0 of the net sales array: week 1's last year
     both = pd.concat([weekly[keys], targets[keys]], ignore_index=True)
     if both.empty:
         return pd.DataFrame(columns=columns)
@@ -215,31 +224,40 @@ def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFram
     def codes(frame: pd.DataFrame) -> np.ndarray:
         return code_of.get_indexer(pd.MultiIndex.from_frame(frame[keys]))
 
-    def positions(days: pd.Series, start) -> np.ndarray:
-        return ((days - start) // pd.Timedelta(weeks=1)).to_numpy()
-
+    week_index = pd.DatetimeIndex(weeks).astype("datetime64[ns]")
+    ly_weeks = [calendar.last_year(w) for w in weeks]
+    ly_index = pd.DatetimeIndex([pd.NaT if w is None else pd.Timestamp(w) for w in ly_weeks]).astype(
+        "datetime64[ns]")
     k = len(key_frame)
-    sales = np.full((k, 52 + n), np.nan)
-    pos = positions(weekly["week"], origin)
-    inside = (pos >= 0) & (pos < 52 + n)
-    sales[codes(weekly)[inside], pos[inside]] = weekly["net_sales"].to_numpy(dtype=float)[inside]
-    target = np.full((k, n), np.nan)
-    tpos = positions(targets["week"], weeks[0])
-    inside = (tpos >= 0) & (tpos < n)
-    target[codes(targets)[inside], tpos[inside]] = targets["target"].to_numpy(dtype=float)[inside]
 
-    actual, ly = sales[:, 52:].copy(), sales[:, :n].copy()
-    # Inside a retailer's data span a week without a row shipped nothing; before it there is no last year.
-    first_pos = np.full(k, np.inf)
+    def dense(frame: pd.DataFrame, value: str, index: pd.DatetimeIndex) -> np.ndarray:
+        out = np.full((k, n), np.nan)
+        row, col = codes(frame), index.get_indexer(frame["week"])
+        ok = (row >= 0) & (col >= 0)
+        out[row[ok], col[ok]] = frame[value].to_numpy(dtype=float)[ok]
+        return out
+
+    value = "net_sales" if "net_sales" in weekly else "value"
+    actual = dense(weekly, value, week_index)
+    ly = dense(weekly, value, ly_index)  # column j: the value of week j's last year
+    target = dense(targets, "target", week_index)
+
+    first_week = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
     found = codes(first)
-    first_pos[found[found >= 0]] = positions(first["first_week"], origin)[found >= 0]
-    in_span = np.arange(n)[None, :] >= first_pos[:, None]
-    ly[np.isnan(ly) & in_span] = 0.0
+    first_week[found[found >= 0]] = first["first_week"].to_numpy(dtype="datetime64[ns]")[found >= 0]
+    cutoff = min(pd.Timestamp(latest), week_index[-1])
+    done = np.broadcast_to((week_index <= cutoff)[None, :], (k, n))
+    if missing_is_zero:
+        # Inside a key's data span a week without a row shipped nothing; before it there is no last year.
+        in_span = ly_index.to_numpy()[None, :] >= first_week[:, None]
+        ly[np.isnan(ly) & in_span] = 0.0
+        actual = np.where(done, np.nan_to_num(actual), np.nan)
+    else:
+        actual = np.where(done, actual, np.nan)
+    reported = done & ~np.isnan(actual)
+    open_ = ~reported  # remaining weeks, and done weeks not reported (sell-out only)
 
-    cutoff = min(pd.Timestamp(latest), weeks[-1])
-    done = np.broadcast_to((weeks <= cutoff)[None, :], (k, n))
-    actual = np.where(done, np.nan_to_num(actual), np.nan)
-    with_ly = done & ~np.isnan(ly)
+    with_ly = reported & ~np.isnan(ly)
     ytd_with_ly = np.where(with_ly, actual, 0.0).sum(axis=1)
     ly_with_ly = np.where(with_ly, ly, 0.0).sum(axis=1)
     growth = np.full(k, np.nan)
@@ -247,22 +265,48 @@ def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFram
     growth[ok] = ytd_with_ly[ok] / ly_with_ly[ok]
     growth_grid = np.broadcast_to(growth[:, None], (k, n))
 
-    from_ly = ~done & ~np.isnan(ly) & ~np.isnan(growth_grid)
-    from_target = ~done & ~from_ly & ~np.isnan(target)
-    projected = np.where(from_ly, ly * growth_grid, np.where(from_target, target, np.nan))
-    basis = np.select([done, from_ly, from_target], ["actual", "last_year", "target"], "none")
+    from_ly = open_ & ~np.isnan(ly) & ~np.isnan(growth_grid)
+    from_target = open_ & ~from_ly & ~np.isnan(target)
+    run_rate_proj = np.where(from_ly, ly * growth_grid, np.where(from_target, target, np.nan))
+    plan_proj = np.where(open_ & ~np.isnan(target), target, run_rate_proj)
+
+    # The share of the year's expected sales already in: last year's phasing where the key has a last year,
+    # else the target's; with neither, nothing to blend with.
+    ly_year = np.nansum(ly, axis=1)
+    target_year = np.nansum(target, axis=1)
+    share_in = np.ones(k)
+    by_ly = ly_year > 0
+    share_in[by_ly] = ly_with_ly[by_ly] / ly_year[by_ly]
+    by_target = ~by_ly & (target_year > 0)
+    share_in[by_target] = np.where(reported, np.nan_to_num(target), 0.0).sum(axis=1)[by_target] / \
+        target_year[by_target]
+    weight = np.clip(share_in / full_trust_share, 0.0, 1.0) if full_trust_share > 0 else np.ones(k)
+    weight_grid = np.broadcast_to(weight[:, None], (k, n))
+    projected = weight_grid * run_rate_proj + (1 - weight_grid) * plan_proj
+
+    unreported = done & ~reported
+    basis = np.select([reported, from_ly, from_target], ["actual", "last_year", "target"], "none")
+    basis = np.where(unreported & (basis != "actual"), "unreported", basis)
     out = key_frame.loc[np.repeat(np.arange(k), n)].reset_index(drop=True)
-    out["week"] = np.tile(weeks.to_numpy(), k)
+    out["week"] = np.tile(week_index.to_numpy(), k)
     for name, values in (("actual", actual), ("ly_actual", ly), ("projected", projected), ("basis", basis),
-                         ("target", target), ("growth_ratio", growth_grid)):
+                         ("target", target), ("growth_ratio", growth_grid), ("run_rate_projected", run_rate_proj),
+                         ("plan_projected", plan_proj),
+                         ("share_in", np.broadcast_to(share_in[:, None], (k, n))),
+                         ("run_rate_weight", weight_grid)):
         out[name] = values.ravel()
     return out[columns]
 
 
+def sell_in_latest(engine: Engine, fallback: dt.date) -> dt.date:
+    """The latest week of sell-in (its own freshness), else `fallback` (the latest week of any table)."""
+    return freshness.freshness(engine).table_latest.get("sell_in", fallback)
+
+
 def _plan_inputs(engine: Engine, scope: Scope, year: int, by_category: bool):
-    weeks = year_weeks(year)
-    first_ly = weeks[0] - dt.timedelta(weeks=52)
-    weekly, first = weekly_net_sales(engine, scope, first_ly, weeks[-1], by_category)
+    first_ly, last = ly_window(year)
+    weeks = calendar.weeks_of_year(year)
+    weekly, first = weekly_net_sales(engine, scope, first_ly, last, by_category)
     targets = weekly_targets(engine, scope, weeks[0], weeks[-1], by_category=by_category)
     return weekly, first, targets
 
@@ -270,18 +314,18 @@ def _plan_inputs(engine: Engine, scope: Scope, year: int, by_category: bool):
 def landing_weeks(engine: Engine, filters: Filters, year: int | None = None,
                   by_category: bool = False) -> pd.DataFrame:
     """Week by week of one calendar year, per retailer (and category): the actual net sales of the weeks up
-    to the latest loaded week, and the projection of the remaining weeks (see "Landing estimate").
+    to sell-in's latest week, and the projection of the remaining weeks (see "Landing estimate").
 
-    Columns: retailer_id, [category,] week, actual, ly_actual, projected, basis ('actual' | 'last_year' |
-    'target' | 'none'), target, growth_ratio. actual is empty for remaining weeks; ly_actual is empty where
-    the week has no last year.
+    Columns: retailer_id, [category,] week, actual, ly_actual, projected (the blend), basis ('actual' |
+    'last_year' | 'target' | 'none': where the run-rate projection comes from), target, growth_ratio,
+    run_rate_projected, plan_projected, share_in, run_rate_weight. actual is empty for remaining weeks;
+    ly_actual is empty where the week has no last year.
     """
     keys = _keys(by_category)
     scope = resolve(engine, filters)
     if scope is None:
-        return pd.DataFrame(columns=[*keys, "week", "actual", "ly_actual", "projected", "basis", "target",
-                                     "growth_ratio"])
-    latest = scope.period.latest_week
+        return pd.DataFrame(columns=[*keys, *GRID_COLUMNS])
+    latest = sell_in_latest(engine, scope.period.latest_week)
     year = year or latest.year
     weekly, first, targets = _plan_inputs(engine, scope, year, by_category)
     return landing_grid(weekly, first, targets, year, latest, keys)
@@ -289,12 +333,13 @@ def landing_weeks(engine: Engine, filters: Filters, year: int | None = None,
 
 LANDING_COLUMNS = ["ytd_actual", "ytd_ly", "growth_ratio", "ytd_target", "annual_target", "remaining_weeks",
                    "landing_estimate", "landing_gap", "required_weekly_run_rate"]
+RANGE_COLUMNS = ["run_rate_landing", "plan_landing", "share_in", "run_rate_weight", "landing_low", "landing_high"]
 
 
-def landing_summary(weeks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def landing_summary(weeks: pd.DataFrame, keys: list[str], range_error: float = RANGE_ERROR) -> pd.DataFrame:
     """landing()'s columns from landing_weeks() rows, grouped by keys (one row per key)."""
     if weeks.empty:
-        return pd.DataFrame(columns=[*keys, *LANDING_COLUMNS])
+        return pd.DataFrame(columns=[*keys, *LANDING_COLUMNS, *RANGE_COLUMNS])
     done = weeks["basis"] == "actual"
     g = weeks.assign(
         done_actual=weeks["actual"].where(done),
@@ -310,12 +355,28 @@ def landing_summary(weeks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "annual_target": g["target"].sum(min_count=1),
         "remaining_weeks": g["is_remaining"].sum(),
         "projected": g["projected"].sum(min_count=1),
+        "run_rate_projected": g["run_rate_projected"].sum(min_count=1),
+        "plan_projected": g["plan_projected"].sum(min_count=1),
+        "share_in": g["share_in"].first(),
+        "run_rate_weight": g["run_rate_weight"].first(),
     }).reset_index()
     out["ytd_actual"] = out["ytd_actual"].fillna(0.0)
     out["landing_estimate"] = out["ytd_actual"] + out["projected"].fillna(0.0)
+    out["run_rate_landing"] = out["ytd_actual"] + out["run_rate_projected"].fillna(0.0)
+    out["plan_landing"] = out["ytd_actual"] + out["plan_projected"].fillna(0.0)
     out["landing_gap"] = out["landing_estimate"] - out["annual_target"]
     out["required_weekly_run_rate"] = run_rate(out["annual_target"], out["ytd_actual"], out["remaining_weeks"])
-    return out[[*keys, *LANDING_COLUMNS]]
+    low, high = landing_range(out["landing_estimate"], out["projected"].fillna(0.0), out["share_in"], range_error)
+    out["landing_low"], out["landing_high"] = low, high
+    return out[[*keys, *LANDING_COLUMNS, *RANGE_COLUMNS]]
+
+
+def landing_range(landing_: pd.Series, remaining: pd.Series, share_in: pd.Series,
+                  range_error: float = RANGE_ERROR) -> tuple[pd.Series, pd.Series]:
+    """Low and high landing (see "Landing range"): the landing -/+ range_error x the share of the year's
+    expected sales still to come x the sales projected for the remaining weeks."""
+    spread = range_error * (1 - share_in.fillna(1.0).clip(0, 1)) * remaining.abs()
+    return landing_ - spread, landing_ + spread
 
 
 def run_rate(annual_target: pd.Series, ytd_actual: pd.Series, remaining_weeks: pd.Series) -> pd.Series:
@@ -327,7 +388,8 @@ def landing(engine: Engine, filters: Filters, year: int | None = None, by_catego
     """The year's landing per retailer (and category). See DEFINITIONS.
 
     Columns: retailer_id, [category,] ytd_actual, ytd_ly, growth_ratio, ytd_target, annual_target,
-    remaining_weeks, landing_estimate, landing_gap, required_weekly_run_rate.
+    remaining_weeks, landing_estimate, landing_gap, required_weekly_run_rate, then the range: run_rate_landing,
+    plan_landing, share_in, run_rate_weight, landing_low, landing_high.
     """
     keys = _keys(by_category)
     return landing_summary(landing_weeks(engine, filters, year, by_category), keys)
@@ -436,16 +498,16 @@ class PlanPage:
         return f"Q{(self.cutoff.month - 1) // 3 + 1} {self.cutoff.year}" if self.cutoff else ""
 
 
-def _grids(engine: Engine, scope: Scope, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _grids(engine: Engine, scope: Scope, year: int, latest: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """landing_weeks() per retailer and per retailer x category from one scan of sell-in and of targets."""
-    weeks = year_weeks(year)
-    weekly_c, first_c = weekly_net_sales(engine, scope, weeks[0] - dt.timedelta(weeks=52), weeks[-1], True)
+    weeks = calendar.weeks_of_year(year)
+    first_ly, last = ly_window(year)
+    weekly_c, first_c = weekly_net_sales(engine, scope, first_ly, last, True)
     weekly_r = weekly_c.groupby(["retailer_id", "week"], as_index=False)["net_sales"].sum()
     first_r = first_c.groupby("retailer_id", as_index=False)["first_week"].min()
     rows = target_rows(engine, scope, weeks[0], weeks[-1])
     targets_r = spread_targets(rows, weeks[0], weeks[-1], categories=scope.categories)
     targets_c = spread_targets(rows, weeks[0], weeks[-1], by_category=True, categories=scope.categories)
-    latest = scope.period.latest_week
     return (landing_grid(weekly_r, first_r, targets_r, year, latest, ["retailer_id"]),
             landing_grid(weekly_c, first_c, targets_c, year, latest, ["retailer_id", "category"]))
 
@@ -455,9 +517,9 @@ def page_data(engine: Engine, filters: Filters) -> PlanPage:
     scope = resolve(engine, filters)
     if scope is None:
         return PlanPage(notes=("No sales data is loaded.",))
-    latest = scope.period.latest_week
+    latest = sell_in_latest(engine, scope.period.latest_week)
     year = plan_year(filters, latest)
-    cutoff = min(latest, year_weeks(year)[-1])
+    cutoff = min(latest, calendar.weeks_of_year(year)[-1])
     notes = []
     if not engine.has("sell_in"):
         notes.append("Actuals need the sell_in table, which is not loaded.")
@@ -467,7 +529,7 @@ def page_data(engine: Engine, filters: Filters) -> PlanPage:
         notes.append("Targets are set by retailer and category, so plan figures are hidden under a brand filter.")
     if filters.period not in ("ytd", "year"):
         notes.append(f"The plan is tracked over the year {year}; the period filter does not apply here.")
-    grid_r, grid_c = _grids(engine, scope, year)
+    grid_r, grid_c = _grids(engine, scope, year, latest)
     by_retailer = tracking(grid_r, ["retailer_id"], cutoff)
     names = retailers_in_scope(engine, scope)[["retailer_id", "retailer_name"]]
     by_retailer = names.merge(by_retailer, on="retailer_id", how="inner")
@@ -477,7 +539,7 @@ def page_data(engine: Engine, filters: Filters) -> PlanPage:
         notes.append(f"No retailer in view has a target for {year}: actuals are shown without plan figures.")
     totals_frame = rollup(by_retailer.assign(_all=""), ["_all"])
     totals = totals_frame.iloc[0].drop("_all").to_dict() if len(totals_frame) else {}
-    return PlanPage(year=year, cutoff=cutoff, remaining_weeks=len([w for w in year_weeks(year) if w > cutoff]),
+    return PlanPage(year=year, cutoff=cutoff, remaining_weeks=len([w for w in calendar.weeks_of_year(year) if w > cutoff]),
                     retailers=by_retailer, categories=by_category, waterfall=waterfall(by_retailer),
                     totals=totals, notes=tuple(notes))
 
@@ -501,8 +563,9 @@ def plan_rows(engine: Engine, filters: Filters, year: int | None = None) -> pd.D
     scope = resolve(engine, filters)
     if scope is None:
         return pd.DataFrame(columns=PLAN_COLUMNS)
-    year = year or plan_year(filters, scope.period.latest_week)
-    grid_r, grid_c = _grids(engine, scope, year)
+    latest = sell_in_latest(engine, scope.period.latest_week)
+    year = year or plan_year(filters, latest)
+    grid_r, grid_c = _grids(engine, scope, year, latest)
     parts = []
     if not grid_r.empty:
         parts.append(_monthly_rows(grid_r, ["retailer_id"]).assign(category=""))
