@@ -11,48 +11,83 @@ import numpy as np
 import pandas as pd
 
 from kam_dash import calendar, freshness
+from kam_dash.config import settings_from_env
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
 from kam_dash.scope import Scope, resolve, retailers_in_scope
+from kam_dash.scope import retailers as scope_retailers
 
+# The run-rate projection is trusted fully once this share of the year's expected sales is in; before that it
+# is blended with the plan in proportion (see "Landing estimate"). Chosen by bench/landing_backtest.py.
+FULL_TRUST_SHARE = 0.4
+# The range: the blend's remaining sales times this relative error either side, scaled by how much of the
+# year's expected sales is still to come (see "Landing range").
+RANGE_ERROR = 0.1
 DEFINITIONS = {
     "Target (period)": (
-        "A monthly target spreads evenly over the weeks whose Monday falls in that month, so the target of any "
-        "set of weeks is the sum of its weeks' parts. With no category filter the all-category target row "
+        "Targets are monthly rows of calendar months whatever the month setting. A monthly target spreads evenly "
+        "over the weeks whose Monday falls in that calendar month, so the target of any set of weeks is the sum of "
+        "its weeks' parts. With no category filter the all-category target row "
         "(empty category) is used; where a retailer has no such row for a month, its category rows are summed. "
         "With a category filter, the rows of those categories are summed. Targets are set by retailer and "
         "category, so under a brand filter no target is shown."
     ),
     "Actual": "Sell-in net sales (our invoiced sales after discounts and credits) of the weeks whose Monday falls "
-    "in the period. A week with no sell-in row shipped nothing (0).",
+    "in the period, up to sell-in's own latest week. A week with no sell-in row shipped nothing (0).",
     "Month, quarter and year to date": (
-        "The weeks of the plan year's month, quarter and year whose Monday is on or before the latest loaded "
-        "week (the latest week of the plan year; for a past year, its last week). Target, actual, attainment "
-        "and gap (actual - target) are of those same weeks."
+        "The plan year is a calendar year (its weeks: see Week). Weeks up to sell-in's latest week count as done "
+        "(for a past year, all its weeks). Month and quarter to date are the done weeks of the latest done week's "
+        "month and quarter, which follow the month setting (calendar months by default, or retail 4-5-4 months "
+        "with KAM_DASH_CALENDAR=retail-454), within the plan year. Target, actual, attainment and gap (actual - "
+        "target) are of those same weeks. The period filter does not change the plan year; a full year still "
+        "being sold compares only its loaded weeks, while the landing and the annual target cover the whole year."
     ),
     "Landing estimate": (
-        "Where the year will land: the year-to-date actual net sales plus, for each remaining week of the year "
-        "(weeks after the latest loaded week), the actual of the week 52 weeks earlier times the YTD growth ratio. "
-        "The YTD growth ratio is the YTD actual divided by the actual of the same weeks a year earlier, both over "
-        "the YTD weeks that have a last year. A week has a last year when the week 52 weeks earlier is on or "
-        "after the retailer's (and category's) first week with sell-in, counted from the start of last year's "
-        "weeks; after that first week a week without a row shipped 0. A remaining week without a last year, "
-        "or every remaining week when the growth ratio is undefined (no positive last-year YTD), counts its "
-        "part of the target. For a past year the landing is the year's actual."
+        "Where the year will land: the year-to-date actual net sales plus a projection of each remaining week, "
+        "which blends two projections. The run rate: the week's last-year actual (see Last year) times the YTD "
+        "growth ratio, the YTD actual divided by the last-year actual, both over the YTD weeks that have a last "
+        "year. A week has a last year when that week is on or after the retailer's (and category's) first week "
+        "with sell-in in the weeks read (after it, a week without a row shipped 0); a remaining week without a "
+        "last year, or every remaining week when the growth ratio is undefined (no positive last-year YTD), takes "
+        "its part of the target. The plan: the week's part of the target (the run rate where there is no target). "
+        f"The run rate's weight is the share of the year's expected sales already in divided by "
+        f"{FULL_TRUST_SHARE:.0%} (at most 1): the share is the last-year actual of the YTD weeks over the "
+        "last-year actual of the whole year, or without a last year the target of the YTD weeks over the annual "
+        f"target. So in the first weeks the landing leans on the plan and from {FULL_TRUST_SHARE:.0%} of the "
+        "year's expected sales on it is the run rate alone (the backtest in bench/results.md picked the rule). "
+        "For a past year the landing is the year's actual."
+    ),
+    "Landing range": (
+        f"Low and high landing: the landing minus and plus {RANGE_ERROR:.0%} x (1 - the share of the year's "
+        "expected sales already in) x the sales projected for the remaining weeks. The range narrows as the year "
+        "fills in and is nil for a past year. For a group of retailers the share is their shares' average "
+        "weighted by their plan landing (YTD actual + the remaining weeks' target). In the demo's backtest the "
+        "actual fell inside the range for about 9 retailer-years in 10 or more (bench/results.md)."
     ),
     "Landing gap": "Landing estimate minus the annual target (negative = short of plan).",
     "Required weekly run rate": "(Annual target - YTD actual) / remaining weeks of the year: the net sales needed "
     "each remaining week to reach the annual target. Empty when no week remains.",
     "Plan attainment": "Net sales divided by the target of the same weeks (1.0 = 100% of plan). Empty where the "
     "target is missing or zero.",
-    "Last year's actual": "The net sales of the same ISO weeks 52 weeks earlier, over the whole year. The "
-    "waterfall walks from it to this year's landing, one step per retailer (landing minus last year).",
+    "Last year's actual": "The net sales of the last year of each week of the plan year (the week 364 days "
+    "earlier; a 53rd Monday has none), so 2024 compares with the 52 weeks of 2023 and 2025 with 2024-01-08 to "
+    "2024-12-30. The waterfall walks from it to this year's landing, one step per retailer (landing minus last "
+    "year).",
+    "Sell-out-only accounts": (
+        "A retailer with sell-out rows and no sell-in row has no net sales: it is left out of the net sales "
+        "figures (never shown at 0% of plan) and tracked on sell-out value against its sell-out target, with "
+        "the same rules, up to its own latest sell-out week. A week it did not report is left out of the actual "
+        "and of the target it is compared with, and is projected like a remaining week; a last-year week it did "
+        "not report gives no last year. Without a sell-out target its sell-out value is shown without plan "
+        "figures."
+    ),
     "Monthly plan rows (export)": (
-        "One row per retailer x category x month of the plan year (category empty for the all-category row). "
-        "target is the month's whole target; actual is the net sales of the month's weeks loaded so far (empty "
-        "for a month not yet started); attainment divides actual by the target of those same weeks. The YTD, "
-        "landing, annual target and run-rate columns repeat the retailer (x category) values on every row."
+        "One row per retailer x category x calendar month of the plan year (category empty for the all-category "
+        "row). target is the month's whole target; actual is the net sales of the month's weeks loaded so far "
+        "(empty for a month not yet started); attainment divides actual by the target of those same weeks. The "
+        "YTD, landing, annual target and run-rate columns repeat the retailer (x category) values on every row. "
+        "Sell-out-only accounts have no rows (no net sales)."
     ),
 }
 
@@ -191,12 +226,6 @@ def ly_window(year: int) -> tuple[dt.date, dt.date]:
     return calendar.last_year(weeks[0]), weeks[-1]
 
 
-# The run-rate projection is trusted fully once this share of the year's expected sales is in; before that it
-# is blended with the plan in proportion (see "Landing estimate"). Chosen by bench/landing_backtest.py.
-FULL_TRUST_SHARE = 0.4
-# The range: the blend's remaining sales times this relative error either side, scaled by how much of the
-# year's expected sales is still to come (see "Landing range").
-RANGE_ERROR = 0.1
 GRID_COLUMNS = ["week", "actual", "ly_actual", "projected", "basis", "target", "growth_ratio",
                 "run_rate_projected", "plan_projected", "share_in", "run_rate_weight"]
 
@@ -328,7 +357,7 @@ def landing_weeks(engine: Engine, filters: Filters, year: int | None = None,
     latest = sell_in_latest(engine, scope.period.latest_week)
     year = year or latest.year
     weekly, first, targets = _plan_inputs(engine, scope, year, by_category)
-    return landing_grid(weekly, first, targets, year, latest, keys)
+    return _without(landing_grid(weekly, first, targets, year, latest, keys), sell_out_only(engine, scope))
 
 
 LANDING_COLUMNS = ["ytd_actual", "ytd_ly", "growth_ratio", "ytd_target", "annual_target", "remaining_weeks",
@@ -399,10 +428,10 @@ def landing(engine: Engine, filters: Filters, year: int | None = None, by_catego
 PERIODS = {"mtd": "Month to date", "qtd": "Quarter to date", "ytd": "Year to date"}
 PERIOD_COLUMNS = [f"{p}_{m}" for p in PERIODS for m in ("target", "actual", "attainment", "gap")]
 TRACKING_COLUMNS = [*PERIOD_COLUMNS, "ly_actual", "landing_estimate", "annual_target", "landing_gap",
-                    "required_weekly_run_rate", "remaining_weeks", "growth_ratio"]
+                    "required_weekly_run_rate", "remaining_weeks", "growth_ratio", *RANGE_COLUMNS]
 # Columns that add up across retailers (the rest are recomputed from them).
 _ADDITIVE = [f"{p}_{m}" for p in PERIODS for m in ("target", "actual")] + [
-    "ly_actual", "landing_estimate", "annual_target"]
+    "ly_actual", "landing_estimate", "annual_target", "run_rate_landing", "plan_landing"]
 
 
 def plan_year(filters: Filters, latest: dt.date) -> int:
@@ -410,32 +439,41 @@ def plan_year(filters: Filters, latest: dt.date) -> int:
     return filters.year if filters.period == "year" and filters.year else latest.year
 
 
-def _period_masks(weeks: pd.Series, cutoff: dt.date) -> dict[str, pd.Series]:
-    day = pd.Timestamp(cutoff)
-    done = weeks <= day
+def _period_masks(grid: pd.DataFrame, cutoff: dt.date, calendar_name: str) -> dict[str, pd.Series]:
+    """Done weeks (reported, on or before the cutoff) of the cutoff's month, quarter and year; months and
+    quarters follow the calendar setting (calendar.month_of / quarter_of)."""
+    weeks = grid["week"]
+    done = (weeks <= pd.Timestamp(cutoff)) & (grid["basis"] == "actual")
+    days = pd.Series(weeks.unique())
+    month = dict(zip(days, (calendar.month_of(d.date(), calendar_name) for d in days)))
+    quarter = dict(zip(days, (calendar.quarter_of(d.date(), calendar_name) for d in days)))
     return {
-        "mtd": done & (weeks.dt.month == day.month),
-        "qtd": done & (weeks.dt.quarter == day.quarter),
+        "mtd": done & (weeks.map(month) == calendar.month_of(cutoff, calendar_name)),
+        "qtd": done & (weeks.map(quarter) == calendar.quarter_of(cutoff, calendar_name)),
         "ytd": done,
     }
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    """Attainment, gaps and run rate from the additive columns."""
+    """Attainment, gaps, run rate and the landing range from the additive columns."""
     for p in PERIODS:
         frame[f"{p}_attainment"] = ratio(frame[f"{p}_actual"], frame[f"{p}_target"])
         frame[f"{p}_gap"] = frame[f"{p}_actual"] - frame[f"{p}_target"]
     frame["landing_gap"] = frame["landing_estimate"] - frame["annual_target"]
     frame["required_weekly_run_rate"] = run_rate(frame["annual_target"], frame["ytd_actual"],
                                                  frame["remaining_weeks"])
+    remaining = frame["landing_estimate"] - frame["ytd_actual"].fillna(0.0)
+    frame["landing_low"], frame["landing_high"] = landing_range(frame["landing_estimate"], remaining,
+                                                                frame["share_in"])
     return frame
 
 
-def tracking(grid: pd.DataFrame, keys: list[str], cutoff: dt.date) -> pd.DataFrame:
+def tracking(grid: pd.DataFrame, keys: list[str], cutoff: dt.date,
+             calendar_name: str = calendar.GREGORIAN) -> pd.DataFrame:
     """Month, quarter and year to date, last year and landing per key, from landing_weeks() rows."""
     if grid.empty:
         return pd.DataFrame(columns=[*keys, *TRACKING_COLUMNS])
-    masks = _period_masks(grid["week"], cutoff)
+    masks = _period_masks(grid, cutoff, calendar_name)
     parts = {}
     for p, mask in masks.items():
         parts[f"{p}_target"] = grid["target"].where(mask)
@@ -447,13 +485,19 @@ def tracking(grid: pd.DataFrame, keys: list[str], cutoff: dt.date) -> pd.DataFra
 
 
 def rollup(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Tracking rows summed to coarser keys (e.g. retailer x category to category), ratios recomputed."""
+    """Tracking rows summed to coarser keys (e.g. retailer x category to category), ratios recomputed. The
+    share of the year's expected sales in is the rows' average weighted by their plan landing."""
     if frame.empty:
         return pd.DataFrame(columns=[*by, *TRACKING_COLUMNS])
-    g = frame.groupby(by)
+    weighted = frame.assign(_w=frame["plan_landing"].clip(lower=0).fillna(0.0))
+    weighted["_ws"] = weighted["_w"] * weighted["share_in"].fillna(1.0)
+    g = weighted.groupby(by)
     out = g[_ADDITIVE].sum(min_count=1)
     out["remaining_weeks"] = g["remaining_weeks"].max()
     out["growth_ratio"] = np.nan  # a ratio per retailer; it does not add up
+    out["run_rate_weight"] = np.nan  # likewise
+    sums = g[["_w", "_ws"]].sum()
+    out["share_in"] = (sums["_ws"] / sums["_w"].where(sums["_w"] > 0)).fillna(1.0)
     return _finish(out.reset_index())[[*by, *TRACKING_COLUMNS]]
 
 
@@ -474,32 +518,99 @@ def waterfall(by_retailer: pd.DataFrame, max_steps: int = 10) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "value", "measure", "retailer_id"])
 
 
+# -- sell-out-only accounts -------------------------------------------------------------------
+SELL_OUT_COLUMNS = ["retailer_id", "retailer_name", "through_week", "has_target", *TRACKING_COLUMNS]
+
+
+def sell_out_only(engine: Engine, scope: Scope) -> tuple[str, ...]:
+    """Retailers in scope with sell-out rows and no sell-in row at all: they have no net sales to track."""
+    fresh = freshness.freshness(engine)
+    with_sell_out = set(fresh.retailer_latest("sell_out"))
+    with_sell_in = set(fresh.retailer_latest("sell_in"))
+    ids = with_sell_out - with_sell_in
+    if scope.retailer_ids is not None:
+        ids &= set(scope.retailer_ids)
+    return tuple(sorted(ids))
+
+
+def _without(grid: pd.DataFrame, retailer_ids: tuple[str, ...]) -> pd.DataFrame:
+    return grid[~grid["retailer_id"].isin(retailer_ids)].reset_index(drop=True) if retailer_ids else grid
+
+
+def sell_out_tracking(engine: Engine, scope: Scope, year: int, retailer_ids: tuple[str, ...],
+                      calendar_name: str = calendar.GREGORIAN) -> pd.DataFrame:
+    """The plan of sell-out-only accounts on sell-out value against their sell-out target (SELL_OUT_COLUMNS):
+    each retailer up to its own latest sell-out week; an unreported week is left out of the actuals and the
+    target they are compared with, and projected like a remaining week (see "Sell-out-only accounts")."""
+    if not retailer_ids or not engine.has("sell_out"):
+        return pd.DataFrame(columns=SELL_OUT_COLUMNS)
+    first_ly, last = ly_window(year)
+    weeks = calendar.weeks_of_year(year)
+    mine = Scope(scope.period, retailer_ids, scope.sku_ids, scope.categories, scope.brands)
+    t = mine.weekly(engine.table("sell_out"), start=first_ly, end=last)
+    weekly = engine.execute(t.group_by(["retailer_id", "week"]).aggregate(value=t.sales_value.sum()))
+    weekly["week"] = pd.to_datetime(weekly["week"]).astype("datetime64[ns]")
+    weekly["value"] = weekly["value"].astype(float)
+    first = weekly.groupby("retailer_id", as_index=False)["week"].min().rename(columns={"week": "first_week"})
+    targets = spread_targets(target_rows(engine, mine, weeks[0], weeks[-1], "sell_out_target"), weeks[0],
+                             weeks[-1], categories=scope.categories)
+    latest_of = freshness.freshness(engine).retailer_latest("sell_out")
+    names = dict(zip(scope_retailers(engine)["retailer_id"], scope_retailers(engine)["retailer_name"]))
+    parts = []
+    for rid in retailer_ids:
+        cutoff = min(latest_of[rid], weeks[-1])
+        grid = landing_grid(weekly[weekly["retailer_id"] == rid], first[first["retailer_id"] == rid],
+                            targets[targets["retailer_id"] == rid], year, cutoff, ["retailer_id"],
+                            missing_is_zero=False)
+        if grid.empty:
+            continue
+        row = tracking(grid, ["retailer_id"], cutoff, calendar_name)
+        row.insert(1, "retailer_name", names.get(rid, rid))
+        row.insert(2, "through_week", cutoff)
+        row.insert(3, "has_target", bool(grid["target"].notna().any()))
+        parts.append(row)
+    if not parts:
+        return pd.DataFrame(columns=SELL_OUT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[SELL_OUT_COLUMNS]
+
+
 @dataclass(frozen=True)
 class PlanPage:
     """Everything the plan-tracking page shows."""
 
     year: int | None = None
-    cutoff: dt.date | None = None  # the latest week counted as done
+    cutoff: dt.date | None = None  # the latest week counted as done (sell-in's latest week, within the year)
     remaining_weeks: int = 0
+    calendar_name: str = calendar.GREGORIAN
     retailers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["retailer_id", "retailer_name", *TRACKING_COLUMNS]))
     categories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["category", *TRACKING_COLUMNS]))
     waterfall: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["step", "value", "measure", "retailer_id"]))
+    sell_out_accounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELL_OUT_COLUMNS))
     totals: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     @property
     def month_label(self) -> str:
-        return f"{self.cutoff:%B %Y}" if self.cutoff else ""
+        if not self.cutoff:
+            return ""
+        if self.calendar_name == calendar.GREGORIAN:
+            return f"{self.cutoff:%B %Y}"
+        return calendar.month_label(*calendar.month_of(self.cutoff, self.calendar_name), self.calendar_name)
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{(self.cutoff.month - 1) // 3 + 1} {self.cutoff.year}" if self.cutoff else ""
+        if not self.cutoff:
+            return ""
+        year, quarter = calendar.quarter_of(self.cutoff, self.calendar_name)
+        return f"Q{quarter} {year}" if self.calendar_name == calendar.GREGORIAN else f"Q{quarter} FY{year}"
 
 
-def _grids(engine: Engine, scope: Scope, year: int, latest: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """landing_weeks() per retailer and per retailer x category from one scan of sell-in and of targets."""
+def _grids(engine: Engine, scope: Scope, year: int, latest: dt.date,
+           leave_out: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """landing_weeks() per retailer and per retailer x category from one scan of sell-in and of targets;
+    leave_out: retailers not tracked on net sales (sell-out-only accounts)."""
     weeks = calendar.weeks_of_year(year)
     first_ly, last = ly_window(year)
     weekly_c, first_c = weekly_net_sales(engine, scope, first_ly, last, True)
@@ -508,15 +619,36 @@ def _grids(engine: Engine, scope: Scope, year: int, latest: dt.date) -> tuple[pd
     rows = target_rows(engine, scope, weeks[0], weeks[-1])
     targets_r = spread_targets(rows, weeks[0], weeks[-1], categories=scope.categories)
     targets_c = spread_targets(rows, weeks[0], weeks[-1], by_category=True, categories=scope.categories)
-    return (landing_grid(weekly_r, first_r, targets_r, year, latest, ["retailer_id"]),
-            landing_grid(weekly_c, first_c, targets_c, year, latest, ["retailer_id", "category"]))
+    return (_without(landing_grid(weekly_r, first_r, targets_r, year, latest, ["retailer_id"]), leave_out),
+            _without(landing_grid(weekly_c, first_c, targets_c, year, latest, ["retailer_id", "category"]),
+                     leave_out))
 
 
-def page_data(engine: Engine, filters: Filters) -> PlanPage:
-    """The plan-tracking page: the plan year's month, quarter and YTD against target, and the landing."""
+def _sell_out_notes(accounts: pd.DataFrame, leave_out: tuple[str, ...], names: dict) -> list[str]:
+    if not leave_out:
+        return []
+    with_target = set(accounts.loc[accounts["has_target"].astype(bool), "retailer_id"])
+    tracked = [names.get(r, r) for r in leave_out if r in with_target]
+    untracked = [names.get(r, r) for r in leave_out if r not in with_target]
+    notes = []
+    if tracked:
+        notes.append(f"No sell-in is loaded for {', '.join(tracked)}: their plan is tracked on sell-out value "
+                     "against their sell-out target (below), not in the net sales figures.")
+    if untracked:
+        notes.append(f"No sell-in is loaded for {', '.join(untracked)} and they have no sell-out target: their "
+                     "sell-out value is shown below without plan figures, and they are not in the net sales "
+                     "figures.")
+    return notes
+
+
+def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None) -> PlanPage:
+    """The plan-tracking page: the plan year's month, quarter and YTD against target, and the landing.
+
+    calendar_name: months and quarters ("gregorian" | "retail-454"); default Settings.calendar."""
+    calendar_name = calendar_name or settings_from_env().calendar
     scope = resolve(engine, filters)
     if scope is None:
-        return PlanPage(notes=("No sales data is loaded.",))
+        return PlanPage(notes=("No sales data is loaded.",), calendar_name=calendar_name)
     latest = sell_in_latest(engine, scope.period.latest_week)
     year = plan_year(filters, latest)
     cutoff = min(latest, calendar.weeks_of_year(year)[-1])
@@ -529,19 +661,24 @@ def page_data(engine: Engine, filters: Filters) -> PlanPage:
         notes.append("Targets are set by retailer and category, so plan figures are hidden under a brand filter.")
     if filters.period not in ("ytd", "year"):
         notes.append(f"The plan is tracked over the year {year}; the period filter does not apply here.")
-    grid_r, grid_c = _grids(engine, scope, year, latest)
-    by_retailer = tracking(grid_r, ["retailer_id"], cutoff)
+    leave_out = sell_out_only(engine, scope)
+    grid_r, grid_c = _grids(engine, scope, year, latest, leave_out)
+    by_retailer = tracking(grid_r, ["retailer_id"], cutoff, calendar_name)
     names = retailers_in_scope(engine, scope)[["retailer_id", "retailer_name"]]
     by_retailer = names.merge(by_retailer, on="retailer_id", how="inner")
     by_retailer = by_retailer.sort_values(["landing_gap", "retailer_id"], na_position="last").reset_index(drop=True)
-    by_category = rollup(tracking(grid_c, ["retailer_id", "category"], cutoff), ["category"])
+    by_category = rollup(tracking(grid_c, ["retailer_id", "category"], cutoff, calendar_name), ["category"])
     if engine.has("targets") and not scope.brands and by_retailer["annual_target"].isna().all():
         notes.append(f"No retailer in view has a target for {year}: actuals are shown without plan figures.")
+    accounts = sell_out_tracking(engine, scope, year, leave_out, calendar_name)
+    notes += _sell_out_notes(accounts, leave_out, dict(zip(names["retailer_id"], names["retailer_name"])))
     totals_frame = rollup(by_retailer.assign(_all=""), ["_all"])
     totals = totals_frame.iloc[0].drop("_all").to_dict() if len(totals_frame) else {}
-    return PlanPage(year=year, cutoff=cutoff, remaining_weeks=len([w for w in calendar.weeks_of_year(year) if w > cutoff]),
-                    retailers=by_retailer, categories=by_category, waterfall=waterfall(by_retailer),
-                    totals=totals, notes=tuple(notes))
+    return PlanPage(year=year, cutoff=cutoff,
+                    remaining_weeks=len([w for w in calendar.weeks_of_year(year) if w > cutoff]),
+                    calendar_name=calendar_name, retailers=by_retailer, categories=by_category,
+                    waterfall=waterfall(by_retailer), sell_out_accounts=accounts, totals=totals,
+                    notes=tuple(notes))
 
 
 PLAN_COLUMNS = ["retailer_id", "category", "month", "target", "actual", "attainment", "ytd_target", "ytd_actual",
@@ -550,7 +687,8 @@ PLAN_COLUMNS = ["retailer_id", "category", "month", "target", "actual", "attainm
 
 def _monthly_rows(grid: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     done = grid["basis"] == "actual"
-    g = grid.assign(month=grid["week"].dt.to_period("M").dt.start_time.dt.date,
+    months = {w: dt.date(*calendar.month_of(w.date()), 1) for w in grid["week"].unique()}
+    g = grid.assign(month=grid["week"].map(months),
                     done_target=grid["target"].where(done)).groupby([*keys, "month"])
     monthly = g[["target", "actual", "done_target"]].sum(min_count=1).reset_index()
     monthly["attainment"] = ratio(monthly["actual"], monthly["done_target"])
@@ -565,7 +703,7 @@ def plan_rows(engine: Engine, filters: Filters, year: int | None = None) -> pd.D
         return pd.DataFrame(columns=PLAN_COLUMNS)
     latest = sell_in_latest(engine, scope.period.latest_week)
     year = year or plan_year(filters, latest)
-    grid_r, grid_c = _grids(engine, scope, year, latest)
+    grid_r, grid_c = _grids(engine, scope, year, latest, sell_out_only(engine, scope))
     parts = []
     if not grid_r.empty:
         parts.append(_monthly_rows(grid_r, ["retailer_id"]).assign(category=""))
