@@ -103,3 +103,26 @@ def test_a_retailer_with_no_data_and_an_empty_database(app, tmp_path, empty_db):
     at = app(empty_db, page=PAGE)
     assert not at.exception
     assert any("No sales data is loaded" in i.value for i in at.info)
+
+
+def test_the_range_tile_and_a_sell_out_only_account(app, tmp_path):
+    from tests.unit.test_plan_calendar import with_sell_out_only_account
+
+    db = make_db(tmp_path / "gamma.duckdb", **with_sell_out_only_account(50))
+    at = app(db, page=PAGE)
+    assert not at.exception
+    engine = DuckDBEngine(db)
+    data = plan.page_data(engine, Filters())
+    engine.close()
+    t = data.totals
+    assert metrics(at)["Landing range"] == f"{fmt.money(t['landing_low'])} – {fmt.money(t['landing_high'])}"
+    # Gamma (sell-out only) is not a 0% row of the net sales table; it has its own table on sell-out value.
+    assert "Gamma" not in list(retailer_table(at)["Retailer"])
+    sell_out = next(d.value for d in at.dataframe if "Sell-out through" in d.value.columns)
+    assert list(sell_out["Retailer"]) == ["Gamma"]
+    assert list(sell_out["YTD attainment"]) == [fmt.pct(0.88)]  # 2112 / 2400, worked in the unit test
+    assert any("No sell-in is loaded for Gamma" in i.value for i in at.info)
+    # The header names the sell-out that is behind; the definitions include the calendar's rules.
+    assert any("Gamma (1 week behind" in c.value for c in at.caption)
+    shown = " ".join(m.value for m in at.expander[0].markdown)
+    assert "**Week.**" in shown and "**Last year.**" in shown and "**Landing range.**" in shown
