@@ -231,12 +231,14 @@ GRID_COLUMNS = ["week", "actual", "ly_actual", "projected", "basis", "target", "
 
 
 def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFrame, year: int,
-                 latest: dt.date, keys: list[str], missing_is_zero: bool = True,
+                 latest: dt.date | dict[str, dt.date], keys: list[str], missing_is_zero: bool = True,
                  full_trust_share: float = FULL_TRUST_SHARE) -> pd.DataFrame:
     """The week-by-week landing of one year from prefetched weekly values (weeks of ly_window(year)) and
     targets (see landing_weeks). Worked on dense key x week arrays: one row per key, one column per week of
     the year; each week's last year comes from calendar.last_year.
 
+    latest: the latest week counted as done, or one per retailer ({retailer_id: week}: sell-out's own latest
+    week; a retailer not in it has no done week).
     missing_is_zero: a week without a row inside a key's span sold 0 (sell-in). False for sell-out, where a
     retailer's week without a row was not reported: such a done week is 'unreported' (projected like a
     remaining week, never a zero) and such a last-year week gives no last year.
@@ -274,8 +276,11 @@ def landing_grid(weekly: pd.DataFrame, first: pd.DataFrame, targets: pd.DataFram
     first_week = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
     found = codes(first)
     first_week[found[found >= 0]] = first["first_week"].to_numpy(dtype="datetime64[ns]")[found >= 0]
-    cutoff = min(pd.Timestamp(latest), week_index[-1])
-    done = np.broadcast_to((week_index <= cutoff)[None, :], (k, n))
+    if isinstance(latest, dict):
+        cutoffs = key_frame["retailer_id"].map(latest).astype("datetime64[ns]").to_numpy()
+        done = week_index.to_numpy()[None, :] <= cutoffs[:, None]  # NaT (no latest week): nothing done
+    else:
+        done = np.broadcast_to((week_index <= pd.Timestamp(latest))[None, :], (k, n))
     if missing_is_zero:
         # Inside a key's data span a week without a row shipped nothing; before it there is no last year.
         in_span = ly_index.to_numpy()[None, :] >= first_week[:, None]
@@ -439,17 +444,22 @@ def plan_year(filters: Filters, latest: dt.date) -> int:
     return filters.year if filters.period == "year" and filters.year else latest.year
 
 
-def _period_masks(grid: pd.DataFrame, cutoff: dt.date, calendar_name: str) -> dict[str, pd.Series]:
+def _period_masks(grid: pd.DataFrame, cutoff: dt.date | dict[str, dt.date],
+                  calendar_name: str) -> dict[str, pd.Series]:
     """Done weeks (reported, on or before the cutoff) of the cutoff's month, quarter and year; months and
-    quarters follow the calendar setting (calendar.month_of / quarter_of)."""
+    quarters follow the calendar setting (calendar.month_of / quarter_of). cutoff: one, or one per retailer."""
     weeks = grid["week"]
-    done = (weeks <= pd.Timestamp(cutoff)) & (grid["basis"] == "actual")
-    days = pd.Series(weeks.unique())
-    month = dict(zip(days, (calendar.month_of(d.date(), calendar_name) for d in days)))
-    quarter = dict(zip(days, (calendar.quarter_of(d.date(), calendar_name) for d in days)))
+    if isinstance(cutoff, dict):
+        row_cutoff = grid["retailer_id"].map({r: pd.Timestamp(d) for r, d in cutoff.items()})
+    else:
+        row_cutoff = pd.Series(pd.Timestamp(cutoff), index=grid.index)
+    done = (weeks <= row_cutoff) & (grid["basis"] == "actual")
+    days = pd.concat([pd.Series(weeks.unique()), pd.Series(row_cutoff.dropna().unique())]).drop_duplicates()
+    month = {d: calendar.month_of(d.date(), calendar_name) for d in days}
+    quarter = {d: calendar.quarter_of(d.date(), calendar_name) for d in days}
     return {
-        "mtd": done & (weeks.map(month) == calendar.month_of(cutoff, calendar_name)),
-        "qtd": done & (weeks.map(quarter) == calendar.quarter_of(cutoff, calendar_name)),
+        "mtd": done & (weeks.map(month) == row_cutoff.map(month)),
+        "qtd": done & (weeks.map(quarter) == row_cutoff.map(quarter)),
         "ytd": done,
     }
 
@@ -468,9 +478,10 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def tracking(grid: pd.DataFrame, keys: list[str], cutoff: dt.date,
+def tracking(grid: pd.DataFrame, keys: list[str], cutoff: dt.date | dict[str, dt.date],
              calendar_name: str = calendar.GREGORIAN) -> pd.DataFrame:
-    """Month, quarter and year to date, last year and landing per key, from landing_weeks() rows."""
+    """Month, quarter and year to date, last year and landing per key, from landing_weeks() rows (cutoff: the
+    latest done week, or one per retailer)."""
     if grid.empty:
         return pd.DataFrame(columns=[*keys, *TRACKING_COLUMNS])
     masks = _period_masks(grid, cutoff, calendar_name)
@@ -554,24 +565,19 @@ def sell_out_tracking(engine: Engine, scope: Scope, year: int, retailer_ids: tup
     first = weekly.groupby("retailer_id", as_index=False)["week"].min().rename(columns={"week": "first_week"})
     targets = spread_targets(target_rows(engine, mine, weeks[0], weeks[-1], "sell_out_target"), weeks[0],
                              weeks[-1], categories=scope.categories)
-    latest_of = freshness.freshness(engine).retailer_latest("sell_out")
-    names = dict(zip(scope_retailers(engine)["retailer_id"], scope_retailers(engine)["retailer_name"]))
-    parts = []
-    for rid in retailer_ids:
-        cutoff = min(latest_of[rid], weeks[-1])
-        grid = landing_grid(weekly[weekly["retailer_id"] == rid], first[first["retailer_id"] == rid],
-                            targets[targets["retailer_id"] == rid], year, cutoff, ["retailer_id"],
-                            missing_is_zero=False)
-        if grid.empty:
-            continue
-        row = tracking(grid, ["retailer_id"], cutoff, calendar_name)
-        row.insert(1, "retailer_name", names.get(rid, rid))
-        row.insert(2, "through_week", cutoff)
-        row.insert(3, "has_target", bool(grid["target"].notna().any()))
-        parts.append(row)
-    if not parts:
+    last_week = pd.Timestamp(weeks[-1])
+    latest_of = {rid: min(pd.Timestamp(day), last_week)
+                 for rid, day in freshness.freshness(engine).retailer_latest("sell_out").items() if rid in retailer_ids}
+    grid = landing_grid(weekly, first, targets, year, latest_of, ["retailer_id"], missing_is_zero=False)
+    if grid.empty:
         return pd.DataFrame(columns=SELL_OUT_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[SELL_OUT_COLUMNS]
+    frame = tracking(grid, ["retailer_id"], latest_of, calendar_name)
+    names = scope_retailers(engine).set_index("retailer_id")["retailer_name"]
+    has_target = grid.groupby("retailer_id")["target"].count() > 0
+    frame = frame.assign(retailer_name=frame["retailer_id"].map(names).fillna(frame["retailer_id"]),
+                         through_week=frame["retailer_id"].map(latest_of).dt.date,
+                         has_target=frame["retailer_id"].map(has_target).fillna(False).astype(bool))
+    return frame.sort_values("retailer_id").reset_index(drop=True)[SELL_OUT_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -624,18 +630,28 @@ def _grids(engine: Engine, scope: Scope, year: int, latest: dt.date,
                      leave_out))
 
 
-def _sell_out_notes(accounts: pd.DataFrame, leave_out: tuple[str, ...], names: dict) -> list[str]:
+def _named(names: list[str], most: int = 5) -> str:
+    """'A, B and C', or the first `most` names and how many more."""
+    if len(names) > most:
+        return f"{', '.join(names[:most])} and {len(names) - most} more"
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+
+
+def _sell_out_notes(accounts: pd.DataFrame, leave_out: tuple[str, ...], names: dict, has_sell_in: bool) -> list[str]:
     if not leave_out:
         return []
     with_target = set(accounts.loc[accounts["has_target"].astype(bool), "retailer_id"])
     tracked = [names.get(r, r) for r in leave_out if r in with_target]
     untracked = [names.get(r, r) for r in leave_out if r not in with_target]
+    if not has_sell_in:
+        return ["No sell-in is loaded: each retailer's plan is tracked on sell-out value, against its sell-out "
+                "target where it has one, each through its own latest sell-out week (below)."]
     notes = []
     if tracked:
-        notes.append(f"No sell-in is loaded for {', '.join(tracked)}: their plan is tracked on sell-out value "
-                     "against their sell-out target (below), not in the net sales figures.")
+        notes.append(f"No sell-in is loaded for {_named(tracked)}: their plan is tracked on sell-out value against "
+                     "their sell-out target (below), not in the net sales figures.")
     if untracked:
-        notes.append(f"No sell-in is loaded for {', '.join(untracked)} and they have no sell-out target: their "
+        notes.append(f"No sell-in is loaded for {_named(untracked)} and they have no sell-out target: their "
                      "sell-out value is shown below without plan figures, and they are not in the net sales "
                      "figures.")
     return notes
@@ -653,7 +669,8 @@ def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None
     year = plan_year(filters, latest)
     cutoff = min(latest, calendar.weeks_of_year(year)[-1])
     notes = []
-    if not engine.has("sell_in"):
+    leave_out = sell_out_only(engine, scope)
+    if not engine.has("sell_in") and not leave_out:
         notes.append("Actuals need the sell_in table, which is not loaded.")
     if not engine.has("targets"):
         notes.append("No targets are loaded: actuals and the landing are shown without plan figures.")
@@ -661,17 +678,18 @@ def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None
         notes.append("Targets are set by retailer and category, so plan figures are hidden under a brand filter.")
     if filters.period not in ("ytd", "year"):
         notes.append(f"The plan is tracked over the year {year}; the period filter does not apply here.")
-    leave_out = sell_out_only(engine, scope)
     grid_r, grid_c = _grids(engine, scope, year, latest, leave_out)
     by_retailer = tracking(grid_r, ["retailer_id"], cutoff, calendar_name)
     names = retailers_in_scope(engine, scope)[["retailer_id", "retailer_name"]]
     by_retailer = names.merge(by_retailer, on="retailer_id", how="inner")
     by_retailer = by_retailer.sort_values(["landing_gap", "retailer_id"], na_position="last").reset_index(drop=True)
     by_category = rollup(tracking(grid_c, ["retailer_id", "category"], cutoff, calendar_name), ["category"])
-    if engine.has("targets") and not scope.brands and by_retailer["annual_target"].isna().all():
+    no_target = len(by_retailer) and by_retailer["annual_target"].isna().all()
+    if engine.has("targets") and not scope.brands and no_target:
         notes.append(f"No retailer in view has a target for {year}: actuals are shown without plan figures.")
     accounts = sell_out_tracking(engine, scope, year, leave_out, calendar_name)
-    notes += _sell_out_notes(accounts, leave_out, dict(zip(names["retailer_id"], names["retailer_name"])))
+    notes += _sell_out_notes(accounts, leave_out, dict(zip(names["retailer_id"], names["retailer_name"])),
+                             engine.has("sell_in"))
     totals_frame = rollup(by_retailer.assign(_all=""), ["_all"])
     totals = totals_frame.iloc[0].drop("_all").to_dict() if len(totals_frame) else {}
     return PlanPage(year=year, cutoff=cutoff,
