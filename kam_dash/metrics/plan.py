@@ -39,7 +39,8 @@ DEFINITIONS = {
         "The plan year is a calendar year (its weeks: see Week). Weeks up to sell-in's latest week count as done "
         "(for a past year, all its weeks). Month and quarter to date are the done weeks of the latest done week's "
         "month and quarter, which follow the month setting (calendar months by default, or retail 4-5-4 months "
-        "with KAM_DASH_CALENDAR=retail-454), within the plan year. Target, actual, attainment and gap (actual - "
+        "with KAM_DASH_CALENDAR=retail-454); a retail month or quarter that began in the year before counts its "
+        "weeks of that year too. Target, actual, attainment and gap (actual - "
         "target) are of those same weeks. The period filter does not change the plan year; a full year still "
         "being sold compares only its loaded weeks, while the landing and the annual target cover the whole year."
     ),
@@ -657,6 +658,28 @@ def _sell_out_notes(accounts: pd.DataFrame, leave_out: tuple[str, ...], names: d
     return notes
 
 
+def _quarter_began_last_year(cutoff: dt.date, year: int, calendar_name: str) -> bool:
+    """True when the cutoff's (retail) quarter began in the calendar year before the plan year (a retail
+    quarter runs across the turn of the year)."""
+    quarter = calendar.quarter_of(cutoff, calendar_name)
+    return any(calendar.quarter_of(w, calendar_name) == quarter for w in calendar.weeks_of_year(year - 1)[-14:])
+
+
+_CARRIED = [f"{p}_{m}" for p in ("mtd", "qtd") for m in ("target", "actual")]
+
+
+def _carry_in(frame: pd.DataFrame, before: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Tracking rows with the month and quarter to date of the weeks before the plan year (tracking() of the
+    previous year's grid at the same cutoff) added in."""
+    if frame.empty or before.empty:
+        return frame
+    out = frame.set_index(keys)
+    earlier = before.set_index(keys)[_CARRIED].reindex(out.index)
+    for col in _CARRIED:
+        out[col] = out[col].add(earlier[col], fill_value=0.0)
+    return _finish(out.reset_index())[frame.columns]
+
+
 def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None) -> PlanPage:
     """The plan-tracking page: the plan year's month, quarter and YTD against target, and the landing.
 
@@ -680,10 +703,17 @@ def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None
         notes.append(f"The plan is tracked over the year {year}; the period filter does not apply here.")
     grid_r, grid_c = _grids(engine, scope, year, latest, leave_out)
     by_retailer = tracking(grid_r, ["retailer_id"], cutoff, calendar_name)
+    by_retailer_category = tracking(grid_c, ["retailer_id", "category"], cutoff, calendar_name)
+    if _quarter_began_last_year(cutoff, year, calendar_name):
+        before_r, before_c = _grids(engine, scope, year - 1, cutoff, leave_out)
+        by_retailer = _carry_in(by_retailer, tracking(before_r, ["retailer_id"], cutoff, calendar_name),
+                                ["retailer_id"])
+        by_retailer_category = _carry_in(by_retailer_category, tracking(
+            before_c, ["retailer_id", "category"], cutoff, calendar_name), ["retailer_id", "category"])
     names = retailers_in_scope(engine, scope)[["retailer_id", "retailer_name"]]
     by_retailer = names.merge(by_retailer, on="retailer_id", how="inner")
     by_retailer = by_retailer.sort_values(["landing_gap", "retailer_id"], na_position="last").reset_index(drop=True)
-    by_category = rollup(tracking(grid_c, ["retailer_id", "category"], cutoff, calendar_name), ["category"])
+    by_category = rollup(by_retailer_category, ["category"])
     no_target = len(by_retailer) and by_retailer["annual_target"].isna().all()
     if engine.has("targets") and not scope.brands and no_target:
         notes.append(f"No retailer in view has a target for {year}: actuals are shown without plan figures.")

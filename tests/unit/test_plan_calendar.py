@@ -201,3 +201,22 @@ def test_a_sell_out_only_account_without_a_sell_out_target(hand_db):
     gamma = by_id(data.sell_out_accounts)["R3"]
     assert not gamma["has_target"] and gamma["ytd_attainment"] != gamma["ytd_attainment"]  # NaN, not 0
     assert gamma["ytd_actual"] == pytest.approx(2112)
+
+
+def test_a_retail_quarter_that_began_the_year_before(hand_db):
+    rows = [sell_in_row(w, "R1", "A", 100) for w in WEEKS_2025]
+    rows += [sell_in_row(w, "R1", "A", 110) for w in (D(2026, 1, 5), D(2026, 1, 12))]
+    engine = hand_db(retailers=RETAILERS[:1], products=PRODUCTS, sell_in=rows,
+                     targets=monthly_targets("R1", 100, 2025) + monthly_targets("R1", 120, 2026))
+    data = plan.page_data(engine, Filters(), calendar_name=calendar.RETAIL_454)
+    # Retail 2025 starts Monday 3 Feb 2025 (1 Feb is a Saturday) and runs 52 weeks to 26 Jan 2026. Its Q4 (weeks
+    # 40-52) starts 3 Nov 2025; P12 (weeks 49-52) starts 5 Jan 2026. The cutoff is 12 Jan 2026.
+    assert data.year == 2026 and data.month_label == "P12 FY2025" and data.quarter_label == "Q4 FY2025"
+    r1 = by_id(data.retailers)["R1"]
+    # MTD: Jan 5 and 12 at 110 = 220; target 2 x 120 = 240.
+    assert (r1["mtd_actual"], r1["mtd_target"]) == pytest.approx((220, 240))
+    # QTD: Nov 3 .. Dec 29 2025 (9 weeks at 100, target 100 each) + the 2 weeks of 2026: 1120 vs 1140.
+    assert (r1["qtd_actual"], r1["qtd_target"]) == pytest.approx((1120, 1140))
+    assert r1["qtd_attainment"] == pytest.approx(1120 / 1140)
+    # The year to date is 2026's alone: 220 vs 240.
+    assert (r1["ytd_actual"], r1["ytd_target"]) == pytest.approx((220, 240))
