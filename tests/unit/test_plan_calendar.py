@@ -220,3 +220,18 @@ def test_a_retail_quarter_that_began_the_year_before(hand_db):
     assert r1["qtd_attainment"] == pytest.approx(1120 / 1140)
     # The year to date is 2026's alone: 220 vs 240.
     assert (r1["ytd_actual"], r1["ytd_target"]) == pytest.approx((220, 240))
+
+
+def test_the_target_of_a_full_year_still_being_sold_covers_only_the_loaded_weeks(hand_db):
+    from kam_dash.scope import resolve
+
+    engine = hand_db(**plan_tables())
+    full_year = resolve(engine, Filters(period="year", year=2026))
+    # The period is clamped to the loaded weeks (Jan 5 .. Dec 14 2026), so R1's target is Jan..Nov 11 x 600 plus
+    # Dec 7 and 14 (2 of December's 4 Mondays, 300): 6900, the same as year to date, not the year's 7200.
+    targets = plan.target_by_retailer(engine, full_year).set_index("retailer_id")["target"]
+    ytd = plan.target_by_retailer(engine, resolve(engine, Filters())).set_index("retailer_id")["target"]
+    assert targets["R1"] == pytest.approx(6900) and ytd["R1"] == pytest.approx(6900)
+    # while the plan page's annual target and landing cover the whole plan year: 12 x 600 = 7200.
+    assert by_id(plan.page_data(engine, Filters(period="year", year=2026)).retailers)["R1"]["annual_target"] == \
+        pytest.approx(7200)
