@@ -87,7 +87,8 @@ DEFINITIONS = {
         "One row per retailer x category x calendar month of the plan year (category empty for the all-category "
         "row). target is the month's whole target; actual is the net sales of the month's weeks loaded so far "
         "(empty for a month not yet started); attainment divides actual by the target of those same weeks. The "
-        "YTD, landing, annual target and run-rate columns repeat the retailer (x category) values on every row. "
+        "YTD, landing (with its low and high), annual target and run-rate columns repeat the retailer (x "
+        "category) values on every row. "
         "Sell-out-only accounts have no rows (no net sales)."
     ),
 }
@@ -730,7 +731,8 @@ def page_data(engine: Engine, filters: Filters, calendar_name: str | None = None
 
 
 PLAN_COLUMNS = ["retailer_id", "category", "month", "target", "actual", "attainment", "ytd_target", "ytd_actual",
-                "landing_estimate", "annual_target", "landing_gap", "required_weekly_run_rate"]
+                "landing_estimate", "landing_low", "landing_high", "annual_target", "landing_gap",
+                "required_weekly_run_rate"]
 
 
 def _monthly_rows(grid: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
