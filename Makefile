@@ -35,6 +35,7 @@ test: test-deps $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.run --scales $(BENCH_SCALES)
 	$(PY) -m bench.review_pack --scale default
+	$(PY) -m bench.landing_backtest --scale default
 
 demo: $(VENV)/.run-installed
 	$(PY) -m kam_dash.cli demo --db $(DB) --force

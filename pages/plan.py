@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from kam_dash import fmt, ui
+from kam_dash import calendar, fmt, freshness, ui
 from kam_dash.charts import plan as charts
 from kam_dash.metrics import plan
 
@@ -16,27 +16,24 @@ BULLETS = 15  # retailers drawn in the bullet chart
 HEADERS = {**{f"{p}_{m}": f"{label} {m}" for p, label in COLUMNS.items()
               for m in ("target", "actual", "attainment", "gap")},
            "ly_actual": "Last year", "landing_estimate": "Landing", "annual_target": "Annual target",
+           "landing_low": "Landing low", "landing_high": "Landing high",
            "landing_gap": "Landing gap", "required_weekly_run_rate": "Required weekly run rate"}
 FORMATS = {col: (fmt.pct if col.endswith("attainment") else MONEY) for col in HEADERS}
 
-engine = ui.engine()
-filters = ui.current_filters()
-if ui.page_header("Plan tracking", engine, filters):
-    data = ui.compute(plan.page_data, filters)
-    for note in data.notes:
-        st.info(note, icon=":material/info:")
-    if data.retailers.empty:
-        st.info(f"No retailer in view has sales or targets for {data.year or 'the plan year'}.")
-        st.stop()
-    st.caption(f"Plan year **{data.year}**: weeks through {data.cutoff:%d %b %Y} count as done "
-               f"({data.month_label}, {data.quarter_label}); {data.remaining_weeks} weeks remain.")
+TABLE_FORMATS = {HEADERS[col]: f for col, f in FORMATS.items()}
+
+
+def net_sales_plan(data: plan.PlanPage, filters) -> None:
+    """Tiles, charts and tables of the accounts tracked on net sales (sell-in)."""
     t = data.totals
-    c = st.columns(4)
+    c = st.columns(5)
     ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]), delta=fmt.pct(t["ytd_attainment"] - 1, signed=True),
             help=plan.DEFINITIONS["Plan attainment"])
     ui.tile(c[1], "Landing estimate", fmt.money(t["landing_estimate"]), help=plan.DEFINITIONS["Landing estimate"])
-    ui.tile(c[2], "Landing gap", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
-    ui.tile(c[3], "Run rate needed", fmt.money(t["required_weekly_run_rate"]),
+    ui.tile(c[2], "Landing range", f"{fmt.money(t['landing_low'])} – {fmt.money(t['landing_high'])}",
+            help=plan.DEFINITIONS["Landing range"])
+    ui.tile(c[3], "Landing gap", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
+    ui.tile(c[4], "Run rate needed", fmt.money(t["required_weekly_run_rate"]),
             help=plan.DEFINITIONS["Required weekly run rate"])
 
     left, right = st.columns(2)
@@ -52,8 +49,7 @@ if ui.page_header("Plan tracking", engine, filters):
     links = [f"account_review?{urlencode({**filters.to_params(), 'account': rid}, doseq=True)}"
              for rid in accounts["retailer_id"]]
     shown = accounts.assign(review=links)[["retailer_name", *HEADERS, "review"]]
-    ui.table(shown.rename(columns={"retailer_name": "Retailer", **HEADERS}),
-             {HEADERS[col]: f for col, f in FORMATS.items()}, key="plan_retailers",
+    ui.table(shown.rename(columns={"retailer_name": "Retailer", **HEADERS}), TABLE_FORMATS, key="plan_retailers",
              column_config={"review": st.column_config.LinkColumn("Account review", display_text="Open")})
     worst = accounts.head(5)
     st.caption("Open the account review of the accounts at the top of this order:")
@@ -66,9 +62,36 @@ if ui.page_header("Plan tracking", engine, filters):
     if len(data.categories):
         st.plotly_chart(charts.attainment_by_category(data.categories), key="plan_categories")
         ui.table(data.categories[["category", *HEADERS]].rename(columns={"category": "Category", **HEADERS}),
-                 {HEADERS[col]: f for col, f in FORMATS.items()}, key="plan_category_table")
+                 TABLE_FORMATS, key="plan_category_table")
     else:
         st.info("No category has sales or category targets in view.")
     st.download_button("Download plan by retailer (CSV)", ui.csv_bytes(data.retailers),
                        f"plan-{data.year}.csv", "text/csv", key="plan_download")
-    ui.definitions(plan.DEFINITIONS)
+
+
+engine = ui.engine()
+filters = ui.current_filters()
+if ui.page_header("Plan tracking", engine, filters, tables=("sell_in", "sell_out")):
+    data = ui.compute(plan.page_data, filters)
+    for note in data.notes:
+        st.info(note, icon=":material/info:")
+    if data.retailers.empty and data.sell_out_accounts.empty:
+        st.info(f"No retailer in view has sales or targets for {data.year or 'the plan year'}.")
+        st.stop()
+    if len(data.retailers):
+        st.caption(f"Plan year **{data.year}**: weeks through {data.cutoff:%d %b %Y} (sell-in's latest week) "
+                   f"count as done ({data.month_label}, {data.quarter_label}; "
+                   f"{calendar.CALENDARS[data.calendar_name]}); {data.remaining_weeks} weeks remain. The landing "
+                   "and the annual target cover the whole plan year; month, quarter and year to date only the "
+                   "weeks done.")
+        net_sales_plan(data, filters)
+    if len(data.sell_out_accounts):
+        st.subheader("Sell-out-only accounts")
+        st.caption(f"Plan year **{data.year}**. No sell-in is loaded for these retailers: their plan is tracked "
+                   "on sell-out value against their sell-out target, each through its own latest sell-out week "
+                   f"({calendar.CALENDARS[data.calendar_name]}).")
+        shown = data.sell_out_accounts[["retailer_name", "through_week", *HEADERS]]
+        ui.table(shown.rename(columns={"retailer_name": "Retailer", "through_week": "Sell-out through", **HEADERS}),
+                 TABLE_FORMATS, key="plan_sell_out_accounts")
+    ui.definitions({**{k: calendar.DEFINITIONS[k] for k in ("Week", "Last year")},
+                    **freshness.DEFINITIONS, **plan.DEFINITIONS})

@@ -1,8 +1,9 @@
 """Plan tracking: month, quarter and year to date against target, the landing estimate, by retailer and by
 category, and the waterfall.
 
-The SQL floor and the pandas baseline compute the sell-in net sales per retailer x category x week (from 52
-weeks before the plan year to its end) and the year's targets spread to weeks (all-category per retailer,
+The SQL floor and the pandas baseline compute the sell-in net sales per retailer x category x week (from the
+last year of the plan year's first week to its end), sell-in's latest week, the retailers with sell-out and no
+sell-in (left out of the net sales figures) and the year's targets spread to weeks (all-category per retailer,
 and by category), then finish with the same pure functions as the app (landing grid, tracking, roll-up,
 waterfall).
 """
@@ -27,8 +28,7 @@ def ibis_work(engine, filters: Filters):
 # -- shared by both baselines -------------------------------------------------------------------------------
 def _window(filters: Filters, latest_week: dt.date) -> tuple[int, list[dt.date], dt.date]:
     year = plan.plan_year(filters, latest_week)
-    weeks = plan.year_weeks(year)
-    return year, weeks, weeks[0] - dt.timedelta(weeks=52)
+    return year, plan.year_weeks(year), plan.ly_window(year)[0]
 
 
 def _spread(rows: pd.DataFrame, filters: Filters, weeks: list[dt.date], by_category: bool) -> pd.DataFrame:
@@ -37,7 +37,8 @@ def _spread(rows: pd.DataFrame, filters: Filters, weeks: list[dt.date], by_categ
 
 
 def _finish(weekly_c: pd.DataFrame, target_rows: pd.DataFrame | None, retailers: pd.DataFrame, rid,
-            filters: Filters, latest_week: dt.date):
+            filters: Filters, latest_week: dt.date, sell_out_only: set):
+    """latest_week: sell-in's latest week; sell_out_only: retailers with sell-out and no sell-in."""
     year, weeks, _ = _window(filters, latest_week)
     weekly_c["week"] = pd.to_datetime(weekly_c["week"]).astype("datetime64[ns]")
     first_c = weekly_c.groupby(["retailer_id", "category"], as_index=False)["week"].min().rename(
@@ -48,6 +49,8 @@ def _finish(weekly_c: pd.DataFrame, target_rows: pd.DataFrame | None, retailers:
                                 latest_week, ["retailer_id"])
     grid_c = plan.landing_grid(weekly_c, first_c, _spread(target_rows, filters, weeks, True), year,
                                 latest_week, ["retailer_id", "category"])
+    grid_r = grid_r[~grid_r["retailer_id"].isin(sell_out_only)]
+    grid_c = grid_c[~grid_c["retailer_id"].isin(sell_out_only)]
     cutoff = min(latest_week, weeks[-1])
     names = retailers if rid is None else retailers[retailers["retailer_id"].isin(rid)]
     by_retailer = names[["retailer_id", "retailer_name"]].merge(
@@ -61,6 +64,9 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     retailers = con.execute("SELECT * FROM retailers").df()
     products = con.execute("SELECT * FROM products").df()
     rid, sku = ids(retailers, products, filters)
+    latest_week = con.execute("SELECT max(week) FROM sell_in").fetchone()[0]
+    sell_out_only = {r for (r,) in con.execute(
+        "SELECT DISTINCT retailer_id FROM sell_out EXCEPT SELECT DISTINCT retailer_id FROM sell_in").fetchall()}
     _, weeks, first_ly = _window(filters, latest_week)
     params: list = [first_ly, weeks[-1]]
     where = sql_in("s.retailer_id", rid, params) + sql_in("s.sku_id", sku, params)
@@ -77,15 +83,17 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
             SELECT retailer_id, month, coalesce(category, '') AS category, net_sales_target AS value
             FROM targets WHERE month BETWEEN ? AND ?{where}""", params).df()
         rows["month"] = pd.to_datetime(rows["month"]).dt.date
-    return _finish(weekly_c, rows, retailers, rid, filters, latest_week)
+    return _finish(weekly_c, rows, retailers, rid, filters, latest_week, sell_out_only)
 
 
 # -- pandas -------------------------------------------------------------------------------------------------
 def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
     retailers, products = tables["retailers"], tables["products"]
     rid, sku = ids(retailers, products, filters)
-    _, weeks, first_ly = _window(filters, latest_week)
     s = tables["sell_in"]
+    latest_week = pd.Timestamp(s["week"].max()).date()
+    sell_out_only = set(tables["sell_out"]["retailer_id"]) - set(s["retailer_id"])
+    _, weeks, first_ly = _window(filters, latest_week)
     week = pd.to_datetime(s["week"])
     mask = (week >= pd.Timestamp(first_ly)) & (week <= pd.Timestamp(weeks[-1]))
     if rid is not None:
@@ -107,4 +115,4 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
         if filters.categories:
             tg = tg[tg["category"].isin(filters.categories)]
         rows = tg[["retailer_id", "month", "category"]].assign(value=tg["net_sales_target"])
-    return _finish(weekly_c, rows, retailers, rid, filters, latest_week)
+    return _finish(weekly_c, rows, retailers, rid, filters, latest_week, sell_out_only)

@@ -36,7 +36,8 @@ def landing_waterfall(steps: pd.DataFrame, year: int | None) -> go.Figure:
 
 
 def retailer_bullets(frame: pd.DataFrame, max_rows: int = 15) -> go.Figure:
-    """A bullet per retailer: landing (band), YTD actual (bar) and annual target (tick).
+    """A bullet per retailer: landing (band, with its low-high range as a whisker), YTD actual (bar) and
+    annual target (tick).
 
     frame: plan.PlanPage.retailers, in the order to show (the first max_rows rows).
     """
@@ -44,7 +45,13 @@ def retailer_bullets(frame: pd.DataFrame, max_rows: int = 15) -> go.Figure:
     names = rows["retailer_name"]
     fig = go.Figure()
     fig.add_bar(y=names, x=rows["landing_estimate"], orientation="h", name="Landing estimate", width=0.8,
-                marker_color=PALETTE["last_year"], hovertemplate="%{y}<br>Landing %{x:,.0f}<extra></extra>")
+                marker_color=PALETTE["last_year"],
+                error_x=dict(type="data", symmetric=False, color=PALETTE["neutral"], thickness=1.5, width=6,
+                             array=(rows["landing_high"] - rows["landing_estimate"]).fillna(0.0),
+                             arrayminus=(rows["landing_estimate"] - rows["landing_low"]).fillna(0.0)),
+                customdata=rows[["landing_low", "landing_high"]].to_numpy(),
+                hovertemplate="%{y}<br>Landing %{x:,.0f} (range %{customdata[0]:,.0f} to %{customdata[1]:,.0f})"
+                              "<extra></extra>")
     fig.add_bar(y=names, x=rows["ytd_actual"], orientation="h", name="Actual (YTD)", width=0.35,
                 marker_color=PALETTE["actual"], hovertemplate="%{y}<br>Actual YTD %{x:,.0f}<extra></extra>")
     fig.add_scatter(y=names, x=rows["annual_target"], mode="markers", name="Annual target",

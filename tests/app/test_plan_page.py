@@ -103,3 +103,44 @@ def test_a_retailer_with_no_data_and_an_empty_database(app, tmp_path, empty_db):
     at = app(empty_db, page=PAGE)
     assert not at.exception
     assert any("No sales data is loaded" in i.value for i in at.info)
+
+
+def test_the_range_tile_and_a_sell_out_only_account(app, tmp_path):
+    from tests.unit.test_plan_calendar import with_sell_out_only_account
+
+    db = make_db(tmp_path / "gamma.duckdb", **with_sell_out_only_account(50))
+    at = app(db, page=PAGE)
+    assert not at.exception
+    engine = DuckDBEngine(db)
+    data = plan.page_data(engine, Filters())
+    engine.close()
+    t = data.totals
+    assert metrics(at)["Landing range"] == f"{fmt.money(t['landing_low'])} – {fmt.money(t['landing_high'])}"
+    # Gamma (sell-out only) is not a 0% row of the net sales table; it has its own table on sell-out value.
+    assert "Gamma" not in list(retailer_table(at)["Retailer"])
+    sell_out = next(d.value for d in at.dataframe if "Sell-out through" in d.value.columns)
+    assert list(sell_out["Retailer"]) == ["Gamma"]
+    assert list(sell_out["YTD attainment"]) == [fmt.pct(0.88)]  # 2112 / 2400, worked in the unit test
+    assert any("No sell-in is loaded for Gamma" in i.value for i in at.info)
+    # The header names the sell-out that is behind; the definitions include the calendar's rules.
+    assert any("Gamma (1 week behind" in c.value for c in at.caption)
+    shown = " ".join(m.value for m in at.expander[0].markdown)
+    assert "**Week.**" in shown and "**Last year.**" in shown and "**Landing range.**" in shown
+
+
+def test_a_database_with_sell_out_only(app, tmp_path):
+    from tests.unit.test_plan_calendar import WEEKS_2025, sell_out_row
+
+    # POS only, no shipments and no targets (the shape of public POS panels): every account is tracked on
+    # sell-out value, and the page shows that table alone, with no net sales tiles at 0.
+    rows = [sell_out_row(w, rid, 10) for w in WEEKS_2025 for rid in ("R1", "R2")]
+    db = make_db(tmp_path / "pos.duckdb", retailers=RETAILERS, products=PRODUCTS, sell_out=rows)
+    at = app(db, page=PAGE)
+    assert not at.exception
+    assert any("No sell-in is loaded: each retailer's plan is tracked on sell-out value" in i.value for i in at.info)
+    assert "Landing estimate" not in metrics(at)
+    table = next(d.value for d in at.dataframe if "Sell-out through" in d.value.columns)
+    # 52 weeks of 10 in 2025, the year loaded: YTD 520 each, no target.
+    assert list(table["Retailer"]) == ["Alpha", "Beta"]
+    assert list(table["YTD actual"]) == [fmt.money(520, compact=False)] * 2
+    assert list(table["YTD attainment"]) == [fmt.DASH] * 2

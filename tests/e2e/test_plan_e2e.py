@@ -24,6 +24,8 @@ def test_tiles_charts_and_a_filter_change(live_app, browser_page):
     expect(page.get_by_role("heading", name="Plan tracking")).to_be_visible()
     tiles = metric_values(page)
     assert re.fullmatch(r"-?\$[\d.,]+[KMB]?", tiles["Landing estimate"]), tiles
+    low, high = tiles["Landing range"].split(" – ")  # the landing's low and high, both money
+    assert re.fullmatch(r"-?\$[\d.,]+[KMB]?", low) and re.fullmatch(r"-?\$[\d.,]+[KMB]?", high), tiles
     steps = waterfall_steps(page)
     assert steps[0] == "Last year" and steps[-1] == "Landing"
 

@@ -244,7 +244,10 @@ def test_plan_export_rows(engine):
     assert (dec["target"], dec["actual"], dec["attainment"]) == pytest.approx((600, 220, 220 / 300))
     # The year's columns repeat on every row: YTD 6900 / 5500, landing 5610, annual 7200, gap -1590, rate 850.
     r1_all = frame[(frame["retailer_id"] == "R1") & (frame["category"] == "")]
+    # R1's share in is 5000 / 5100 (its YTD weeks' last year over the year's): the range is
+    # 0.1 x (1 - 50/51) x 110 = 0.2157 either side of the landing.
     for col, value in (("ytd_target", 6900), ("ytd_actual", 5500), ("landing_estimate", 5610),
+                       ("landing_low", 5610 - 11 / 51), ("landing_high", 5610 + 11 / 51),
                        ("annual_target", 7200), ("landing_gap", -1590), ("required_weekly_run_rate", 850)):
         assert r1_all[col].tolist() == pytest.approx([value] * 12), col
     ice = rows.loc[("R1", "Ice Cream", D(2026, 11, 1))]
