@@ -5,10 +5,14 @@ phantom stock, the stock reconciliation and forward-buy warnings: the Inventory 
 availability signal of the Portfolio health status, and the `coverage`, `availability` and
 `reconciliation` exports.
 
-How missing rows are read. A week with no sell-out row sold nothing (the contract). A week with no
-inventory row is NOT an empty shelf: the stock is unknown, so that week gets no cover status, is
-neither in stock nor out of stock, never counts towards a trailing in-stock rate, breaks a phantom
-run, and a reconciliation that needs it leaves the line out.
+How missing rows are read. Inside a week the retailer reported (any sell-out row, any SKU) a line with no
+sell-out row sold nothing. A week the retailer did not report at all is unknown (freshness, "Unreported
+weeks"): it is never averaged into weeks of cover, never a rate week or a zero-sales week for lost sales,
+never a silent week for phantom stock, and a reconciliation or forward-buy comparison skips it or says it
+cannot be done; each sell-out measure also stops at the retailer's own latest sell-out week. A week with no
+inventory row is NOT an empty shelf: the stock is unknown, so that week gets no cover status, is neither in
+stock nor out of stock, is not averaged into cover, never counts towards a trailing in-stock rate, breaks a
+phantom run, and a reconciliation that needs it leaves the line out.
 
 Speed. The fact tables run to tens of millions of rows. Lost sales need each out-of-stock week's
 8 weeks before it, which is the one piece of row-level work; it does not depend on the filters, so
