@@ -12,7 +12,7 @@ FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on
            **dict.fromkeys(["lost_units", "on_hand", "avg_weekly_units", "shortfall_units", "excess_units",
                             "opening_units", "sell_in_units", "sell_out_units", "closing_units", "on_hand_change",
                             "unexplained_units", "cover_weeks", "unreported_weeks", "oos_weeks_unreported"],
-                          fmt.number), "in_stock_rate": fmt.pct, "through_week": lambda d: f"{d:%d %b %Y}"}
+                          fmt.number), "in_stock_rate": fmt.pct, **dict.fromkeys(["through_week", "checked_week"], lambda d: f"{d:%d %b %Y}")}
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
           "overstock": "Overstock", "too_few_weeks": "No cover"}
 

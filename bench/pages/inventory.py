@@ -163,6 +163,19 @@ class SqlReads:
                        FROM ranked WHERE k <= ? GROUP BY ALL)
             SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id) FULL JOIN c USING (retailer_id, sku_id)""", p)
 
+    def recent_stock(self, week: dt.date) -> pd.DataFrame:
+        previous = week - WEEK
+        p: list = [week, previous]
+        inv_where = self._where(p, previous, week)
+        so_where = self._where(p, previous, week)
+        return self._df(f"""
+            WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS on_hand,
+                              max(on_hand_units) FILTER (WHERE week = ?) AS on_hand_previous
+                       FROM inventory WHERE {inv_where} GROUP BY ALL),
+                 o AS (SELECT retailer_id, sku_id, sum(units) AS sold_last_two FROM sell_out WHERE {so_where}
+                       GROUP BY ALL)
+            SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id)""", p)
+
     def window_flows(self, weeks: pd.DataFrame) -> pd.DataFrame:
         if weeks.empty:
             return pd.DataFrame({"retailer_id": [], "sell_in_units": [], "sell_out_units": []})
@@ -375,6 +388,15 @@ class PandasReads:
         parts.append(good.groupby(KEYS).agg(cover_weeks=("week", "size"), units_window=("units", "sum"),
                                             value_window=("sales_value", "sum"), cover_from=("week", "min")))
         return pd.concat(parts, axis=1).reset_index()
+
+    def recent_stock(self, week: dt.date) -> pd.DataFrame:
+        previous = week - WEEK
+        stock = self._rows("inventory", previous, week)
+        so = self._rows("sell_out", previous, week)
+        return pd.concat([stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
+            columns=[pd.Timestamp(week), pd.Timestamp(previous)]).set_axis(["on_hand", "on_hand_previous"], axis=1),
+                          so.groupby(KEYS)[["units"]].sum().rename(columns={"units": "sold_last_two"})],
+                         axis=1).reset_index()
 
     def window_flows(self, weeks: pd.DataFrame) -> pd.DataFrame:
         parts = []

@@ -28,8 +28,9 @@ hand-written SQL and pandas versions of the same reads and runs the same `build`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis
 import numpy as np
@@ -106,12 +107,13 @@ DEFINITIONS = {
     "unknown): it still counts as out of stock, and the page says how many such weeks it skipped.",
     "Lost sales (value)": "Lost units times the retailer x SKU's average sell-out price over the same in-stock "
     "weeks (their sell-out value divided by their units).",
-    "Phantom inventory candidate": f"At the position week: on-hand above 0 in it and in the week before, both weeks "
-    f"reported by the retailer with no sell-out of the line in either, and sell-out in at least "
+    "Phantom inventory candidate": "At the position week, or at the retailer's own latest sell-out week when that "
+    "is earlier (its POS lags; the week checked is shown): on-hand above 0 in it and in the week before, both weeks "
+    "reported by the retailer with no sell-out of the line in either, and sell-out in at least "
     f"{PHANTOM_MIN_SELLING_WEEKS} of the {PHANTOM_HISTORY_WEEKS} weeks before those two (an unreported week is no "
-    "evidence of selling). A missing stock count in either of the two weeks rules the line out (unknown), and so "
-    "does a week whose sell-out has not arrived (the page names retailers not checked). Stock that is on the books "
-    "but does not scan: lost, damaged, in the back room or a wrong count.",
+    "evidence of selling). A missing stock count in either of the two weeks rules the line out (unknown), and a "
+    "retailer that did not report one of the two weeks is not checked (the page names it). Stock that is on the "
+    "books but does not scan: lost, damaged, in the back room or a wrong count.",
     "Stock reconciliation": "Over the period, per retailer x SKU: sell-in units (returns count negative) minus "
     "sell-out units, against the change in on-hand from the count at the end of the week before the period (0 for "
     "a line listed within the period) to the count at the end week: the period's last week, or the retailer's own "
@@ -142,7 +144,7 @@ HEADERS = {
     "in_stock_rate": "In-stock rate", "now_oos": "Out now", "now_low": "Low now", "now_ok": "In band now",
     "now_high": "High now", "now_no_sales": "No sales now", "now_too_few_weeks": "No cover now",
     "now_phantom": "Phantom now",
-    "through_week": "Through week", "opening_units": "Opening stock", "sell_in_units": "Sell-in",
+    "through_week": "Through week", "checked_week": "Checked at week", "opening_units": "Opening stock", "sell_in_units": "Sell-in",
     "sell_out_units": "Sell-out", "closing_units": "Closing stock", "on_hand_change": "Change in stock",
     "unexplained_units": "Unexplained", "lines_left_out": "Lines left out",
 }
@@ -367,6 +369,7 @@ def skipped_weeks(retailer_ids: pd.Series, span_from: pd.Series, last: dt.date, 
 
 
 PHANTOM_COLUMNS = ["retailer_id", "sku_id", "on_hand", "selling_weeks", "price"]
+CHECKED_PHANTOM_COLUMNS = [*PHANTOM_COLUMNS, "checked_week"]
 
 
 def silent_lines(lines: pd.DataFrame, reported: pd.DataFrame, week: dt.date) -> pd.DataFrame:
@@ -379,13 +382,23 @@ def silent_lines(lines: pd.DataFrame, reported: pd.DataFrame, week: dt.date) -> 
     return lines.loc[silent, [*KEYS, "on_hand"]].reset_index(drop=True)
 
 
-def unchecked_for_phantom(retailer_ids, reported: pd.DataFrame, week: dt.date) -> list[str]:
-    """Retailers with sell-out history whose sell-out for `week` or the week before has not arrived: no phantom check
-    is possible for them at `week`."""
+def phantom_weeks(retailer_ids, latest_sell_out: dict, reported: pd.DataFrame, at: dt.date
+                  ) -> tuple[dict[dt.date, list[str]], list[str]]:
+    """The week each retailer's phantom check runs at: the position week, or the retailer's own latest sell-out week
+    when earlier (its POS lags). Returns ({week: retailer ids}, the retailers with sell-out that cannot be checked
+    because that week or the one before was not reported)."""
     have = reported_set(reported)
-    known = set(reported["retailer_id"])
-    return sorted(r for r in set(retailer_ids) if r in known
-                  and not ((r, _ts(week)) in have and (r, _ts(week - WEEK)) in have))
+    groups: dict[dt.date, list[str]] = {}
+    unchecked = []
+    for rid in sorted(set(retailer_ids)):
+        if rid not in latest_sell_out:
+            continue
+        week = min(at, latest_sell_out[rid])
+        if (rid, _ts(week)) in have and (rid, _ts(week - WEEK)) in have:
+            groups.setdefault(week, []).append(rid)
+        else:
+            unchecked.append(rid)
+    return groups, unchecked
 
 
 def finish_phantom(silent: pd.DataFrame, selling: pd.DataFrame) -> pd.DataFrame:
@@ -975,6 +988,25 @@ def _phantom(reads, lines: pd.DataFrame, week: dt.date) -> pd.DataFrame:
     return finish_phantom(silent, reads.selling_history(silent, week))
 
 
+def phantom_at_own_weeks(reads, ctx: Context, lines: pd.DataFrame, at: dt.date) -> tuple[pd.DataFrame, list[str]]:
+    """Phantom candidates of the lines with a position at `at`, each retailer checked at its own week (phantom_weeks),
+    with the week checked (checked_week); and the retailers that could not be checked."""
+    ids = lines.loc[lines["status"].notna(), "retailer_id"]
+    groups, unchecked = phantom_weeks(ids, reads.retailer_latest("sell_out"), reads.reported_weeks(), at)
+    frames = [pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS})]
+    for week, rids in sorted(groups.items()):
+        if week == at:
+            found = _phantom(reads, lines[lines["retailer_id"].isin(rids)], at)
+        else:  # a lagging retailer: its stock and sales of its own latest two reported weeks, read on their own
+            sub = copy.copy(reads)
+            sub.ctx = Context(replace(ctx.scope, retailer_ids=tuple(rids)), week, week)
+            found = _phantom(sub, sub.recent_stock(week), week)
+        frames.append(found.assign(checked_week=_ts(week)))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["checked_week"] = pd.to_datetime(frame["checked_week"]).astype("datetime64[s]")
+    return frame[CHECKED_PHANTOM_COLUMNS].sort_values(KEYS).reset_index(drop=True), unchecked
+
+
 def _forward_cover(reads, stock: pd.DataFrame, week: dt.date) -> pd.Series:
     if stock.empty or not reads.has("sell_out"):
         return pd.Series(np.nan, index=stock.index, dtype=float)
@@ -1098,7 +1130,8 @@ def _tables(reads, at: dt.date, lines: pd.DataFrame, lost: pd.DataFrame, phantom
                                                      "unreported_weeks"]),
         "overstock": _worst(high, "excess_value", [*KEYS, "on_hand", "avg_weekly_units", "weeks_of_cover", "woc_max",
                                                    "excess_units", "excess_value", "unreported_weeks"]),
-        "phantom": _worst(ghost, "on_hand_value", [*KEYS, "on_hand", "selling_weeks", "on_hand_value"]),
+        "phantom": _worst(ghost, "on_hand_value", [*KEYS, "on_hand", "selling_weeks", "on_hand_value",
+                                                   "checked_week"]),
         "too_few_weeks": _worst(few, "on_hand", [*KEYS, "on_hand", "cover_weeks", "unreported_weeks"]),
     }
     # forward cover only for the rows shown: one narrow read of last year's sell-out
@@ -1161,13 +1194,16 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     listed = reads.listing()
     reported = reads.reported_weeks()
     lines = finish_positions(reads.positions(window, at), listed, bands, at, window, reported)
-    phantom = _phantom(reads, lines, at)
+    phantom, unchecked = phantom_at_own_weeks(reads, ctx, lines, at)
     page.__dict__.update(_tables(reads, at, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
     page.notes = _notes(reads, ctx, at, lines, avail)
-    unchecked = unchecked_for_phantom(lines.loc[lines["status"].notna(), "retailer_id"], reported, at)
-    if unchecked and reads.has("sell_out"):
+    lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < _ts(at)]))
+    if lagging:
+        page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at their own latest "
+                          "sell-out week (their POS lags): see the week checked.")
+    if unchecked:
         page.notes.append(f"Phantom stock not checked for {', '.join(_named(reads, unchecked))}: their sell-out "
-                          f"for the week of {at:%d %b %Y} or the week before has not arrived.")
+                          "for the week checked or the week before was not reported.")
     now = lines.groupby(["retailer_id", "status"]).size().unstack(fill_value=0).reindex(columns=list(STATUSES),
                                                                                       fill_value=0)
     now["phantom"] = phantom.groupby("retailer_id").size().reindex(now.index, fill_value=0)
@@ -1270,7 +1306,8 @@ def availability(engine: Engine, filters: Filters) -> pd.DataFrame:
     reads = IbisReads(engine, ctx)
     frame = _availability(reads, ctx, KEYS)
     at = position_week(reads, ctx)
-    phantom = _phantom(reads, reads.recent_stock(at), at)
+    phantom, _ = phantom_at_own_weeks(reads, ctx, _filled(reads.recent_stock(at), [], ["on_hand"]).assign(
+        status="counted"), at)
     flagged = set(zip(phantom["retailer_id"], phantom["sku_id"]))
     frame["phantom_candidate"] = [k in flagged for k in zip(frame["retailer_id"], frame["sku_id"])]
     return frame[AVAILABILITY_COLUMNS]

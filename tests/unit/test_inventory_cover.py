@@ -195,14 +195,30 @@ def test_phantom_candidates_by_hand(hand_db):
 
 
 def test_silent_weeks_the_retailer_did_not_report_are_not_phantom_stock(hand_db):
-    # R1's sell-out stops after week 10 (its POS for weeks 11 and 12 has not arrived): the "silent" weeks are
-    # unreported, not weeks that sold nothing, so no line is a candidate and the page names R1 as not checked.
+    # R1's sell-out stops after week 10 (its POS for weeks 11 and 12 has not arrived): the "silent" weeks 11-12 are
+    # unreported, not weeks that sold nothing, so at week 12 no line is a candidate.
     engine = phantom_db(hand_db, reported_through=10)
     found = inventory.phantom_candidates(engine, inventory.context(engine, ALL_WEEKS).scope, W[12])
     assert found.empty
+    # The page checks R1 at its own latest sell-out week, 10: weeks 9-10 sold (A, B, C, D all sold through week
+    # 10), so nothing is flagged there either.
+    assert inventory.page_data(engine, ALL_WEEKS).phantom.empty
+
+
+def test_a_lagging_retailer_is_checked_for_phantom_stock_at_its_own_latest_week(hand_db):
+    # R1 reports through week 10 (E sells weeks 1-10); A, 40 on hand every week, sold 10 a week in weeks 1-8 only.
+    rows_inv = [inv("R1", "A", w, 40) for w in range(1, 13)]
+    rows_so = [so("R1", "A", w, 10, 30) for w in range(1, 9)] + [so("R1", "C", w, 1, 1) for w in range(1, 11)]
+    rows_so += [so("R2", "A", w, 5, 5) for w in range(1, 13)]  # week 12 is the latest week
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, inventory=rows_inv, sell_out=rows_so)
     page = inventory.page_data(engine, ALL_WEEKS)
-    assert page.kpis["now_phantom"] == 0
-    assert any(n.startswith("Phantom stock not checked for Alpha") for n in page.notes)
+    # At week 10: stock in weeks 9 and 10, both reported, no sale of A; the 12 weeks before (-3..8) hold 8 weeks of
+    # sales (at least 6) -> a candidate, checked at week 10, 40 units at 30 / 10 = 3 -> 120 of stock value.
+    row = page.phantom.set_index(["retailer_id", "sku_id"]).loc[("R1", "A")]
+    assert row["checked_week"] == pd.Timestamp(W[10]) and row["selling_weeks"] == 8
+    assert row["on_hand_value"] == pytest.approx(120)
+    assert any(n.startswith("Phantom stock of Alpha is checked at their own latest sell-out week") for n in page.notes)
+    assert inventory.availability(engine, ALL_WEEKS).set_index("sku_id").loc["A", "phantom_candidate"]
 
 
 # -- reconciliation -----------------------------------------------------------------------------------------------
