@@ -7,12 +7,14 @@ from kam_dash.charts import inventory as charts
 from kam_dash.metrics import inventory
 
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
+DAY = lambda d: fmt.DASH if d != d else f"{d:%d %b %Y}"  # noqa: E731 - a missing week (NaT) is not equal to itself
 FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on_hand_value"], MONEY),
            **dict.fromkeys(["weeks_of_cover", "forward_cover", "woc_min", "woc_max"], fmt.weeks),
            **dict.fromkeys(["lost_units", "on_hand", "avg_weekly_units", "shortfall_units", "excess_units",
                             "opening_units", "sell_in_units", "sell_out_units", "closing_units", "on_hand_change",
                             "unexplained_units", "cover_weeks", "unreported_weeks", "oos_weeks_unreported"],
-                          fmt.number), "in_stock_rate": fmt.pct, **dict.fromkeys(["through_week", "checked_week"], lambda d: f"{d:%d %b %Y}")}
+                          fmt.number), "in_stock_rate": fmt.pct,
+           **dict.fromkeys(["through_week", "checked_week"], DAY)}
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
           "overstock": "Overstock", "too_few_weeks": "No cover"}
 

@@ -135,7 +135,7 @@ class SqlReads:
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
-        previous, lo = last - WEEK, inv.lookback_start(last)
+        previous, lo = last - WEEK, inv.lookback_start(last, window)
         p: list = [last, previous]
         inv_where = self._where(p, previous, last)
         p.append(previous)
@@ -210,8 +210,8 @@ class SqlReads:
         return self._df(f"SELECT retailer_id, sku_id, week, sum(units) AS units FROM sell_out WHERE {where} "
                         "GROUP BY ALL", p)
 
-    def retailer_weeks(self, retailer_id: str) -> pd.DataFrame:
-        lo = inv.lookback_start(self.ctx.first)
+    def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
+        lo = inv.lookback_start(self.ctx.first, window)
         p: list = []
         wheres = [self._where(p, lo, retailer=retailer_id) for _ in range(3)]
         return self._df(f"""
@@ -237,7 +237,8 @@ class SqlReads:
                                   max(on_hand_units) FILTER (WHERE week = end_week) AS closing
                            FROM inventory JOIN e USING (retailer_id)
                            WHERE {inv_where} AND (week = ? OR week = end_week) GROUP BY ALL),
-                     s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_units FROM sell_in JOIN e USING (retailer_id)
+                     s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_units FROM sell_in
+                           JOIN e USING (retailer_id)
                            WHERE {si_where} AND week <= end_week GROUP BY ALL),
                      o AS (SELECT retailer_id, sku_id, sum(units) AS sell_out_units FROM sell_out
                            JOIN e USING (retailer_id) WHERE {so_where} AND week <= end_week GROUP BY ALL)
@@ -371,7 +372,7 @@ class PandasReads:
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
-        previous, lo = last - WEEK, inv.lookback_start(last)
+        previous, lo = last - WEEK, inv.lookback_start(last, window)
         stock = self._rows("inventory", lo, last)
         recent = stock[stock["week"] >= pd.Timestamp(previous)]
         parts = [recent.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
@@ -420,8 +421,8 @@ class PandasReads:
         rows = self._rows("sell_out", *inv.forward_window(week)).merge(stock[KEYS].drop_duplicates(), on=KEYS)
         return rows.groupby([*KEYS, "week"], as_index=False)["units"].sum()
 
-    def retailer_weeks(self, retailer_id: str) -> pd.DataFrame:
-        lo = inv.lookback_start(self.ctx.first)
+    def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
+        lo = inv.lookback_start(self.ctx.first, window)
         parts = [self._rows(name, lo, retailer=retailer_id)[["sku_id", "week", src]].rename(columns={src: col})
                  for name, src, col in (("inventory", "on_hand_units", "on_hand"), ("sell_out", "units", "units"),
                                         ("sell_in", "units", "shipped"))]

@@ -52,7 +52,7 @@ DEFAULT_WINDOW = 4
 STATUSES = ("oos", "low", "ok", "high", "no_sales", "too_few_weeks")
 DEFAULT_WOC_MIN, DEFAULT_WOC_MAX = 2.0, 6.0
 MIN_COVER_WEEKS = 2  # reported in-stock weeks needed to average demand
-COVER_LOOKBACK = 26  # weeks searched back for them
+COVER_LOOKBACK = 2  # ... searched for within this many windows back
 RATE_WEEKS = 8  # the trailing in-stock rate behind lost sales
 PHANTOM_ZERO_WEEKS = 2  # weeks with stock and no sales
 PHANTOM_HISTORY_WEEKS = 12  # the weeks before them ...
@@ -69,8 +69,8 @@ DEFINITIONS = {
     "the inventory table when that is earlier (stock counts can lag sales). A retailer whose latest stock count is "
     "earlier still has no position that week, and the page names it.",
     "Weeks of cover": "On-hand units at the end of the position week divided by the mean weekly sell-out units "
-    "(store and online) of the N latest weeks at or before it, within the last "
-    f"{COVER_LOOKBACK}, that the retailer reported (any sell-out row that week) and at whose end the line was in "
+    f"(store and online) of the N latest weeks at or before it, within the last {COVER_LOOKBACK}N, that the "
+    "retailer reported (any sell-out row that week) and at whose end the line was in "
     "stock (N = the window: 4 by default; 8 or 13 to choose). Weeks out of stock are left out, because an empty "
     "shelf cuts sales short (a line refilled after a stock-out is not 'high'); weeks the retailer did not report, "
     "including weeks after its latest sell-out week, are skipped, never read as 0; inside a reported week a line "
@@ -144,7 +144,8 @@ HEADERS = {
     "in_stock_rate": "In-stock rate", "now_oos": "Out now", "now_low": "Low now", "now_ok": "In band now",
     "now_high": "High now", "now_no_sales": "No sales now", "now_too_few_weeks": "No cover now",
     "now_phantom": "Phantom now",
-    "through_week": "Through week", "checked_week": "Checked at week", "opening_units": "Opening stock", "sell_in_units": "Sell-in",
+    "through_week": "Through week", "checked_week": "Checked at week", "opening_units": "Opening stock",
+    "sell_in_units": "Sell-in",
     "sell_out_units": "Sell-out", "closing_units": "Closing stock", "on_hand_change": "Change in stock",
     "unexplained_units": "Unexplained", "lines_left_out": "Lines left out",
 }
@@ -320,10 +321,14 @@ def _filled(frame: pd.DataFrame, sums: list[str], levels: list[str]) -> pd.DataF
 POSITION_SUMS = ["units_window", "value_window", "sold_last_two", "cover_weeks"]
 
 
-def lookback_start(week: dt.date) -> dt.date:
-    """The first of the COVER_LOOKBACK weeks ending with `week`: how far back weeks of cover looks for weeks to
-    average."""
-    return week - (COVER_LOOKBACK - 1) * WEEK
+def lookback_weeks(window: int) -> int:
+    """How many weeks, ending with a week, weeks of cover searches for the `window` weeks it averages."""
+    return COVER_LOOKBACK * window
+
+
+def lookback_start(week: dt.date, window: int) -> dt.date:
+    """The first of the lookback_weeks(window) weeks ending with `week`."""
+    return week - (lookback_weeks(window) - 1) * WEEK
 
 
 def finish_positions(raw: pd.DataFrame, listing: pd.DataFrame, bands: pd.DataFrame, last: dt.date,
@@ -348,14 +353,15 @@ def finish_positions(raw: pd.DataFrame, listing: pd.DataFrame, bands: pd.DataFra
         cover_from = pd.to_datetime(frame["cover_from"]).astype("datetime64[s]")
     else:
         cover_from = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]")
-    span_from = cover_from.where(frame["cover_weeks"] >= window, _ts(lookback_start(last)))
-    frame["unreported_weeks"] = skipped_weeks(frame["retailer_id"], span_from, last, reported)
+    span_from = cover_from.where(frame["cover_weeks"] >= window, _ts(lookback_start(last, window)))
+    frame["unreported_weeks"] = skipped_weeks(frame["retailer_id"], span_from, last, reported, window)
     return frame.drop(columns=["cover_from"], errors="ignore").sort_values(KEYS).reset_index(drop=True)
 
 
-def skipped_weeks(retailer_ids: pd.Series, span_from: pd.Series, last: dt.date, reported: pd.DataFrame) -> pd.Series:
-    """Per row: the weeks span_from..last its retailer did not report sell-out."""
-    missing = unreported_between(reported, lookback_start(last), last, set(retailer_ids))
+def skipped_weeks(retailer_ids: pd.Series, span_from: pd.Series, last: dt.date, reported: pd.DataFrame,
+                  window: int) -> pd.Series:
+    """Per row: the weeks span_from..last (within the lookback) its retailer did not report sell-out."""
+    missing = unreported_between(reported, lookback_start(last, window), last, set(retailer_ids))
     out = pd.Series(0, index=retailer_ids.index, dtype=int)
     if missing.empty:
         return out
@@ -485,7 +491,7 @@ WEEKLY_COLUMNS = ["sku_id", "week", "on_hand", "avg_weekly_units", "weeks_of_cov
 def trailing_cover_weeks(on_hand: np.ndarray, units: np.ndarray, reported: np.ndarray, window: int
                          ) -> tuple[np.ndarray, np.ndarray]:
     """For a lines x weeks grid (consecutive weeks; on_hand NaN where no count, units 0 where no row, reported per
-    week): at each week, the count and units of the `window` latest weeks within the COVER_LOOKBACK weeks ending
+    week): at each week, the count and units of the `window` latest weeks within the lookback_weeks(window) ending
     there that were reported and ended in stock."""
     good = (np.nan_to_num(on_hand, nan=0.0) > 0) & reported[None, :]
     n_lines, n_weeks = good.shape
@@ -495,7 +501,7 @@ def trailing_cover_weeks(on_hand: np.ndarray, units: np.ndarray, reported: np.nd
     sums[:, 1:] = np.cumsum(np.where(good, units, 0.0), axis=1)
     taken = np.zeros((n_lines, n_weeks))
     total = np.zeros((n_lines, n_weeks))
-    lows = np.maximum(np.arange(n_weeks) - COVER_LOOKBACK + 1, 0)  # the lookback's first week, per week
+    lows = np.maximum(np.arange(n_weeks) - lookback_weeks(window) + 1, 0)  # the lookback's first week, per week
     for i in range(n_lines):
         through = counts[i, 1:]  # good weeks up to and including each week
         # the earliest prefix position holding at most `window` good weeks up to the week, within the lookback
@@ -511,7 +517,7 @@ def finish_retailer_weeks(raw: pd.DataFrame, listing: pd.DataFrame, band: tuple[
     weeks) with average, cover and status as for the last week; listed weeks with a stock count only."""
     frame = raw.copy()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
-    weeks = [_ts(w) for w in calendar.weeks_between(lookback_start(first), last)]
+    weeks = [_ts(w) for w in calendar.weeks_between(lookback_start(first, window), last)]
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WEEKLY_COLUMNS})
     stock = frame.pivot_table(index="sku_id", columns="week", values="on_hand", aggfunc="max", dropna=False
@@ -817,11 +823,11 @@ class IbisReads:
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         """Per line at `week` (default: the period's last): on_hand and on_hand_previous (stock counts of the week
-        and the week before), sold_last_two, and over the `window` latest weeks of the COVER_LOOKBACK weeks ending
+        and the week before), sold_last_two, and over the `window` latest weeks of the lookback_weeks(window) ending
         with it that the retailer reported and that ended in stock: their number (cover_weeks), sell-out
         (units_window, value_window) and the oldest of them (cover_from)."""
         last = self.ctx.last if week is None else week
-        previous, lo = last - WEEK, lookback_start(last)
+        previous, lo = last - WEEK, lookback_start(last, window)
         parts = []
         if self.has("inventory"):
             inv = self._table("inventory", lo, last)
@@ -897,10 +903,10 @@ class IbisReads:
         t = t.filter(t.retailer_id.isin(sorted(set(stock["retailer_id"]))), t.sku_id.isin(sorted(set(stock["sku_id"]))))
         return self.engine.execute(t.group_by([*KEYS, "week"]).aggregate(units=t.units.sum()))
 
-    def retailer_weeks(self, retailer_id: str) -> pd.DataFrame:
+    def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
         """One retailer's lines week by week, from the lookback of weeks of cover before the period to its last
         week: sku_id, week, on_hand (empty: no count), units (sell-out) and shipped (sell-in)."""
-        lo = lookback_start(self.ctx.first)
+        lo = lookback_start(self.ctx.first, window)
         parts = []
         for name, col in (("inventory", "on_hand"), ("sell_out", "units"), ("sell_in", "shipped")):
             if self.has(name):
@@ -1147,7 +1153,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.DataFrame) -> list[str]:
+def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.DataFrame, window: int) -> list[str]:
     """What the figures skipped or could not judge, in words (unreported weeks, lagging stock counts)."""
     notes = []
     skipped = lines[lines["status"].notna() & (lines["unreported_weeks"] > 0)]
@@ -1164,7 +1170,8 @@ def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.Data
     few = int((lines["status"] == "too_few_weeks").sum())
     if few:
         notes.append(f"{_plural(few, 'line')} with stock {'has' if few == 1 else 'have'} no weeks of cover: fewer "
-                     f"than {MIN_COVER_WEEKS} reported in-stock weeks in the last {COVER_LOOKBACK} to average.")
+                     f"than {MIN_COVER_WEEKS} reported in-stock weeks in the last {lookback_weeks(window)} to "
+                     "average.")
     behind = no_count_at(reads, ctx, at)
     if behind:
         notes.append(f"No stock count in the week of {at:%d %b %Y} for {', '.join(_named(reads, behind))}: "
@@ -1196,7 +1203,7 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     lines = finish_positions(reads.positions(window, at), listed, bands, at, window, reported)
     phantom, unchecked = phantom_at_own_weeks(reads, ctx, lines, at)
     page.__dict__.update(_tables(reads, at, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
-    page.notes = _notes(reads, ctx, at, lines, avail)
+    page.notes = _notes(reads, ctx, at, lines, avail, window)
     lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < _ts(at)]))
     if lagging:
         page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at their own latest "
@@ -1230,7 +1237,7 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     band = bands.set_index("retailer_id").loc[page.retailer]
     page.band = (float(band["woc_min"]), float(band["woc_max"]))
     mine = listed[listed["retailer_id"] == page.retailer]
-    raw = reads.retailer_weeks(page.retailer)
+    raw = reads.retailer_weeks(page.retailer, window)
     weeks = finish_retailer_weeks(raw, mine, page.band, window, ctx.first, ctx.last,
                                   reported[reported["retailer_id"] == page.retailer])
     page.trend = trend(weeks)

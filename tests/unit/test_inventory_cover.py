@@ -46,9 +46,13 @@ def test_coverage_at_the_last_week(cases):
     assert rows[("R1", "B")]["weeks_of_cover"] == pytest.approx(3) and rows[("R1", "B")]["status"] == "ok"
     # R2 x A: stock and no sales in four reported in-stock weeks -> no_sales, cover undefined (not 0, not infinite).
     assert rows[("R2", "A")]["status"] == "no_sales" and np.isnan(rows[("R2", "A")]["weeks_of_cover"])
-    # R2 x B: 0 on hand -> oos. Its only in-stock weeks, 1-3, sold 5 each -> 5 a week -> 0 / 5 = 0 weeks of cover.
-    assert rows[("R2", "B")]["status"] == "oos" and rows[("R2", "B")]["weeks_of_cover"] == 0
-    assert rows[("R2", "B")]["avg_weekly_units"] == pytest.approx(5) and rows[("R2", "B")]["cover_weeks"] == 3
+    # R2 x B: 0 on hand -> oos. Its only in-stock weeks, 1-3, lie before the 2 x 4 = 8 weeks searched (5-12): no
+    # average, so its cover is undefined as well.
+    assert rows[("R2", "B")]["status"] == "oos" and np.isnan(rows[("R2", "B")]["weeks_of_cover"])
+    assert rows[("R2", "B")]["cover_weeks"] == 0
+    # With a 13-week window (26 searched) weeks 1-3 count: 5 a week -> 0 / 5 = 0 weeks of cover.
+    b13 = rows_by_line(export.compute("coverage", cases, ALL_WEEKS, window=13))[("R2", "B")]
+    assert b13["avg_weekly_units"] == pytest.approx(5) and b13["weeks_of_cover"] == 0 and b13["cover_weeks"] == 3
     # R1 x A at week 10: 0 on hand; weeks 9, 8, 7, 6 in stock at 10 a week -> oos with 0 weeks of cover.
     a10 = rows_by_line(export.compute("coverage", cases, ALL_WEEKS, week=W[10]))[("R1", "A")]
     assert a10["status"] == "oos" and a10["weeks_of_cover"] == 0 and a10["avg_weekly_units"] == pytest.approx(10)
@@ -64,8 +68,8 @@ def test_the_window_changes_the_average_and_the_status(hand_db):
     assert by_window[4]["avg_weekly_units"] == pytest.approx(10) and by_window[4]["status"] == "ok"
     # 8 weeks (5-12): 4 x 2 + 4 x 10 = 48 -> 6 a week -> 5 weeks -> ok.
     assert by_window[8]["avg_weekly_units"] == pytest.approx(6) and by_window[8]["weeks_of_cover"] == pytest.approx(5)
-    # 13 weeks reach back before the data: the 12 weeks there are count: 8 x 2 + 4 x 10 = 56 -> 4.67 a week ->
-    # 30 / 4.67 = 6.43 weeks -> high.
+    # 13 weeks (of the 26 searched) reach back before the data: the 12 there count: 8 x 2 + 4 x 10 = 56 -> 4.67 a
+    # week -> 30 / 4.67 = 6.43 weeks -> high.
     assert by_window[13]["avg_weekly_units"] == pytest.approx(56 / 12) and by_window[13]["cover_weeks"] == 12
     assert by_window[13]["status"] == "high"
     with pytest.raises(ValueError):
