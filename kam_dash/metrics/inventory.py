@@ -221,6 +221,9 @@ def finish_reported(frame: pd.DataFrame) -> pd.DataFrame:
 def unreported_between(reported: pd.DataFrame, lo: dt.date, hi: dt.date, retailer_ids=None) -> pd.DataFrame:
     """retailer_id, week (Timestamp): the weeks lo..hi in which a retailer, from its first sell-out week on, reported
     no sell-out (freshness.unreported_weeks' rule, on the reads' own frame of reported weeks)."""
+    empty = pd.DataFrame({"retailer_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[s]")})
+    if reported.empty or lo > hi:
+        return empty
     weeks = pd.DatetimeIndex([_ts(w) for w in calendar.weeks_between(lo, hi)]).astype("datetime64[s]")
     first = reported.groupby("retailer_id")["week"].min()
     if retailer_ids is not None:
@@ -578,7 +581,7 @@ def reconciliation_ends(retailer_ids, latest_sell_out: dict, reported: pd.DataFr
     sell-out week when earlier) and the weeks first..end_week whose sell-out it did not report (unreported_weeks).
     A retailer with no sell-out, or with unreported weeks, cannot be reconciled (ok False)."""
     rows = []
-    gaps = unreported_between(reported, first, last, set(retailer_ids)) if first <= last else reported.iloc[:0]
+    gaps = unreported_between(reported, first, last, set(retailer_ids))
     for rid in sorted(set(retailer_ids)):
         latest = latest_sell_out.get(rid)
         end = min(last, latest) if latest is not None else last
@@ -999,7 +1002,8 @@ def phantom_at_own_weeks(reads, ctx: Context, lines: pd.DataFrame, at: dt.date) 
     with the week checked (checked_week); and the retailers that could not be checked."""
     ids = lines.loc[lines["status"].notna(), "retailer_id"]
     groups, unchecked = phantom_weeks(ids, reads.retailer_latest("sell_out"), reads.reported_weeks(), at)
-    frames = [pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS})]
+    frames = [pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS}).assign(
+        checked_week=pd.Series(dtype="datetime64[s]"))]
     for week, rids in sorted(groups.items()):
         if week == at:
             found = _phantom(reads, lines[lines["retailer_id"].isin(rids)], at)

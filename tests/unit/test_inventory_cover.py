@@ -381,3 +381,17 @@ def test_forward_buying_of_a_lagging_retailer_ends_at_its_own_latest_week(hand_d
     # (Weeks 5-12 read as they came: 80 shipped - 60 sold = 20 -> 20 / 7.5 = 2.67 weeks, a false warning.)
     assert fb["through_week"] == pd.Timestamp(W[11]) and fb["weeks"] == 7 and fb["unreported_weeks"] == 1
     assert fb["fill_units"] == 0 and fb["fill_weeks"] == 0 and not fb["warning"]
+
+
+def test_stock_counts_without_any_sell_out(hand_db):
+    tables = case_tables()
+    del tables["sell_out"]
+    engine = hand_db(**tables)
+    page = inventory.page_data(engine, ALL_WEEKS)
+    # No retailer reported any sell-out: the 12 out-of-stock weeks (R1 x A 2, R1 x B 1, R2 x B 9) get no lost-sales
+    # estimate, and the 4 lines with stock at week 12 (R1 x A, B, C, R2 x A) have no weeks of cover.
+    assert page.kpis["oos_weeks"] == 12 and page.kpis["oos_weeks_unreported"] == 12 and page.kpis["lost_units"] == 0
+    assert page.kpis["now_too_few_weeks"] == 4 and page.kpis["now_oos"] == 1
+    assert page.notes[0] == ("Lost sales skipped 12 out-of-stock weeks whose sell-out was not reported: no estimate "
+                             "is made for them.")
+    assert inventory.reconciliation(engine, ALL_WEEKS).empty  # no flow closes without sell-out
