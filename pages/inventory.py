@@ -123,6 +123,8 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         st.info(f"Forward buying compares sell-in with sell-out, so it needs sell-in: {', '.join(data.sell_out_only)} "
                 f"{'has' if one else 'have'} sell-out only and {'is' if one else 'are'} not scored.",
                 icon=":material/info:")
+    for note in data.forward_buy_notes:
+        st.caption(note)
     if data.forward_buy.empty:
         ui.missing_note(engine, ["sell_in", "sell_out"], "Forward-buy warnings")
     else:

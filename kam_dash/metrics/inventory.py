@@ -1084,6 +1084,7 @@ class InventoryPage:
     too_few_weeks: pd.DataFrame = field(default_factory=pd.DataFrame)  # stocked lines with no cover, and why
     forward_buy: pd.DataFrame = field(default_factory=pd.DataFrame)
     sell_out_only: list[str] = field(default_factory=list)  # retailer names in scope with no sell-in at all
+    forward_buy_notes: list[str] = field(default_factory=list)  # the weeks forward buying skipped, in words
     notes: list[str] = field(default_factory=list)  # what the figures skipped or could not judge, in words
     retailer: str | None = None  # the retailer of the heatmap, trend and reconciliation
     retailer_choices: list[str] = field(default_factory=list)
@@ -1183,6 +1184,21 @@ def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.Data
     return notes
 
 
+def _forward_buy_notes(reads, fb: pd.DataFrame, last: dt.date) -> list[str]:
+    notes = []
+    behind = fb[fb["through_week"] < _ts(last)]
+    if len(behind):
+        its = "its" if len(behind) == 1 else "their"
+        notes.append(f"Forward buying of {', '.join(_named(reads, behind['retailer_id']))} ends at {its} own latest "
+                     f"sell-out week ({its} POS lags).")
+    gaps = fb[fb["unreported_weeks"] > 0]
+    if len(gaps):
+        notes.append(f"Forward buying skipped {_plural(int(gaps['unreported_weeks'].sum()), 'unreported week')} of "
+                     f"{', '.join(_named(reads, gaps['retailer_id']))}: sell-in and sell-out are compared over the "
+                     "weeks the retailer reported.")
+    return notes
+
+
 def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: str | None = None) -> InventoryPage:
     """The Inventory page from its reads (see page_data)."""
     if window not in WINDOWS:
@@ -1194,6 +1210,7 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     page.forward_buy, only_out = forward_buying(reads, ctx)
     page.forward_buy = _names(reads, page.forward_buy)
     page.sell_out_only = _named(reads, only_out)
+    page.forward_buy_notes = _forward_buy_notes(reads, page.forward_buy, ctx.last)
     page.kpis = {"forward_buy_warnings": int(page.forward_buy["warning"].sum())}
     avail = _availability(reads, ctx, ["retailer_id"]) if reads.has("inventory") else pd.DataFrame()
     page.has_inventory = len(avail) > 0
@@ -1210,8 +1227,9 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     page.notes = _notes(reads, ctx, at, lines, avail, window)
     lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < _ts(at)]))
     if lagging:
-        page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at their own latest "
-                          "sell-out week (their POS lags): see the week checked.")
+        its = "its" if len(lagging) == 1 else "their"
+        page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at {its} own latest "
+                          f"sell-out week ({its} POS lags): see the week checked.")
     if unchecked:
         page.notes.append(f"Phantom stock not checked for {', '.join(_named(reads, unchecked))}: their sell-out "
                           "for the week checked or the week before was not reported.")

@@ -77,7 +77,8 @@ def test_the_baselines_agree_on_lagging_missing_and_sell_out_only_data(messy_db)
             assert app.sell_out_only and any("unreported" in n for n in app.notes)
             for other in (sql, pan):
                 assert other.kpis == pytest.approx(app.kpis)
-                assert (other.notes, other.sell_out_only, other.at) == (app.notes, app.sell_out_only, app.at)
+                assert (other.notes, other.sell_out_only, other.at, other.forward_buy_notes) == (
+                    app.notes, app.sell_out_only, app.at, app.forward_buy_notes)
                 for name in FRAMES:
                     same(getattr(app, name), getattr(other, name), name)
     finally:
@@ -92,6 +93,7 @@ def test_sql_and_pandas_baselines_give_the_page(small_engine, small_db, tables, 
         assert other.kpis == pytest.approx(app.kpis)
         assert (other.retailer, other.band, other.first, other.last, other.at) == (
             app.retailer, app.band, app.first, app.last, app.at)
-        assert (other.notes, other.sell_out_only) == (app.notes, app.sell_out_only)
+        assert (other.notes, other.sell_out_only, other.forward_buy_notes) == (
+            app.notes, app.sell_out_only, app.forward_buy_notes)
         for name in FRAMES:
             same(getattr(app, name), getattr(other, name), name)

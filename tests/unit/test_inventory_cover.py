@@ -221,7 +221,7 @@ def test_a_lagging_retailer_is_checked_for_phantom_stock_at_its_own_latest_week(
     row = page.phantom.set_index(["retailer_id", "sku_id"]).loc[("R1", "A")]
     assert row["checked_week"] == pd.Timestamp(W[10]) and row["selling_weeks"] == 8
     assert row["on_hand_value"] == pytest.approx(120)
-    assert any(n.startswith("Phantom stock of Alpha is checked at their own latest sell-out week") for n in page.notes)
+    assert any(n.startswith("Phantom stock of Alpha is checked at its own latest sell-out week") for n in page.notes)
     assert inventory.availability(engine, ALL_WEEKS).set_index("sku_id").loc["A", "phantom_candidate"]
 
 
@@ -375,12 +375,17 @@ def test_forward_buying_of_a_lagging_retailer_ends_at_its_own_latest_week(hand_d
     sell_in = [dict(week=W[w], retailer_id="R1", sku_id="A", units=10, gross_sales=1, net_sales=1)
                for w in range(1, 13)]
     sell_out = [so("R1", "A", w, 10, 10) for w in range(1, 12) if w != 8] + [so("R2", "A", 12, 1, 1)]
-    fb = inventory.page_data(hand_db(retailers=RETAILERS, products=PRODUCTS, sell_in=sell_in, sell_out=sell_out),
-                             ALL_WEEKS).forward_buy.set_index("retailer_id").loc["R1"]
+    page = inventory.page_data(hand_db(retailers=RETAILERS, products=PRODUCTS, sell_in=sell_in, sell_out=sell_out),
+                               ALL_WEEKS)
+    fb = page.forward_buy.set_index("retailer_id").loc["R1"]
     # The 8 weeks ending with week 11 (4-11) less unreported week 8 -> 7 weeks: 70 shipped - 70 sold = 0 fill.
     # (Weeks 5-12 read as they came: 80 shipped - 60 sold = 20 -> 20 / 7.5 = 2.67 weeks, a false warning.)
     assert fb["through_week"] == pd.Timestamp(W[11]) and fb["weeks"] == 7 and fb["unreported_weeks"] == 1
     assert fb["fill_units"] == 0 and fb["fill_weeks"] == 0 and not fb["warning"]
+    assert page.forward_buy_notes == [
+        "Forward buying of Alpha ends at its own latest sell-out week (its POS lags).",
+        "Forward buying skipped 1 unreported week of Alpha: sell-in and sell-out are compared over the weeks the "
+        "retailer reported."]
 
 
 def test_stock_counts_without_any_sell_out(hand_db):
