@@ -65,9 +65,9 @@ DEFINITIONS = {
     "Listed": "A retailer x SKU counts as listed from the first week, anywhere in the data, that shows stock on hand "
     "above 0 or any sell-out. Weeks before that are not counted by any measure: no out-of-stock flag and no lost "
     "sales.",
-    "Position week": "Cover, status and phantom stock are read at the period's last week, or at the latest week of "
-    "the inventory table when that is earlier (stock counts can lag sales). A retailer whose latest stock count is "
-    "earlier still has no position that week, and the page names it.",
+    "Position week": "Cover, status and phantom stock are read at the period's last week, or at the retailer's own "
+    "latest stock count when that is earlier (its inventory feed lags); the page names such retailers and their "
+    "week.",
     "Weeks of cover": "On-hand units at the end of the position week divided by the mean weekly sell-out units "
     f"(store and online) of the N latest weeks at or before it, within the last {COVER_LOOKBACK}N, that the "
     "retailer reported (any sell-out row that week) and at whose end the line was in "
@@ -391,18 +391,18 @@ def silent_lines(lines: pd.DataFrame, reported: pd.DataFrame, week: dt.date) -> 
     return lines.loc[silent, [*KEYS, "on_hand"]].reset_index(drop=True)
 
 
-def phantom_weeks(retailer_ids, latest_sell_out: dict, reported: pd.DataFrame, at: dt.date
+def phantom_weeks(at_by_retailer: dict, latest_sell_out: dict, reported: pd.DataFrame
                   ) -> tuple[dict[dt.date, list[str]], list[str]]:
-    """The week each retailer's phantom check runs at: the position week, or the retailer's own latest sell-out week
-    when earlier (its POS lags). Returns ({week: retailer ids}, the retailers with sell-out that cannot be checked
-    because that week or the one before was not reported)."""
+    """The week each retailer's phantom check runs at: its position week (at_by_retailer), or its own latest sell-out
+    week when earlier (its POS lags). Returns ({week: retailer ids}, the retailers with sell-out that cannot be
+    checked because that week or the one before was not reported)."""
     have = reported_set(reported)
     groups: dict[dt.date, list[str]] = {}
     unchecked = []
-    for rid in sorted(set(retailer_ids)):
+    for rid in sorted(at_by_retailer):
         if rid not in latest_sell_out:
             continue
-        week = min(at, latest_sell_out[rid])
+        week = min(at_by_retailer[rid], latest_sell_out[rid])
         if (rid, _ts(week)) in have and (rid, _ts(week - WEEK)) in have:
             groups.setdefault(week, []).append(rid)
         else:
@@ -997,24 +997,57 @@ def _phantom(reads, lines: pd.DataFrame, week: dt.date) -> pd.DataFrame:
     return finish_phantom(silent, reads.selling_history(silent, week))
 
 
-def phantom_at_own_weeks(reads, ctx: Context, lines: pd.DataFrame, at: dt.date) -> tuple[pd.DataFrame, list[str]]:
-    """Phantom candidates of the lines with a position at `at`, each retailer checked at its own week (phantom_weeks),
-    with the week checked (checked_week); and the retailers that could not be checked."""
-    ids = lines.loc[lines["status"].notna(), "retailer_id"]
-    groups, unchecked = phantom_weeks(ids, reads.retailer_latest("sell_out"), reads.reported_weeks(), at)
+def _sub_reads(reads, ctx: Context, retailer_ids, last: dt.date):
+    """The same reads for some retailers only, with `last` as their last week."""
+    sub = copy.copy(reads)
+    sub.ctx = Context(replace(ctx.scope, retailer_ids=tuple(retailer_ids)), min(ctx.first, last), last)
+    return sub
+
+
+def phantom_at_own_weeks(reads, ctx: Context, lines: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Phantom candidates of the lines with a position (positions_at_own_weeks), each retailer checked at its own
+    week (phantom_weeks), with the week checked (checked_week); and the retailers that could not be checked."""
+    placed = lines[lines["status"].notna()]
+    at_by = {r: w.date() for r, w in zip(placed["retailer_id"], placed["position_week"])}
+    groups, unchecked = phantom_weeks(at_by, reads.retailer_latest("sell_out"), reads.reported_weeks())
     frames = [pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS}).assign(
         checked_week=pd.Series(dtype="datetime64[s]"))]
     for week, rids in sorted(groups.items()):
-        if week == at:
-            found = _phantom(reads, lines[lines["retailer_id"].isin(rids)], at)
-        else:  # a lagging retailer: its stock and sales of its own latest two reported weeks, read on their own
-            sub = copy.copy(reads)
-            sub.ctx = Context(replace(ctx.scope, retailer_ids=tuple(rids)), week, week)
-            found = _phantom(sub, sub.recent_stock(week), week)
-        frames.append(found.assign(checked_week=_ts(week)))
+        here = [r for r in rids if at_by[r] == week]  # their position rows hold the two weeks already
+        if here:
+            frames.append(_phantom(reads, lines[lines["retailer_id"].isin(here)], week).assign(checked_week=_ts(week)))
+        lagging = [r for r in rids if at_by[r] != week]
+        if lagging:  # POS behind the stock counts: their own latest two reported weeks, read on their own
+            sub = _sub_reads(reads, ctx, lagging, week)
+            frames.append(_phantom(sub, sub.recent_stock(week), week).assign(checked_week=_ts(week)))
     frame = pd.concat(frames, ignore_index=True)
     frame["checked_week"] = pd.to_datetime(frame["checked_week"]).astype("datetime64[s]")
     return frame[CHECKED_PHANTOM_COLUMNS].sort_values(KEYS).reset_index(drop=True), unchecked
+
+
+def position_weeks(reads, ctx: Context) -> dict[dt.date, list[str]]:
+    """{week: retailer ids}: each retailer in scope with stock counts is positioned at the period's last week, or at
+    its own latest stock count when that is earlier (its inventory feed lags)."""
+    latest = reads.retailer_latest("inventory")
+    groups: dict[dt.date, list[str]] = {}
+    for rid in scope_retailers(reads, ctx):
+        if rid in latest:
+            groups.setdefault(min(ctx.last, latest[rid]), []).append(rid)
+    return groups
+
+
+def positions_at_own_weeks(reads, ctx: Context, window: int, week: dt.date | None = None) -> pd.DataFrame:
+    """Every line at its retailer's position week (position_weeks; or at `week` for all), as finish_positions gives
+    it, with the week in position_week."""
+    listing, bands, reported = reads.listing(), bands_of(reads.retailers()), reads.reported_weeks()
+    groups = {week: None} if week is not None else position_weeks(reads, ctx)
+    if len(groups) <= 1:  # the usual case: one read over the scope as it is
+        at = next(iter(groups), None) or ctx.last
+        return finish_positions(reads.positions(window, at), listing, bands, at, window, reported).assign(
+            position_week=_ts(at))
+    frames = [finish_positions(_sub_reads(reads, ctx, rids, at).positions(window, at), listing, bands, at, window,
+                               reported).assign(position_week=_ts(at)) for at, rids in sorted(groups.items())]
+    return pd.concat(frames, ignore_index=True).sort_values(KEYS).reset_index(drop=True)
 
 
 def _forward_cover(reads, stock: pd.DataFrame, week: dt.date) -> pd.Series:
@@ -1023,18 +1056,12 @@ def _forward_cover(reads, stock: pd.DataFrame, week: dt.date) -> pd.Series:
     return finish_forward_cover(stock, reads.forward_demand(stock, week), week, reads.reported_weeks())
 
 
-def position_week(reads, ctx: Context) -> dt.date:
-    """The week positions (cover, status, phantom stock) are read at: the period's last week, or the latest week of
-    the inventory table when that is earlier (stock counts lag the other tables)."""
-    latest = reads.retailer_latest("inventory")
-    return min(ctx.last, max(latest.values())) if latest else ctx.last
-
-
-def no_count_at(reads, ctx: Context, week: dt.date) -> list[str]:
-    """Retailers in scope with stock counts whose latest count is before `week`: they have no position there."""
-    latest = reads.retailer_latest("inventory")
-    ids = set(latest) if ctx.scope.retailer_ids is None else set(latest) & set(ctx.scope.retailer_ids)
-    return sorted(r for r in ids if latest[r] < week)
+def _forward_cover_at_own_weeks(reads, stock: pd.DataFrame) -> np.ndarray:
+    """Forward cover of rows (retailer_id, sku_id, on_hand, position_week), each at its own position week."""
+    out = np.full(len(stock), np.nan)
+    for week, rows in stock.reset_index(drop=True).groupby("position_week").groups.items():
+        out[rows] = _forward_cover(reads, stock.iloc[rows].reset_index(drop=True), week.date()).to_numpy()
+    return out
 
 
 def scope_retailers(reads, ctx: Context) -> list[str]:
@@ -1120,8 +1147,8 @@ def _worst(frame: pd.DataFrame, by: str, columns: list[str]) -> pd.DataFrame:
     return ranked.head(TOP_ROWS)[columns].reset_index(drop=True)
 
 
-def _tables(reads, at: dt.date, lines: pd.DataFrame, lost: pd.DataFrame, phantom: pd.DataFrame) -> dict:
-    """The worst positions at the week `at`, each with the units and value at stake."""
+def _tables(reads, lines: pd.DataFrame, lost: pd.DataFrame, phantom: pd.DataFrame) -> dict:
+    """The worst positions at their position weeks, each with the units and value at stake."""
     ids = ["retailer_id", "retailer_name", "sku_id", "sku_name"]
     oos = lines[lines["status"] == "oos"].merge(lost, on=KEYS, how="left")
     oos[LOST_COLUMNS] = oos[LOST_COLUMNS].fillna(0)
@@ -1138,16 +1165,17 @@ def _tables(reads, at: dt.date, lines: pd.DataFrame, lost: pd.DataFrame, phantom
                                                    "oos_weeks_unreported"]),
         "low_cover": _worst(low, "shortfall_value", [*KEYS, "on_hand", "avg_weekly_units", "weeks_of_cover",
                                                      "woc_min", "shortfall_units", "shortfall_value",
-                                                     "unreported_weeks"]),
+                                                     "unreported_weeks", "position_week"]),
         "overstock": _worst(high, "excess_value", [*KEYS, "on_hand", "avg_weekly_units", "weeks_of_cover", "woc_max",
-                                                   "excess_units", "excess_value", "unreported_weeks"]),
+                                                   "excess_units", "excess_value", "unreported_weeks",
+                                                   "position_week"]),
         "phantom": _worst(ghost, "on_hand_value", [*KEYS, "on_hand", "selling_weeks", "on_hand_value",
                                                    "checked_week"]),
         "too_few_weeks": _worst(few, "on_hand", [*KEYS, "on_hand", "cover_weeks", "unreported_weeks"]),
     }
     # forward cover only for the rows shown: one narrow read of last year's sell-out
     shown = pd.concat([tables["low_cover"], tables["overstock"]], ignore_index=True)
-    cover = _forward_cover(reads, shown, at).to_numpy()
+    cover = _forward_cover_at_own_weeks(reads, shown)
     tables["low_cover"]["forward_cover"] = cover[:len(tables["low_cover"])]
     tables["overstock"]["forward_cover"] = cover[len(tables["low_cover"]):]
     return {name: _names(reads, frame)[ids + [c for c in frame.columns if c not in ids]]
@@ -1177,10 +1205,12 @@ def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.Data
         notes.append(f"{_plural(few, 'line')} with stock {'has' if few == 1 else 'have'} no weeks of cover: fewer "
                      f"than {MIN_COVER_WEEKS} reported in-stock weeks in the last {lookback_weeks(window)} to "
                      "average.")
-    behind = no_count_at(reads, ctx, at)
-    if behind:
-        notes.append(f"No stock count in the week of {at:%d %b %Y} for {', '.join(_named(reads, behind))}: "
-                     "no position is shown for them.")
+    placed = lines[lines["status"].notna()].drop_duplicates("retailer_id")
+    for week, rows in placed[placed["position_week"] < _ts(at)].groupby("position_week"):
+        one = len(rows) == 1
+        notes.append(f"Positions of {', '.join(_named(reads, rows['retailer_id']))} are at {'its' if one else 'their'} "
+                     f"own latest stock count, the week of {week:%d %b %Y} ({'its' if one else 'their'} inventory "
+                     "feed lags).")
     return notes
 
 
@@ -1217,15 +1247,17 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     if not page.has_inventory:
         return page
 
-    page.at = at = position_week(reads, ctx)
+    groups = position_weeks(reads, ctx)
+    page.at = at = max(groups) if groups else ctx.last
     bands = bands_of(reads.retailers())
     listed = reads.listing()
     reported = reads.reported_weeks()
-    lines = finish_positions(reads.positions(window, at), listed, bands, at, window, reported)
-    phantom, unchecked = phantom_at_own_weeks(reads, ctx, lines, at)
-    page.__dict__.update(_tables(reads, at, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
+    lines = positions_at_own_weeks(reads, ctx, window)
+    phantom, unchecked = phantom_at_own_weeks(reads, ctx, lines)
+    page.__dict__.update(_tables(reads, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
     page.notes = _notes(reads, ctx, at, lines, avail, window)
-    lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < _ts(at)]))
+    at_by = lines.drop_duplicates("retailer_id").set_index("retailer_id")["position_week"]
+    lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < phantom["retailer_id"].map(at_by)]))
     if lagging:
         its = "its" if len(lagging) == 1 else "their"
         page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at {its} own latest "
@@ -1306,21 +1338,19 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def coverage(engine: Engine, filters: Filters, window: int = DEFAULT_WINDOW,
              week: dt.date | None = None) -> pd.DataFrame:
     """Weeks of cover, forward cover and status of every listed line with a stock count at a week (default: the
-    period's last week, or the inventory's latest when earlier), one row per retailer x SKU; cover_weeks is the
-    number of weeks averaged, unreported_weeks those the average skipped."""
+    period's last week, or the retailer's latest stock count when earlier), one row per retailer x SKU; cover_weeks
+    is the number of weeks averaged, unreported_weeks those the average skipped."""
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {', '.join(map(str, WINDOWS))}")
     ctx = context(engine, filters, week)
     if ctx is None or not engine.has("inventory"):
         return _empty(COVERAGE_COLUMNS)
     reads = IbisReads(engine, ctx)
-    at = ctx.last if week is not None else position_week(reads, ctx)
-    frame = finish_positions(reads.positions(window, at), reads.listing(), bands_of(reads.retailers()), at,
-                             window, reads.reported_weeks())
+    frame = positions_at_own_weeks(reads, ctx, window, week)
     frame = frame[frame["status"].notna()].reset_index(drop=True)
-    frame["week"] = _ts(at)
+    frame["week"] = frame["position_week"]
     frame["on_hand_units"] = frame["on_hand"]
-    frame["forward_cover"] = _forward_cover(reads, frame[[*KEYS, "on_hand"]], at).to_numpy()
+    frame["forward_cover"] = _forward_cover_at_own_weeks(reads, frame[[*KEYS, "on_hand", "position_week"]])
     return frame[COVERAGE_COLUMNS]
 
 
@@ -1334,9 +1364,7 @@ def availability(engine: Engine, filters: Filters) -> pd.DataFrame:
         return _empty(AVAILABILITY_COLUMNS)
     reads = IbisReads(engine, ctx)
     frame = _availability(reads, ctx, KEYS)
-    at = position_week(reads, ctx)
-    phantom, _ = phantom_at_own_weeks(reads, ctx, _filled(reads.recent_stock(at), [], ["on_hand"]).assign(
-        status="counted"), at)
+    phantom, _ = phantom_at_own_weeks(reads, ctx, positions_at_own_weeks(reads, ctx, DEFAULT_WINDOW))
     flagged = set(zip(phantom["retailer_id"], phantom["sku_id"]))
     frame["phantom_candidate"] = [k in flagged for k in zip(frame["retailer_id"], frame["sku_id"])]
     return frame[AVAILABILITY_COLUMNS]

@@ -39,8 +39,8 @@ def same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def messy_db(small_db, tmp_path_factory):
-    """The small demo with real-feed mess: R001's sell-out lags a week, R002 misses a week of POS mid-period, R003
-    has no sell-in at all (sell-out only)."""
+    """The small demo with more real-feed mess: R001's sell-out lags a week, R002 misses a week of POS mid-period,
+    R003 has no sell-in at all (sell-out only), R004's stock counts lag a week."""
     path = tmp_path_factory.mktemp("messy") / "messy.duckdb"
     shutil.copy(small_db, path)
     con = duckdb.connect(str(path))
@@ -49,6 +49,7 @@ def messy_db(small_db, tmp_path_factory):
         con.execute("DELETE FROM sell_out WHERE retailer_id = 'R001' AND week = ?", [latest])
         con.execute("DELETE FROM sell_out WHERE retailer_id = 'R002' AND week = ?", [latest - dt.timedelta(weeks=3)])
         con.execute("DELETE FROM sell_in WHERE retailer_id = 'R003'")
+        con.execute("DELETE FROM inventory WHERE retailer_id = 'R004' AND week = ?", [latest])
     finally:
         con.close()
     return path
@@ -72,9 +73,10 @@ def agree(engine, path, tables, filters):
 def test_the_baselines_agree_on_lagging_missing_and_sell_out_only_data(messy_db):
     engine = DuckDBEngine(messy_db)
     try:
-        for filters in (Filters(), Filters(retailers=("R001", "R002", "R003"))):
+        for filters in (Filters(), Filters(retailers=("R001", "R002", "R003", "R004"))):
             app, sql, pan = agree(engine, messy_db, load_tables(messy_db), filters)
             assert app.sell_out_only and any("unreported" in n for n in app.notes)
+            assert any(n.startswith("Positions of") for n in app.notes)
             for other in (sql, pan):
                 assert other.kpis == pytest.approx(app.kpis)
                 assert (other.notes, other.sell_out_only, other.at, other.forward_buy_notes) == (

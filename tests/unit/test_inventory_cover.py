@@ -400,3 +400,19 @@ def test_stock_counts_without_any_sell_out(hand_db):
     assert page.notes[0] == ("Lost sales skipped 12 out-of-stock weeks whose sell-out was not reported: no estimate "
                              "is made for them.")
     assert inventory.reconciliation(engine, ALL_WEEKS).empty  # no flow closes without sell-out
+
+
+def test_a_retailer_whose_stock_counts_lag_is_positioned_at_its_own_latest_count(hand_db):
+    # R1's inventory feed arrives through week 11, R2's through 12; both sell 10 a week in weeks 1-12, 40 on hand.
+    rows_inv = [inv("R1", "A", w, 40) for w in range(1, 12)] + [inv("R2", "A", w, 40) for w in range(1, 13)]
+    rows_so = [so(r, "A", w, 10, 20) for r in ("R1", "R2") for w in range(1, 13)]
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, inventory=rows_inv, sell_out=rows_so)
+    rows = rows_by_line(inventory.coverage(engine, ALL_WEEKS))
+    # R1 x A at week 11: 40 on hand over weeks 11, 10, 9, 8 at 10 a week -> 4 weeks. (Positioned at week 12 it has
+    # no count and would vanish from the page.) R2 x A at week 12: 40 / 10 = 4 weeks too.
+    assert rows[("R1", "A")]["week"] == pd.Timestamp(W[11]) and rows[("R1", "A")]["weeks_of_cover"] == pytest.approx(4)
+    assert rows[("R2", "A")]["week"] == pd.Timestamp(W[12]) and rows[("R2", "A")]["status"] == "ok"
+    page = inventory.page_data(engine, ALL_WEEKS)
+    assert page.at == W[12] and page.kpis["positions"] == 2
+    assert f"Positions of Alpha are at its own latest stock count, the week of {W[11]:%d %b %Y} (its inventory " \
+           "feed lags)." in page.notes
