@@ -672,10 +672,6 @@ def weeks_before(week: ibis.DateValue, n: int) -> ibis.DateValue:
     return (week - ibis.interval(days=7 * n)).cast("timestamp").cast("date")
 
 
-def _sum_between(col, week, lo, hi):
-    return ibis.cases((week.between(lo, hi), col), else_=0.0).sum()
-
-
 def _at(col, week, day):
     return ibis.cases((week == day, col)).max()
 
@@ -1080,11 +1076,11 @@ def forward_buying(reads, ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     return forward_buy(reads.window_flows(weeks), meta), only_out
 
 
-def reconciliation_lines(reads, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the reconciliation per line, reconciliation_ends) over the period for every retailer in scope."""
+def reconcile_period(reads, ctx: Context) -> pd.DataFrame:
+    """The reconciliation per line over the period for every retailer in scope, each up to its own end week."""
     ends = reconciliation_ends(scope_retailers(reads, ctx), reads.retailer_latest("sell_out"),
                                reads.reported_weeks(), ctx.first, ctx.last)
-    return reconcile(reads.line_flows(ends), reads.listing(), ctx.first, ends), ends
+    return reconcile(reads.line_flows(ends), reads.listing(), ctx.first, ends)
 
 
 # -- the page ---------------------------------------------------------------------------------------------------
@@ -1377,6 +1373,5 @@ def reconciliation(engine: Engine, filters: Filters) -> pd.DataFrame:
     ctx = context(engine, filters)
     if ctx is None or not engine.has("inventory"):
         return _empty(RECONCILIATION_COLUMNS)
-    lines, _ = reconciliation_lines(IbisReads(engine, ctx), ctx)
-    per = reconciliation_by_retailer(lines)
+    per = reconciliation_by_retailer(reconcile_period(IbisReads(engine, ctx), ctx))
     return per.dropna(subset=["on_hand_change"])[RECONCILIATION_COLUMNS].reset_index(drop=True)
