@@ -234,8 +234,18 @@ def unreported_between(reported: pd.DataFrame, lo: dt.date, hi: dt.date, retaile
     return grid.loc[grid["_merge"] == "left_only", ["retailer_id", "week"]].reset_index(drop=True)
 
 
+_REPORTED_SETS: dict[int, tuple[pd.DataFrame, set]] = {}
+
+
 def reported_set(reported: pd.DataFrame) -> set:
-    return set(zip(reported["retailer_id"], reported["week"]))
+    """{(retailer_id, week)} of a frame of reported weeks; the reads keep one such frame per database, so the set is
+    kept beside it (keyed by the frame, which it holds so the key stays its own)."""
+    kept = _REPORTED_SETS.get(id(reported))
+    if kept is None or kept[0] is not reported:
+        if len(_REPORTED_SETS) >= 8:
+            _REPORTED_SETS.clear()
+        kept = _REPORTED_SETS[id(reported)] = (reported, set(zip(reported["retailer_id"], reported["week"])))
+    return kept[1]
 
 
 def finish_ledger(frame: pd.DataFrame) -> pd.DataFrame:
