@@ -110,7 +110,7 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
             st.plotly_chart(charts.reconciliation_waterfall(data.waterfall, f"{rname}: stock over the period"),
                             key="inv_waterfall")
         for r in data.reconciliation[data.reconciliation["unreported_weeks"] > 0].itertuples():
-            st.info(f"{r.retailer_name} did not report sell-out for {r.unreported_weeks} week(s) up to "
+            st.info(f"{fmt.md_text(r.retailer_name)} did not report sell-out for {r.unreported_weeks} week(s) up to "
                     f"{r.through_week:%d %b %Y}: its stock cannot be reconciled over the period.",
                     icon=":material/info:")
         show(data.reconciliation, "inv_recon")
