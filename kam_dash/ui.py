@@ -252,15 +252,15 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period, fmt.md_text)}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
-    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    names = {rid: fmt.md_text(name) for rid, name in zip(r["retailer_id"], r["retailer_name"])}  # shown as typed
     for line in freshness.describe(eng, tables, ids, names):
-        st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
+        st.caption(line)
     units = datahealth.units_note(eng, names) if "sell_out" in tables else None
     if units:
-        st.caption(fmt.md_text(units))
+        st.caption(units)
     return True
 
 
