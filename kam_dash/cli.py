@@ -53,7 +53,16 @@ def cmd_import(args) -> int:
     from kam_dash import ingest
 
     try:
-        report = ingest.import_files([Path(p) for p in args.paths], Path(args.db), table=args.table)
+        columns = {}
+        for pair in args.column or ():
+            source, sep, target = pair.partition("=")
+            if not sep or not source.strip() or not target.strip():
+                raise ingest.ImportFailed(f"--column {pair!r} is not FILE_COLUMN=CONTRACT_COLUMN, e.g. Date=week")
+            columns[source.strip()] = target.strip()
+        layout = ingest.Layout(week_ending=args.week_ending, columns=columns, retailer_id=args.retailer_id,
+                               sum_over=tuple(args.sum_over or ()))
+        report = ingest.import_files([Path(p) for p in args.paths], Path(args.db), table=args.table,
+                                     layout=layout, wait=args.wait)
     except ingest.ImportFailed as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -95,7 +104,10 @@ def cmd_export(args) -> int:
     env = settings_from_env()
     settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
     try:
-        engine = open_engine(settings)
+        engine = open_engine(settings, require_file=True)
+        reason = export.lacking(args.metric, engine)
+        if reason:
+            raise DataError(reason)
         frame = export.compute(args.metric, engine, _filters_from_args(args), **options)
     except (DataError, ValueError) as exc:
         print(f"Cannot export {args.metric}: {exc}", file=sys.stderr)
@@ -142,7 +154,7 @@ def cmd_review(args) -> int:
     settings = Settings(db=Path(args.db) if args.db else env.db, engine=env.engine, spark_master=env.spark_master)
     filters = _filters_from_args(argparse.Namespace(**{**vars(args), "retailer": None}))
     try:
-        engine = open_engine(settings)
+        engine = open_engine(settings, require_file=True)
         rids = _review_retailers(args, engine, filters)
     except (DataError, ValueError) as exc:
         print(f"Cannot build the review pack: {exc}", file=sys.stderr)
@@ -202,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files, or folders of files named after the tables")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--table", help="the table every given file loads into (default: from each file's name)")
+    p.add_argument("--week-ending", choices=("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+                   help="the files date each week by its last day, this weekday (e.g. fri); each row moves to the "
+                        "Monday of the week holding most of its days")
+    p.add_argument("--column", action="append", metavar="FILE_COLUMN=COLUMN",
+                   help="read a file column as a contract column, e.g. --column Weekly_Sales=sales_value")
+    p.add_argument("--retailer-id", help="the retailer of every row, for files that do not name it")
+    p.add_argument("--sum-over", action="append", metavar="FILE_COLUMN",
+                   help="add up rows that differ only in this column, e.g. --sum-over Store (store rows -> chain)")
+    p.add_argument("--wait", type=float, default=120.0,
+                   help="seconds to wait for another import into the same database to finish (default 120)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="write a metric's table exactly as the app computes it")

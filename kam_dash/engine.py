@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
+import weakref
 from pathlib import Path
 
 import duckdb
 import ibis
 import pandas as pd
 
+from kam_dash.compat import duckdb_arrow_names_for_ibis
 from kam_dash.config import Settings
 from kam_dash.schema import TABLES
 
@@ -29,30 +30,7 @@ class MissingTableError(DataError):
     pass
 
 
-def _patch_duckdb_for_ibis() -> None:
-    # Ibis 12 calls cursor.fetch_arrow_table()/fetch_record_batch(), which DuckDB 2.0
-    # renamed to to_arrow_table()/to_arrow_reader(). Without this, list_tables() and
-    # backend.sql() fail. Remove once Ibis follows the rename.
-    conn_cls = duckdb.DuckDBPyConnection
-    if not hasattr(conn_cls, "fetch_arrow_table"):
-
-        def fetch_arrow_table(self):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                return self.to_arrow_table()
-
-        conn_cls.fetch_arrow_table = fetch_arrow_table
-    if not hasattr(conn_cls, "fetch_record_batch"):
-
-        def fetch_record_batch(self, rows_per_batch: int = 1_000_000):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                return self.to_arrow_reader(rows_per_batch)
-
-        conn_cls.fetch_record_batch = fetch_record_batch
-
-
-_patch_duckdb_for_ibis()
+duckdb_arrow_names_for_ibis()  # Ibis 12 on DuckDB 2.0: see kam_dash.compat
 
 
 class Engine:
@@ -139,22 +117,57 @@ class Engine:
         return self.backend().execute(expr)
 
 
-class DuckDBEngine(Engine):
-    kind = "duckdb"
+def file_version(path: Path | None) -> str:
+    """Which file sits at `path` now: (device, inode, mtime_ns, size), or "absent".
 
-    def __init__(self, path: str | Path | None) -> None:
+    The importer replaces the database file by a new one (a new inode), and other tools may rewrite it in
+    place (a new time or size): either way the version changes and the app opens the new data."""
+    if path is None:
+        return "absent"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "absent"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+
+
+class DuckDBEngine(Engine):
+    """One DuckDB file, read-only, as it was when the engine opened it.
+
+    The file is ATTACHed read-only to a private in-memory database instead of opened with
+    `duckdb.connect(path)`: DuckDB hands every `connect` of one path in a process the same cached
+    instance, which keeps reading a file that has since been replaced. An attachment opens the path
+    afresh, so an engine opened after `kam-dash import` reads the new file while older engines finish
+    their queries on the old one (see LiveDatabase).
+    """
+
+    kind = "duckdb"
+    CATALOG = "kam"
+
+    def __init__(self, path: str | Path | None, require_file: bool = False) -> None:
         super().__init__()
         self._path = Path(path) if path is not None else None
+        self._parent = duckdb.connect(":memory:")
+        self._attached = False
+        self._version = file_version(self._path)
         if self._path is not None and self._path.exists():
+            if not self._path.is_file():
+                self._parent.close()
+                raise DataError(f"{self._path} is a folder, not a DuckDB database file.")
             try:
-                self._parent = duckdb.connect(str(self._path), read_only=True)
-            except duckdb.IOException as exc:
+                self._parent.execute(f"ATTACH ? AS {self.CATALOG} (READ_ONLY)", [str(self._path)])
+            except duckdb.Error as exc:
+                self._parent.close()
                 raise DataError(
                     f"Cannot open the database {self._path}: {exc}. Another program may be writing to it."
                 ) from exc
-        else:
-            # No database yet: an empty in-memory one, so pages can say "no data" instead of failing.
-            self._parent = duckdb.connect(":memory:")
+            self._parent.execute(f"USE {self.CATALOG}")
+            self._attached = True
+        elif require_file:
+            self._parent.close()
+            raise DataError(f"{self._path} does not exist. Check the path (--db or KAM_DASH_DB); build the demo "
+                            "with `kam-dash demo` or load files with `kam-dash import`.")
+        # else no database yet: an empty in-memory one, so pages can say "no data" instead of failing.
         self._local = threading.local()
         self._names: set[str] | None = None
 
@@ -163,29 +176,117 @@ class DuckDBEngine(Engine):
         return str(self._path) if self._path else ":memory:"
 
     @property
+    def exists(self) -> bool:
+        """False when the engine stands in for a database file that is not there."""
+        return self._attached
+
+    @property
     def data_version(self) -> str:
-        if self._path is None or not self._path.exists():
-            return f"{self.location}:absent"
-        st = os.stat(self._path)
-        return f"{self.location}:{st.st_mtime_ns}:{st.st_size}"
+        # The version of the file this engine reads, fixed when it opened: a file replaced since is another
+        # version, read by another engine.
+        return f"{self.location}:{self._version}"
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to this engine's database (a cursor does not inherit the parent's USE)."""
+        cur = self._parent.cursor()
+        if self._attached:
+            cur.execute(f"USE {self.CATALOG}")
+        return cur
 
     def backend(self):
         be = getattr(self._local, "backend", None)
         if be is None:
-            be = ibis.duckdb.from_connection(self._parent.cursor())
+            be = ibis.duckdb.from_connection(self.cursor())
             self._local.backend = be
         return be
 
     def _table_names(self) -> set[str]:
         if self._names is None:
-            rows = self._parent.cursor().execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            rows = self.cursor().execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_catalog = current_database()"
             ).fetchall()
             self._names = {r[0] for r in rows} & set(TABLES)
         return self._names
 
     def close(self) -> None:
         self._parent.close()
+
+
+class Lease:
+    """A session's hold on one engine; the engine closes once it is released by every holder and replaced."""
+
+    def __init__(self, live: LiveDatabase, engine: Engine, version: str) -> None:
+        self.engine = engine
+        self.version = version
+        self.live = live
+        self._released = False
+        self._finalizer = weakref.finalize(self, live._release, engine)
+
+    def current(self) -> bool:
+        """True while the file at the path is still the one this lease's engine reads."""
+        return self.live.version() == self.version
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._finalizer()
+
+
+class LiveDatabase:
+    """The app's view of one database path while files are replaced under it.
+
+    Each session holds a Lease on the engine of the version it started a run on. On its next run it asks
+    again: when the file at the path has changed (by stat: inode, time, size), it gets a lease on a new
+    engine over the new file and gives up the old one. An engine no session holds and that is no longer
+    current is closed, which releases the old file (already unlinked by the importer's rename). A lease
+    whose session ended without releasing it is released when it is garbage-collected.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._current: tuple[str, Engine] | None = None
+        self._holders: dict[int, int] = {}  # id(engine) -> leases held
+        self._engines: dict[int, Engine] = {}
+
+    def version(self) -> str:
+        if self.settings.engine == "duckdb":
+            return file_version(self.settings.db)
+        return "spark"  # a Spark engine reads its Parquet folder afresh on each query plan
+
+    def acquire(self) -> Lease:
+        version = self.version()
+        with self._lock:
+            if self._current is None or self._current[0] != version:
+                engine = open_engine(self.settings)  # DataError propagates: the caller says why
+                old = self._current
+                self._current = (version, engine)
+                self._engines[id(engine)] = engine
+                self._holders.setdefault(id(engine), 0)
+                if old is not None and self._holders.get(id(old[1]), 0) == 0:
+                    self._close(old[1])
+            engine = self._current[1]
+            self._holders[id(engine)] += 1
+        return Lease(self, engine, version)
+
+    def _release(self, engine: Engine) -> None:
+        with self._lock:
+            left = self._holders.get(id(engine), 0) - 1
+            self._holders[id(engine)] = max(left, 0)
+            if left <= 0 and (self._current is None or self._current[1] is not engine):
+                self._close(engine)
+
+    def _close(self, engine: Engine) -> None:
+        # called with the lock held
+        self._holders.pop(id(engine), None)
+        self._engines.pop(id(engine), None)
+        engine.close()
+
+    def open_engines(self) -> int:
+        """Engines open now (the current one and any still held by a session on an older file)."""
+        with self._lock:
+            return len(self._engines)
 
 
 _SPARK_LOCK = threading.Lock()
@@ -260,7 +361,9 @@ class SparkEngine(Engine):
         return f"{self._folder}:{max(stamps, default=0)}:{len(stamps)}"
 
 
-def open_engine(settings: Settings) -> Engine:
+def open_engine(settings: Settings, require_file: bool = False) -> Engine:
+    """The engine the settings name. `require_file`: a DuckDB path that does not exist is a DataError
+    ("PATH does not exist") instead of an empty database (the CLI's exports; the app shows the message)."""
     if settings.engine == "spark":
         return SparkEngine(settings.db, settings.spark_master)
-    return DuckDBEngine(settings.db)
+    return DuckDBEngine(settings.db, require_file=require_file)

@@ -30,6 +30,30 @@ class MetricExport:
 
 _REGISTRY: dict[str, MetricExport] = {}
 
+# Tables without which an export can only be empty ("a|b": either will do). An export asked of a database that
+# lacks them is refused with the table named, instead of writing a header-only file.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "coverage": ("inventory",),
+    "availability": ("inventory",),
+    "reconciliation": ("inventory",),
+    "promo-lift": ("promotions", "sell_out"),
+    "seasonality": ("sell_out",),
+    "revenue-share": ("sell_in|sell_out",),
+    "account-scores": ("sell_in|sell_out",),
+    "white-space": ("sell_in|sell_out", "products"),
+}
+
+
+def lacking(name: str, engine) -> str | None:
+    """Why `name` cannot be exported from this engine's data ("the inventory table is not loaded"), or None."""
+    missing = [need for need in NEEDS.get(name, ()) if not any(engine.has(t) for t in need.split("|"))]
+    if not missing:
+        return None
+    words = [" or ".join(need.split("|")) for need in missing]
+    tables = " and the ".join(words)
+    verb = "tables are" if len(words) > 1 else ("table is" if "|" not in missing[0] else "tables are")
+    return f"the {tables} {verb} not loaded in {engine.location}; {name} needs {'them' if len(words) > 1 else 'it'}"
+
 
 def export_metric(name: str, columns: list[str], options: tuple[str, ...] = (),
                   examples: tuple[dict, ...] = ({},)):
@@ -64,11 +88,32 @@ def compute(name: str, engine, filters, **options) -> pd.DataFrame:
     return frame[list(spec.columns)]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: text starting with =, +, -, @, a tab or a
+    carriage return gets a leading apostrophe (OWASP's advice for CSV injection). Numbers stay numbers, so a
+    negative amount is untouched; only text is changed. For every CSV written and every download button."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            text = values.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+            out[col] = text.astype(values.dtype) if isinstance(values.dtype, pd.StringDtype) else text
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as CSV bytes for a download button, made spreadsheet-safe."""
+    return spreadsheet_safe(frame).to_csv(index=False).encode("utf-8")
+
+
 def write(frame: pd.DataFrame, path: str | Path, fmt: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        spreadsheet_safe(frame).to_csv(path, index=False)
     elif fmt == "parquet":
         frame.to_parquet(path, index=False)
     elif fmt == "json":

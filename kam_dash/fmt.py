@@ -56,3 +56,15 @@ def weeks(value, decimals: int = 1) -> str:
     if _missing(value):
         return DASH
     return f"{float(value):,.{decimals}f} wk"
+
+
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$:=")
+
+
+def md_text(value: object) -> str:
+    """A name from the data (retailer, region, category, brand, KAM, SKU) made safe to put in markdown: every
+    markdown, HTML or Streamlit-directive character (`:red[...]`, `:material/...:`) is backslash-escaped, so
+    `**Big** [deal](http://x)` shows as typed. Use it wherever data text meets a heading, caption, page link,
+    warning or any other markdown; tables (st.dataframe) show text as text already."""
+    text = "" if value is None else str(value)
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text).replace("\n", " ")

@@ -20,9 +20,14 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import fcntl
 import io
+import os
 import re
+import shutil
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +40,8 @@ from kam_dash.schema import LOAD_ORDER, TABLES, Column, Table
 
 # File extension -> reader.
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel"}
-MAX_EXAMPLES = 20  # problems shown per file; the count covers all of them
+MAX_EXAMPLES = 20  # problems kept per file in Validation.problems; the count covers all of them
+EXAMPLES_PER_REASON = 5  # rows shown for each kind of problem in the report
 ROW_RULE = "Row numbers are spreadsheet rows: the header is row 1, so the first data row is row 2."
 # Besides an empty cell, these also mean "no value" in number, date and yes/no columns (never in text columns,
 # where "NA" may well be a region).
@@ -43,6 +49,10 @@ NULL_MARKERS = frozenset({"na", "n/a", "null", "nan", "none"})
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 INT32_MAX = 2**31 - 1  # INTEGER columns in the database
+MAX_AMOUNT = 1e15  # no line of retail sales or stock comes near this; above it is a mix-up, and sums overflow
+MAX_FILE_BYTES = int(float(os.environ.get("KAM_DASH_MAX_FILE_MB", "2048")) * 2**20)  # one file, read in chunks
+READ_CHUNK = 64 * 2**20
+WEEK_ENDINGS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAILY_COLUMN = "date"  # a weekly table's file may carry days in this column instead of `week`
 # dtype of an optional column the file leaves out (filled with the column's default, or empty)
 ABSENT_DTYPES = {"text": object, "float": "float64", "int": "Int64", "bool": "boolean", "date": "datetime64[us]"}
@@ -75,11 +85,51 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class ProblemGroup:
+    """One kind of problem in one file (a column and a reason), how many rows have it, and the first of them."""
+
+    file: str
+    column: str | None
+    reason: str
+    count: int
+    examples: list[Problem]
+
+    @property
+    def title(self) -> str:
+        where = f"column {self.column}: " if self.column and ", " not in self.column else (
+            f"columns {self.column}: " if self.column else "")
+        return f"{where}{self.reason}"
+
+
+@dataclass(frozen=True)
 class FileSummary:
     name: str
     table: str
     rows: int  # data rows read
     form: str  # how it was read, e.g. "CSV, semicolon-separated, decimal comma, UTF-8 with BOM"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a file, as a retailer delivers it, maps onto the contract. Every field is optional.
+
+    week_ending: the file dates each week by its LAST day, this weekday ("fri" for a Saturday-to-Friday week);
+        each row moves to the Monday of the ISO week holding most of its seven days, the Monday of (date - 3
+        days). Every date must then fall on that weekday.
+    columns: file column -> contract column, e.g. {"Weekly_Sales": "sales_value"} (case and spaces ignored).
+    retailer_id: the retailer of every row, for a file from one retailer that does not name it.
+    sum_over: file columns summed away: rows that differ only in them are added up (e.g. "Store": a chain's
+        store rows become one chain row per week and SKU; stores_selling counts the stores with sales).
+    """
+
+    week_ending: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    retailer_id: str | None = None
+    sum_over: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.week_ending is not None and self.week_ending not in WEEK_ENDINGS:
+            raise ImportFailed(f"--week-ending must be one of {', '.join(WEEK_ENDINGS)}, not {self.week_ending!r}")
 
 
 @dataclass
@@ -89,8 +139,10 @@ class Validation:
     files: list[FileSummary] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problem_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (problems, rows affected)
+    groups: list[ProblemGroup] = field(default_factory=list)  # every kind of problem, per file, with counts
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # table -> contract columns, typed, weekly
     notes: list[str] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)  # rows accepted with a remark, e.g. "negative (returns)"
 
     @property
     def ok(self) -> bool:
@@ -107,15 +159,21 @@ class Validation:
             ROW_RULE,
         ]
         for file, (count, rows) in self.problem_counts.items():
-            shown = [p for p in self.problems if p.file == file]
+            groups = [g for g in self.groups if g.file == file]
             lines.append("")
             head = f"{file}: {count:,} problem{_s(count)}"
             if rows:
                 head += f" in {rows:,} row{_s(rows)}"
-            if count > len(shown):
-                head += f" (the first {len(shown)} shown)"
+            if len(groups) > 1:
+                head += f", of {len(groups)} kinds"
             lines.append(head)
-            lines.extend(f"  {p.render()}" for p in shown)
+            for g in groups:
+                if g.count == 1 and g.examples:
+                    lines.append(f"  {g.examples[0].render()}")
+                    continue
+                more = f" (the first {len(g.examples)} shown)" if g.count > len(g.examples) else ""
+                lines.append(f"  {g.count:,} x {g.title}{more}")
+                lines.extend(f"    {p.render()}" for p in g.examples)
         return "\n".join(lines)
 
 
@@ -400,47 +458,72 @@ class _Findings:
         self.rows = rows
         self._order = {c: i for i, c in enumerate(column_order)}
         self._whole_file: list[Problem] = []
-        # (column, spreadsheet rows, reason for the i-th of them)
-        self._groups: list[tuple[str | None, np.ndarray, Callable[[int], str]]] = []
+        self.accepted: dict[str, int] = {}  # rows loaded with a remark, by remark
+        # (column, spreadsheet rows, reason for the i-th of them, the reason in general)
+        self._groups: list[tuple[str | None, np.ndarray, Callable[[int], str], str | None]] = []
 
     def file_problem(self, reason: str, column: str | None = None) -> None:
         self._whole_file.append(Problem(self.file, None, column, reason))
+
+    def count_accepted(self, remark: str, n: int) -> None:
+        if n:
+            self.accepted[remark] = self.accepted.get(remark, 0) + n
 
     @property
     def has_file_problems(self) -> bool:
         return bool(self._whole_file)
 
-    def at_rows(self, column: str | None, rows: np.ndarray, reason: Callable[[int], str]) -> None:
+    def at_rows(self, column: str | None, rows: np.ndarray, reason: Callable[[int], str],
+                label: str | None = None) -> None:
         if len(rows):
-            self._groups.append((column, np.asarray(rows), reason))
+            self._groups.append((column, np.asarray(rows), reason, label))
 
-    def where(self, column: str | None, mask, reason: Callable[[int], str]) -> None:
-        """Rows of the frame where `mask` holds; `reason(position)` words the problem at that frame position."""
+    def where(self, column: str | None, mask, reason: Callable[[int], str], label: str | None = None) -> None:
+        """Rows of the frame where `mask` holds; `reason(position)` words the problem at that frame position;
+        `label` names the kind of problem in the report's summary (default: the first row's reason)."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if len(positions):
-            self._groups.append((column, self.rows[positions], lambda i, p=positions: reason(int(p[i]))))
+            self._groups.append((column, self.rows[positions], lambda i, p=positions: reason(int(p[i])), label))
 
     @property
     def count(self) -> int:
-        return len(self._whole_file) + sum(len(rows) for _, rows, _ in self._groups)
+        return len(self._whole_file) + sum(len(rows) for _, rows, _, _ in self._groups)
 
     @property
     def rows_affected(self) -> int:
         if not self._groups:
             return 0
-        return len(np.unique(np.concatenate([rows for _, rows, _ in self._groups])))
+        return len(np.unique(np.concatenate([rows for _, rows, _, _ in self._groups])))
 
     def examples(self, limit: int = MAX_EXAMPLES) -> list[Problem]:
         candidates = []
-        for g, (column, rows, _) in enumerate(self._groups):
+        for g, (column, rows, _, _) in enumerate(self._groups):
             for i in np.argsort(rows, kind="stable")[:limit]:
                 candidates.append((int(rows[i]), self._order.get(column, len(self._order)), g, int(i)))
         candidates.sort()
         out = list(self._whole_file[:limit])
         for row, _, g, i in candidates[: max(0, limit - len(out))]:
-            column, _, reason = self._groups[g]
+            column, _, reason, _ = self._groups[g]
             out.append(Problem(self.file, row, column, reason(i)))
         return out
+
+    def by_reason(self, limit: int = EXAMPLES_PER_REASON) -> list[ProblemGroup]:
+        """The problems grouped by kind (column and reason), largest first, with the first rows of each."""
+        merged: dict[tuple[str | None, str], list] = {}
+        for p in self._whole_file:
+            merged.setdefault((p.column, p.reason), [0, []])
+            merged[(p.column, p.reason)][0] += 1
+            merged[(p.column, p.reason)][1].append(p)
+        for column, rows, reason, label in self._groups:
+            order = np.argsort(rows, kind="stable")
+            first = [Problem(self.file, int(rows[i]), column, reason(int(i))) for i in order[:limit]]
+            key = (column, label or first[0].reason)
+            entry = merged.setdefault(key, [0, []])
+            entry[0] += len(rows)
+            entry[1] = sorted(entry[1] + first, key=lambda p: p.row or 0)[:limit]
+        groups = [ProblemGroup(self.file, column, label, count, examples)
+                  for (column, label), (count, examples) in merged.items()]
+        return sorted(groups, key=lambda g: -g.count)
 
 
 def _show(value) -> str:
@@ -605,6 +688,9 @@ def _parse_number(raw: pd.Series, column: Column, decimal: str, text_file: bool)
     vals = values.to_numpy(dtype="float64", na_value=np.nan)
     infinite = read & ~np.isfinite(vals)
     issues.append((infinite, "{value} is not a finite number"))
+    issues.append((read & np.isfinite(vals) & (np.abs(vals) > MAX_AMOUNT),
+                   f"{{value}} is larger than {MAX_AMOUNT:.0e}: no one sells or stocks that much (a unit or decimal "
+                   "mark mix-up?), and sums of it overflow"))
     if column.type == "int":
         finite = read & np.isfinite(vals)
         issues.append((finite & (np.floor(vals) != vals), "{value} is not a whole number"))
@@ -778,7 +864,7 @@ def _week_of(days: pd.Series) -> pd.Series:
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 
-def _check_file(name: str, data: bytes, table: Table, notes: list[str]) -> _Checked | _Findings:
+def _check_file(name: str, data: bytes, table: Table, notes: list[str], layout: Layout) -> _Checked | _Findings:
     kind = FORMATS[Path(name).suffix.lower()]
     try:
         raw = READERS[kind](data, table)
@@ -787,8 +873,15 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str]) -> _Chec
         findings.file_problem(str(exc))
         return findings
 
-    headers = [_normalise_header(h) for h in raw.header]
-    wanted = set(table.column_names) | ({DAILY_COLUMN} if table.weekly else set())
+    renamed = {_normalise_header(k): v for k, v in layout.columns.items()}
+    headers = [renamed.get(_normalise_header(h), _normalise_header(h)) for h in raw.header]
+    summed = {_normalise_header(c) for c in layout.sum_over}
+    wanted = set(table.column_names) | ({DAILY_COLUMN} if table.weekly else set()) | summed
+    if layout.retailer_id is not None and "retailer_id" in table.column_names and "retailer_id" not in headers:
+        raw.frame[len(headers)] = pd.array([layout.retailer_id] * len(raw.frame), dtype="str")
+        raw.header = [*raw.header, "retailer_id"]
+        headers.append("retailer_id")
+        notes.append(f"{name}: every row is retailer {layout.retailer_id} (--retailer-id)")
     findings = _Findings(name, raw.rows, (*table.column_names, DAILY_COLUMN))
     for row, reason in raw.row_findings:
         findings.at_rows(None, np.asarray([row]), lambda i, r=reason: r)
@@ -842,40 +935,88 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str]) -> _Chec
         else:
             parsed = _parse_bool(cells, col)
         for mask, reason in parsed.issues:
-            findings.where(col.name, mask, lambda p, r=reason, s=cells: r.format(value=_show(s.iloc[p])))
+            findings.where(col.name, mask, lambda p, r=reason, s=cells: r.format(value=_show(s.iloc[p])),
+                           label=reason.replace("{value} ", "a value "))
         values, missing = parsed.values, parsed.missing.to_numpy()
         if missing.any():
             if col.default is not None:
                 values = values.astype(object).where(~missing, col.default) if col.type == "text" \
                     else values.where(~missing, col.default)
             elif not col.nullable:
-                findings.where(col.name, missing, lambda p, c=col.name: f"is empty, but {c} is required")
+                findings.where(col.name, missing, lambda p, c=col.name: f"is empty, but {c} is required",
+                               label=f"empty, but {col.name} is required")
         if col.type in ("int", "float"):
             v = values.to_numpy(dtype="float64", na_value=np.nan)
             if col.min is not None:
                 findings.where(col.name, v < col.min,
                                lambda p, c=col, s=cells: f"{_show(s.iloc[p])} is below the minimum {c.min:g} "
-                                                         f"({c.name} must be {c.min:g} or more)")
+                                                         f"({c.name} must be {c.min:g} or more)",
+                               label=f"below the minimum {col.min:g}")
             if col.max is not None:
                 findings.where(col.name, v > col.max,
                                lambda p, c=col, s=cells: f"{_show(s.iloc[p])} is above the maximum {c.max:g} "
-                                                         f"({c.name} must be {c.max:g} or less)")
+                                                         f"({c.name} must be {c.max:g} or less)",
+                               label=f"above the maximum {col.max:g}")
             values = values.round().astype("Int64") if col.type == "int" else values.astype("float64")
         typed[col.name] = values
     frame = pd.DataFrame(typed, index=raw.frame.index).reset_index(drop=True)
 
-    _check_table_rules(frame, table, daily, findings)
+    rows = raw.rows
+    _check_table_rules(frame, table, daily, findings, layout.week_ending)
+    if layout.week_ending and table.weekly and not daily:
+        notes.append(f"{name}: weeks ending on {WEEKDAYS[WEEK_ENDINGS.index(layout.week_ending)]} moved to the "
+                     "Monday of the ISO week holding most of their days (the Monday of the date minus 3 days)")
     key = [DAILY_COLUMN if (daily and k == "week") else k for k in table.key]
+    present_sums = [c for c in summed if c in positions]
+    if present_sums and not findings.count:
+        frame, rows = _sum_over(frame, rows, table, key)
+        notes.append(f"{name}: rows summed over {', '.join(present_sums)} into one row per "
+                     f"{', '.join(key)} ({len(raw.frame):,} rows -> {len(frame):,})")
     _check_duplicates(frame, key, findings)
     if daily:
         notes.append(f"{name}: daily rows (column 'date') rolled up into ISO weeks starting on Monday")
     if len(frame) == 0:
         notes.append(f"{name}: has a header but no data rows")
-    return _Checked(name, table, frame, raw.rows, daily, findings, summary)
+    return _Checked(name, table, frame, rows, daily, findings, summary)
 
 
-def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings: _Findings) -> None:
-    if table.weekly and not daily:
+def _sum_over(frame: pd.DataFrame, rows: np.ndarray, table: Table, key: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Add up rows that share a key (they differed only in a summed-away column such as the store)."""
+    work = frame.assign(_row=rows)
+    sums = [c.name for c in table.columns if c.type == "float" and c.name not in key]
+    aggs = {c: (c, lambda v: v.sum(min_count=1)) for c in sums}
+    if "stores_selling" in work and "sales_value" in work:
+        work["_selling"] = (work["sales_value"] > 0).astype("int64")
+        aggs["stores_selling"] = ("_selling", "sum")  # stores (rows) with a sale that week
+    if "promo_flag" in work:
+        work["promo_flag"] = work["promo_flag"].astype("Float64")
+        aggs["promo_flag"] = ("promo_flag", "max")
+    others = [c for c in frame.columns if c not in key and c not in aggs]
+    for c in others:
+        aggs[c] = (c, "first")
+    aggs["_row"] = ("_row", "min")
+    out = work.groupby(key, sort=True, as_index=False, dropna=False).agg(**aggs)
+    if "promo_flag" in out:
+        out["promo_flag"] = out["promo_flag"].map({1.0: True, 0.0: False}).astype("boolean")
+    if "stores_selling" in out:
+        out["stores_selling"] = out["stores_selling"].astype("Int64")
+    kept = out.pop("_row").to_numpy()
+    return out[list(frame.columns)], kept
+
+
+def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings: _Findings,
+                       week_ending: str | None = None) -> None:
+    if table.weekly and not daily and week_ending is not None:
+        week = frame["week"]
+        last_day = WEEK_ENDINGS.index(week_ending)
+        off = (week.notna() & (week.dt.day_of_week != last_day)).to_numpy()
+        findings.where("week", off,
+                       lambda p: f"{week.iloc[p].date().isoformat()} is a {WEEKDAYS[week.iloc[p].weekday()]}, not a "
+                                 f"{WEEKDAYS[last_day]}: with --week-ending {week_ending} every week is dated by its "
+                                 "last day",
+                       label=f"not a {WEEKDAYS[last_day]} (--week-ending {week_ending})")
+        frame["week"] = _week_of(week - pd.Timedelta(days=3))
+    elif table.weekly and not daily:
         week = frame["week"]
         off = (week.notna() & (week.dt.day_of_week != 0)).to_numpy()
 
@@ -885,7 +1026,17 @@ def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings:
                     f"(ISO). That week's Monday is {_week_of(week.iloc[[p]]).iloc[0].date().isoformat()}; "
                     "nothing is moved for you. A file of days needs a 'date' column instead of 'week'")
 
-        findings.where("week", off, not_monday)
+        findings.where("week", off, not_monday, label="not a Monday (weeks start on Monday)")
+    if table.name == "sell_out":
+        units, value = frame["units"].to_numpy(dtype="float64", na_value=np.nan), frame["sales_value"].to_numpy(
+            dtype="float64", na_value=np.nan)
+        opposite = ((units > 0) & (value < 0)) | ((units < 0) & (value >= 0))
+        findings.where("units, sales_value", opposite,
+                       lambda p: f"units {_show(units[p])} and sales_value {_show(value[p])} have opposite signs (a "
+                                 "return has both negative, or a negative value and no units)",
+                       label="units and sales_value of opposite signs")
+        findings.count_accepted("negative (returns)", int(((value < 0) & ~(units > 0) & ~opposite).sum()))
+        findings.count_accepted("value without units", int((np.isnan(units) & ~np.isnan(value)).sum()))
     if table.name == "targets":
         month = frame["month"]
         findings.where("month", (month.notna() & (month.dt.day != 1)).to_numpy(),
@@ -914,7 +1065,8 @@ def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], findings: _Findin
     mask[dup.index[dup.to_numpy()]] = True
     rows = findings.rows
     findings.where(", ".join(key), mask,
-                   lambda p: f"duplicate key ({_key_text(frame, key, p)}): the same as row {rows[first_pos.loc[p]]}")
+                   lambda p: f"duplicate key ({_key_text(frame, key, p)}): the same as row {rows[first_pos.loc[p]]}",
+                   label="duplicate key")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -974,6 +1126,18 @@ def _roll_up(c: _Checked) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     return weekly[list(c.table.column_names)], rows, notes
 
 
+def _check_sums(c: _Checked, weekly: pd.DataFrame, rows: np.ndarray) -> None:
+    """A sum of rows (days into a week, stores into a chain) above MAX_AMOUNT is refused like a single value."""
+    for col in c.table.columns:
+        if col.type == "float" and col.name in weekly:
+            v = weekly[col.name].to_numpy(dtype="float64", na_value=np.nan)
+            big = ~np.isfinite(v) & ~np.isnan(v) | (np.abs(v) > MAX_AMOUNT)
+            c.findings.at_rows(col.name, rows[big],
+                               lambda i, w=weekly[col.name][big]: f"the rows of this week from here on add up to "
+                                                                  f"{w.iloc[i]:.3g}, above {MAX_AMOUNT:.0e}",
+                               label=f"adds up to more than {MAX_AMOUNT:.0e}")
+
+
 def _check_across_files(table: str, parts: list[tuple[_Checked, pd.DataFrame, np.ndarray]]) -> None:
     """A key loaded by two files of one import is a problem: which one should win is the user's call."""
     if len(parts) < 2:
@@ -1000,7 +1164,7 @@ def _check_across_files(table: str, parts: list[tuple[_Checked, pd.DataFrame, np
 
 
 def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] | None = None,
-             table: str | None = None) -> Validation:
+             table: str | None = None, layout: Layout | None = None) -> Validation:
     """Check in-memory files (name, bytes) against the contract, before anything is written.
 
     `known` holds the ids the database already has: {"retailers": {...}, "products": {...}} (see `known_ids`);
@@ -1025,7 +1189,7 @@ def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] |
                 "is not named after a table, so it is not clear where it belongs: name it like "
                 f"<table>.csv or <table>_<anything>.csv (tables: {', '.join(LOAD_ORDER)}) or pass --table")
         else:
-            outcome = _check_file(name, data, TABLES[target], result.notes)
+            outcome = _check_file(name, data, TABLES[target], result.notes, layout or Layout())
             if isinstance(outcome, _Checked):
                 checked.append(outcome)
                 result.files.append(outcome.summary)
@@ -1044,6 +1208,9 @@ def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] |
             result.notes.extend(roll_notes)
         else:
             weekly, rows = c.frame[list(c.table.column_names)], c.rows
+        _check_sums(c, weekly, rows)
+        for remark, n in c.findings.accepted.items():
+            result.counted[remark] = result.counted.get(remark, 0) + n
         by_table.setdefault(c.table.name, []).append((c, weekly, rows))
     for name, parts in by_table.items():
         _check_across_files(name, parts)
@@ -1052,6 +1219,9 @@ def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] |
         if f.count:
             result.problem_counts[f.file] = (f.count, f.rows_affected)
             result.problems.extend(f.examples())
+            result.groups.extend(f.by_reason())
+    for remark, n in result.counted.items():
+        result.notes.append(f"{n:,} sell-out row{_s(n)} accepted as {remark}")
     if result.ok:
         for name in LOAD_ORDER:
             if name in by_table:
@@ -1062,14 +1232,37 @@ def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] |
 def known_ids(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     """The retailer and SKU ids a database holds (tables it lacks hold none)."""
     present = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database()").fetchall()}
     out: dict[str, set[str]] = {}
     for name in ("retailers", "products"):
         if name in present:
             key = TABLES[name].key[0]
-            query = 'SELECT DISTINCT "' + key + '" FROM main."' + name + '"'  # identifiers from the schema
+            query = 'SELECT DISTINCT "' + key + '" FROM "' + name + '"'  # identifiers from the schema
             out[name] = {r[0] for r in con.execute(query).fetchall()}
     return out
+
+
+def _attach_read_only(db: Path) -> duckdb.DuckDBPyConnection:
+    """A connection reading `db` (attached read-only to a private in-memory database, so that DuckDB's
+    per-path instance cache never hands back a file that has since been replaced). While it is open, no
+    other program can start writing the file: the importer copies it under this guard."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS kam_source (READ_ONLY)", [str(db)])
+        con.execute("USE kam_source")
+    except duckdb.Error as exc:
+        con.close()
+        text = str(exc)
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+        if "lock" in text.lower():
+            who = f" (process {holder.group(2)}, {holder.group(1)})" if holder else ""
+            raise ImportFailed(
+                f"the database {db} is being written by another program{who}: not by `kam-dash import` (imports "
+                "wait for each other) and not by the app (which only reads). Wait for that program to finish "
+                "or close it, then import again. The database is unchanged.") from None
+        raise ImportFailed(f"cannot read the database {db}: {text}") from None
+    return con
 
 
 def known_ids_of(db: Path) -> dict[str, set[str]]:
@@ -1077,31 +1270,11 @@ def known_ids_of(db: Path) -> dict[str, set[str]]:
     db = Path(db)
     if not db.exists():
         return {}
-    con = duckdb.connect(str(db), read_only=True)
+    con = _attach_read_only(db)
     try:
         return known_ids(con)
     finally:
         con.close()
-
-
-def _connect(db: Path) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(db))
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            holder = re.search(r"held in (.+?) \(PID (\d+)\)", text)
-            who = f" (process {holder.group(2)}, {holder.group(1)})" if holder else ""
-            raise ImportFailed(
-                f"the database {db} is open in another program{who}, most likely the running kam-dash app, which "
-                "keeps it open read-only while it runs. A file being read cannot be written: stop the app (or "
-                "close that program), run the import again, then start the app. The database is unchanged.") \
-                from None
-        raise ImportFailed(f"cannot open the database {db}: {text}") from None
-    except duckdb.ConnectionException as exc:
-        raise ImportFailed(
-            f"the database {db} is already open read-only in this process (the app's own connection); close it "
-            f"before importing. ({exc})") from None
 
 
 def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) -> dict[str, TableCounts]:
@@ -1139,37 +1312,152 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
     return counts
 
 
-def _write(db: Path, validation: Validation, con: duckdb.DuckDBPyConnection | None) -> ImportReport:
-    """Load a clean validation; `con` is an open read-write connection, or None to create the database."""
-    if con is not None:
-        counts = _load(con, validation.frames)
-        return ImportReport(db, False, validation.files, counts, validation.notes)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(db)
+# ---------------------------------------------------------------------------------------------------------------
+# Writing: one import at a time (a lock file), into a copy of the database that replaces it when complete
+
+LOCK_WAIT_SECONDS = 120.0  # how long an import waits for another one to finish before giving up
+
+
+def lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".import.lock")
+
+
+def _not_writable(db: Path, exc: OSError) -> ImportFailed:
+    return ImportFailed(
+        f"cannot write in the folder {db.parent} ({exc.strerror or exc}). An import writes the new database "
+        f"next to the old one and then swaps it in, so the folder must be writable: fix its permissions, or "
+        "copy the database to a writable folder and import there with --db. The database is unchanged.")
+
+
+@contextmanager
+def import_lock(db: Path, wait: float = LOCK_WAIT_SECONDS):
+    """Hold the database's import lock (a lock file beside it) for one import. A second import waits up to
+    `wait` seconds, then is refused with the holder named (the lock file says which process holds it)."""
+    path = lock_path(db)
     try:
-        schema.create_all(con)
-        counts = _load(con, validation.frames)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _not_writable(db, exc) from None
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another kam-dash import"
+                    raise ImportFailed(
+                        f"another import is loading into {db} ({holder}); this one waited {wait:g} s for it. "
+                        f"Run it again when that import has finished (the lock is {path}). The database is "
+                        "unchanged.") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        stamp = dt.datetime.now().isoformat(timespec="seconds")
+        os.pwrite(fd, f"kam-dash import, process {os.getpid()}, started {stamp}".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_in(db: Path, source: duckdb.DuckDBPyConnection | None,
+             write: Callable[[duckdb.DuckDBPyConnection], dict[str, TableCounts]]) -> dict[str, TableCounts]:
+    """Copy `db` to a temporary file beside it, `write` into the copy, make it durable and rename it onto `db`.
+
+    `source` is the open read-only guard on `db` (None when `db` does not exist yet): while it is open no
+    other program can start writing the file, so the copy is consistent. The rename is atomic: a reader
+    opens either the old file or the complete new one, never half an import; the app's sessions move to the
+    new file on their next run, and readers of the old one finish on it undisturbed."""
+    work = db.with_name(f".{db.name}.import-{os.getpid()}.tmp")
+    for leftover in (work, Path(str(work) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        try:
+            if source is not None:
+                shutil.copyfile(db, work)
+                shutil.copymode(db, work)
+        except OSError as exc:
+            raise _not_writable(db, exc) from None
+        finally:
+            if source is not None:
+                source.close()
+        con = duckdb.connect(str(work))
+        try:
+            schema.create_all(con)  # a new database, or one made before some table existed
+            counts = write(con)
+        finally:
+            con.close()
+        _fsync(work)
+        os.replace(work, db)
+        try:
+            dir_fd = os.open(db.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # the rename itself survives a crash
+            finally:
+                os.close(dir_fd)
+        except OSError:
+            pass  # some file systems cannot fsync a folder; the rename is still atomic
     except BaseException:
-        con.close()
-        for path in (db, Path(str(db) + ".wal")):
-            path.unlink(missing_ok=True)  # a database this import made and could not fill: leave nothing
+        for leftover in (work, Path(str(work) + ".wal")):
+            leftover.unlink(missing_ok=True)
         raise
-    con.close()
-    return ImportReport(db, True, validation.files, counts, validation.notes)
+    return counts
 
 
-def load(validation: Validation, db: Path) -> ImportReport:
-    """Write a clean `validate` result into the database file `db` (created with every contract table if absent)."""
+def load(validation: Validation, db: Path, wait: float = LOCK_WAIT_SECONDS) -> ImportReport:
+    """Write a clean `validate` result into the database file `db` (created with every contract table if absent),
+    all or nothing, through the same lock and swap as `kam-dash import`."""
     if not validation.ok:
         raise ImportFailed("the files have problems", validation)
     db = Path(db)
-    if not db.exists():
-        return _write(db, validation, None)
-    con = _connect(db)
-    try:
-        return _write(db, validation, con)
-    finally:
-        con.close()
+    with import_lock(db, wait):
+        created = not db.exists()
+        source = None if created else _attach_read_only(db)
+        counts = _swap_in(db, source, lambda con: _load(con, validation.frames))
+    return ImportReport(db, created, validation.files, counts, validation.notes)
+
+
+def _too_large(name: str, size: int, limit: int) -> ImportFailed:
+    return ImportFailed(
+        f"{name} is {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB one file may be (its rows are "
+        "checked in memory). Split it into several files, e.g. one per year named sell_out_2024.csv, "
+        "sell_out_2025.csv, and import them together; or raise the limit with KAM_DASH_MAX_FILE_MB if this "
+        "machine has the memory. Nothing was read into the database.")
+
+
+def read_file(path: Path, limit: int | None = None) -> bytes:
+    """A file's bytes, read in chunks, refused before reading when it is larger than `limit` (and while
+    reading, should it grow)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    size = path.stat().st_size
+    if size > limit:
+        raise _too_large(str(path), size, limit)
+    return read_stream(str(path), path.open("rb"), limit)
+
+
+def read_stream(name: str, stream, limit: int | None = None) -> bytes:
+    """Bytes of an open binary stream (a file, an upload), in chunks, refusing more than `limit`; closes it."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    buffer = bytearray()
+    with stream:
+        while chunk := stream.read(READ_CHUNK):
+            buffer += chunk
+            if len(buffer) > limit:
+                raise _too_large(name, len(buffer), limit)
+    return bytes(buffer)
 
 
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -1199,19 +1487,26 @@ def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     return unique, notes
 
 
-def import_files(paths: Sequence[Path], db: Path, table: str | None = None) -> ImportReport:
-    """`kam-dash import`: check every file, then load them all in one transaction, or raise ImportFailed
-    having written nothing. A database that does not exist yet is created with every contract table."""
+def import_files(paths: Sequence[Path], db: Path, table: str | None = None,
+                 layout: Layout | None = None, wait: float = LOCK_WAIT_SECONDS) -> ImportReport:
+    """`kam-dash import`: check every file, then load them all at once, or raise ImportFailed having written
+    nothing. A database that does not exist yet is created with every contract table. The app may be running
+    and reading the database meanwhile: the import writes a copy and swaps it in (see `_swap_in`)."""
     db = Path(db)
     files, notes = _collect([Path(p) for p in paths])
-    sources = [(str(f), f.read_bytes()) for f in files]
-    con = _connect(db) if db.exists() else None  # fails early, and says so, when the app holds the file
-    try:
-        validation = validate(sources, known=known_ids(con) if con is not None else {}, table=table)
-        if not validation.ok:
-            raise ImportFailed("the files have problems", validation)
+    sources = [(str(f), read_file(f)) for f in files]
+    with import_lock(db, wait):
+        created = not db.exists()
+        source = None if created else _attach_read_only(db)
+        try:
+            validation = validate(sources, known=known_ids(source) if source is not None else {}, table=table,
+                                  layout=layout)
+            if not validation.ok:
+                raise ImportFailed("the files have problems", validation)
+        except BaseException:
+            if source is not None:
+                source.close()
+            raise
         validation.notes[:0] = notes
-        return _write(db, validation, con)
-    finally:
-        if con is not None:
-            con.close()
+        counts = _swap_in(db, source, lambda con: _load(con, validation.frames))
+    return ImportReport(db, created, validation.files, counts, validation.notes)

@@ -123,8 +123,11 @@ SELL_OUT = Table(
         Column("retailer_id", "text"),
         Column("sku_id", "text"),
         Column("sales_channel", "text", required=False, allowed=SALES_CHANNELS, default="store"),
-        Column("units", "float", min=0),
-        Column("sales_value", "float", min=0),
+        # Signs are checked together (ingest: a negative value with negative or empty units is a net return;
+        # opposite signs are refused), so neither column has a minimum of its own.
+        Column("units", "float", required=False, nullable=True,
+               description="Units sold to shoppers; may be absent or empty when the retailer reports value only"),
+        Column("sales_value", "float"),
         Column("stores_selling", "int", required=False, nullable=True, min=0),
         Column("promo_flag", "bool", required=False, nullable=True),
     ),

@@ -4,14 +4,16 @@ sidebar filters (kept in the URL), page headers, tiles and definitions."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from kam_dash import fmt, freshness, scope
-from kam_dash.config import settings_from_env
-from kam_dash.engine import DataError, Engine, open_engine
+from kam_dash.config import Settings, settings_from_env
+from kam_dash.engine import DataError, Engine, LiveDatabase
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
 
 FILTERS_KEY = "kam_filters"
@@ -19,31 +21,38 @@ FILTERS_KEY = "kam_filters"
 
 # -- engine and caching ---------------------------------------------------------------
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _engine(kind: str, db: str, master: str, version: str) -> Engine:
-    # `version` is only a cache key: a rebuilt database gets a fresh engine.
-    from kam_dash.config import Settings
-    from pathlib import Path
-
-    return open_engine(Settings(db=Path(db), engine=kind, spark_master=master))
+def _live(kind: str, db: str, master: str) -> LiveDatabase:
+    return LiveDatabase(Settings(db=Path(db), engine=kind, spark_master=master))
 
 
-def _data_version(settings) -> str:
-    path = settings.db
-    try:
-        st_ = path.stat()
-        return f"{st_.st_mtime_ns}:{st_.st_size}"
-    except OSError:
-        return "absent"
+LEASE_KEY = "kam_engine_lease"
+LEASE_RUN_KEY = "kam_engine_run"
 
 
 def engine() -> Engine:
-    """The engine for this app's database; stops the page with a message when it cannot open."""
+    """The engine of this session's run; stops the page with a message when the database cannot open.
+
+    A session keeps one engine for a whole run (every number of a page comes from one version of the
+    data). On its next run it checks the file (a stat) and, when `kam-dash import` or another tool has
+    changed it, moves to an engine on the new file: no restart, and no run ever mixes two versions.
+    """
     settings = settings_from_env()
-    try:
-        return _engine(settings.engine, str(settings.db), settings.spark_master, _data_version(settings))
-    except DataError as exc:
-        st.error(str(exc))
-        st.stop()
+    live = _live(settings.engine, str(settings.db), settings.spark_master)
+    state = st.session_state
+    lease = state.get(LEASE_KEY)
+    run = threading.current_thread()  # Streamlit runs each script run on a thread of its own
+    fresh = lease is None or lease.live is not live
+    if fresh or (state.get(LEASE_RUN_KEY) is not run and not lease.current()):
+        try:
+            new = live.acquire()
+        except DataError as exc:
+            st.error(str(exc))
+            st.stop()
+        if lease is not None:
+            lease.release()
+        lease = state[LEASE_KEY] = new
+    state[LEASE_RUN_KEY] = run
+    return lease.engine
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -200,6 +209,11 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         st.caption(caption)
     for warning in st.session_state.get("kam_url_warnings", []):
         st.warning(warning, icon=":material/link_off:")
+    if getattr(eng, "exists", True) is False and eng.location != ":memory:":
+        st.info(f"The database {fmt.md_text(eng.location)} does not exist. Check KAM_DASH_DB (or `make run "
+                "DB=...`); build the demo with `kam-dash demo`, or load your files on the Data page or with "
+                "`kam-dash import FILES --db PATH`.", icon=":material/database:")
+        return False
     latest = scope.latest_week(eng)
     if latest is None:
         st.info(
@@ -209,11 +223,11 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period)}")
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
     for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
-        st.caption(line)
+        st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
     return True
 
 
@@ -237,6 +251,13 @@ def tile(column, label: str, value: str, delta: str | None = None, help: str | N
          delta_color: str = "normal") -> None:
     column.metric(label, value, delta=delta if delta and delta != fmt.DASH else None, help=help,
                   delta_color=delta_color)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for a download button: text that a spreadsheet would run as a formula is neutralised."""
+    from kam_dash.export import to_csv_bytes
+
+    return to_csv_bytes(frame)
 
 
 def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None = None, **kwargs):

@@ -45,11 +45,12 @@ if ui.page_header("Account review", engine, filters):
 
     data = ui.compute(account.account_page_data, filters, account=rid)
     r, k = data.retailer, data.kpis
-    st.subheader(r["retailer_name"])
-    st.caption(f"{r['retailer_id']} · channel **{r['channel']}** · region {r['region']} · KAM **{r['kam']}** · "
+    st.subheader(fmt.md_text(r["retailer_name"]))
+    st.caption(f"{fmt.md_text(r['retailer_id'])} · channel **{fmt.md_text(r['channel'])}** · region "
+               f"{fmt.md_text(r['region'])} · KAM **{fmt.md_text(r['kam'])}** · "
                f"strategic priority {fmt.number(r['strategic_priority'])} · {account.period_label(engine, filters)}")
     if data.missing:
-        st.info(f"{r['retailer_name']} has {'; '.join(data.missing)}. The parts that need it are left out.",
+        st.info(f"{fmt.md_text(r['retailer_name'])} has {'; '.join(data.missing)}. The parts that need it are left out.",
                 icon=":material/info:")
     ui.review_pack_download(engine, filters, rid)
 
@@ -79,7 +80,7 @@ if ui.page_header("Account review", engine, filters):
     st.subheader("Category mix and white space")
     ws = data.white_space
     if ws.empty or ws["retailer_share"].isna().all():
-        st.info(f"{r['retailer_name']} has no positive net sales in this period to compare with the portfolio.")
+        st.info(f"{fmt.md_text(r['retailer_name'])} has no positive net sales in this period to compare with the portfolio.")
     else:
         left, right = st.columns(2)
         left.plotly_chart(charts.category_mix(ws, r["retailer_name"]), key="category_mix")

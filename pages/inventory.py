@@ -58,7 +58,7 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
     if data.has_inventory:
         k = data.kpis
         if wanted and wanted != data.retailer:
-            st.warning(f"The retailer in the link has no inventory in view; showing {data.retailer}.",
+            st.warning(f"The retailer in the link has no inventory in view; showing {fmt.md_text(data.retailer)}.",
                        icon=":material/link_off:")
         names = dict(zip(data.retailers["retailer_id"], data.retailers["retailer_name"]))
         st.session_state["inv_window"], st.session_state["inv_retailer"] = window, data.retailer
@@ -112,7 +112,7 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         ui.missing_note(engine, ["sell_in", "sell_out"], "Forward-buy warnings")
     else:
         for r in data.forward_buy[data.forward_buy["warning"]].itertuples():
-            st.warning(f"{r.retailer_name} filled its pipeline with {fmt.weeks(r.fill_weeks)} of sell-out in the last "
+            st.warning(f"{fmt.md_text(r.retailer_name)} filled its pipeline with {fmt.weeks(r.fill_weeks)} of sell-out in the last "
                        f"{inventory.FORWARD_BUY_WEEKS} weeks: expect its orders to dip for about that long.",
                        icon=":material/trending_down:")
         st.plotly_chart(charts.pipeline_fill(data.forward_buy, inventory.FORWARD_BUY_LIMIT,

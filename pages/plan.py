@@ -69,6 +69,6 @@ if ui.page_header("Plan tracking", engine, filters):
                  {HEADERS[col]: f for col, f in FORMATS.items()}, key="plan_category_table")
     else:
         st.info("No category has sales or category targets in view.")
-    st.download_button("Download plan by retailer (CSV)", data.retailers.to_csv(index=False),
+    st.download_button("Download plan by retailer (CSV)", ui.csv_bytes(data.retailers),
                        f"plan-{data.year}.csv", "text/csv", key="plan_download")
     ui.definitions(plan.DEFINITIONS)

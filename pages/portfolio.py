@@ -67,14 +67,14 @@ if ui.page_header("Portfolio", engine, filters):
         st.warning(f"{exc}; showing the default weights and tiers.")
         scored = account.score_accounts(data.accounts)
 
-    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(names) if len(names) <= 8 else 'see the table'}"
+    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(map(fmt.md_text, names)) if len(names) <= 8 else 'see the table'}"
                            for tier, names in account.tier_members(scored).items()))
     attention = account.needing_attention(scored)
     if len(attention):
         st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")
         for r in attention.head(10).itertuples():
             color = "red" if r.health == "red" else "orange"
-            st.page_link(REVIEW, label=f"**{r.retailer_name}** :{color}[{r.health}]: {r.health_reason}",
+            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: {fmt.md_text(r.health_reason)}",
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")
@@ -106,8 +106,8 @@ if ui.page_header("Portfolio", engine, filters):
         "yoy_growth": lambda v: fmt.pct(v, signed=True),
     }, key="share_table")
     c1, c2 = st.columns(2)
-    c1.download_button("Download revenue share (CSV)", shares.to_csv(index=False), "revenue-share.csv",
+    c1.download_button("Download revenue share (CSV)", ui.csv_bytes(shares), "revenue-share.csv",
                        "text/csv", key="download_share")
-    c2.download_button("Download account scores (CSV)", scored[account.ACCOUNT_SCORE_COLUMNS].to_csv(index=False),
+    c2.download_button("Download account scores (CSV)", ui.csv_bytes(scored[account.ACCOUNT_SCORE_COLUMNS]),
                        "account-scores.csv", "text/csv", key="download_scores")
     ui.definitions({**share.DEFINITIONS, **account.DEFINITIONS}, [*share.DEFINITIONS, *account.PORTFOLIO_TERMS])

@@ -32,7 +32,7 @@ def in_url(param: str, options: list, what: str) -> None:
     """Seed the widget promo_<param> from the URL's `param` (validated); keep_in_url writes changes back."""
     raw, key = st.query_params.get(param), f"promo_{param}"
     if raw is not None and raw not in options:
-        st.warning(f"The {what} in the link is not one this page offers; showing {options[0]}.",
+        st.warning(f"The {what} in the link is not one this page offers; showing {fmt.md_text(options[0])}.",
                    icon=":material/link_off:")
         del st.query_params[param]
     elif raw is not None:
@@ -87,7 +87,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
             "incremental_gross_profit", "roi", "cost_per_incremental_unit", "flag"]
     st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]}")
     show_table(shown, cols, "promo_table")
-    st.download_button("Download the events (CSV)", shown[promo.EXPORT_COLUMNS].to_csv(index=False),
+    st.download_button("Download the events (CSV)", ui.csv_bytes(shown[promo.EXPORT_COLUMNS]),
                        f"promo-lift-{method}.csv", "text/csv", key="promo_download")
 
     st.subheader("Event detail")

@@ -12,7 +12,7 @@ def url_choice(widget, label: str, param: str, options: list, what: str, **kwarg
     it. A value the data does not hold is dropped with a warning."""
     raw = st.query_params.get(param)
     if raw is not None and raw not in options:
-        st.warning(f"The {what} in the link is not in the data; showing {options[0]}.", icon=":material/link_off:")
+        st.warning(f"The {what} in the link is not in the data; showing {fmt.md_text(options[0])}.", icon=":material/link_off:")
         raw = None
     if raw is not None:
         st.session_state[param] = raw
@@ -70,6 +70,6 @@ if ui.page_header("Seasonality", engine, filters, caption) and ui.missing_note(e
         st.plotly_chart(charts.stl_panels(data.stl, data.category), key="season_stl")
     if len(data.index):
         export = data.index.rename(columns={"series": "category"})[seasonality.INDEX_COLUMNS]
-        st.download_button("Download the seasonal index (CSV)", export.to_csv(index=False),
+        st.download_button("Download the seasonal index (CSV)", ui.csv_bytes(export),
                            f"seasonality-{grain}.csv", "text/csv", key="season_download")
     ui.definitions(seasonality.DEFINITIONS)

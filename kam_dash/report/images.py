@@ -29,23 +29,10 @@ TIMEOUT = 120  # seconds to wait for the browser or one image
 
 
 def _kaleido_class():
-    import kaleido
+    # One kept tab instead of a reload per image: the adapter and why live in kam_dash.compat.
+    from kam_dash.compat import kaleido_keep_tab_class
 
-    class KeepTabKaleido(kaleido.Kaleido):
-        """Kaleido, minus the page reload after each image.
-
-        Kaleido reloads its tab after every image (re-parsing the 4.6 MB of plotly.js) so that each figure
-        starts from a fresh page. plotly's toImage draws into a detached element and purges it, and a pack's
-        figures are ours and few: the reload cost more than the images (9 charts of a default-scale pack:
-        5.1 s with it, 2.2 s without, on the shared 2-core machine). kaleido is pinned exactly in
-        requirements.txt; tests/report/test_review_pack.py renders through this class and compares the
-        images with stock kaleido's.
-        """
-
-        async def _return_kaleido_tab(self, tab) -> None:
-            await self.tabs_ready.put(tab)
-
-    return KeepTabKaleido
+    return kaleido_keep_tab_class()
 
 
 class ChartImages:

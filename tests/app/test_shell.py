@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kam_dash import fmt
+
 from tests.app.conftest import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +29,12 @@ def test_every_page_says_no_data_on_an_empty_database(app, empty_db, page):
     assert any("No sales data is loaded" in i.value for i in at.info)
 
 
-def test_absent_database_file_is_no_data_not_a_crash(app, tmp_path):
-    at = app(tmp_path / "not-there.duckdb", page="pages/portfolio.py")
-    assert any("No sales data is loaded" in i.value for i in at.info)
+def test_absent_database_file_is_named_not_a_crash(app, tmp_path):
+    # a mistyped KAM_DASH_DB says so, in the words the CLI uses, instead of showing an empty database
+    path = tmp_path / "not-there.duckdb"
+    at = app(path, page="pages/portfolio.py")
+    assert any(f"The database {fmt.md_text(path)} does not exist" in i.value for i in at.info)
+    assert not path.exists()  # looking did not create it
 
 
 def test_filters_hold_across_pages(app, small_db):

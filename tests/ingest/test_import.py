@@ -5,8 +5,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -306,40 +304,23 @@ def test_unknown_table_option_is_refused(demo_copy, tmp_path, capsys):
     assert "there is no table 'stores'; the tables are: retailers, products" in capsys.readouterr().err
 
 
-def test_at_most_twenty_examples_but_every_problem_counted(demo_copy, tmp_path, capsys):
-    weeks = [D(2026, 11, 23) + dt.timedelta(weeks=w) for w in range(5)]
-    lines = "".join(f"{w},R001,SKU{s:05d},-1,0\n" for w in weeks for s in range(1, 6))  # 25 rows, units -1 each
-    path = write(tmp_path / "sell_out.csv", "week,retailer_id,sku_id,units,sales_value\n" + lines)
+def test_the_report_groups_problems_by_reason_with_counts_and_the_first_rows_of_each(demo_copy, tmp_path, capsys):
+    # 20 rows dated on a Friday (rows 2..21), then 4 rows with a value no one sells (rows 22..25): before, the 20
+    # examples shown were all Friday dates and the huge values were hidden; now each kind has its count and rows.
+    fridays = "".join(f"2026-11-27,R001,SKU{s:05d},1,2\n" for s in range(1, 21))
+    huge = "".join(f"2026-11-23,R001,SKU{s:05d},1,1e300\n" for s in range(1, 5))
+    path = write(tmp_path / "sell_out.csv", "week,retailer_id,sku_id,units,sales_value\n" + fridays + huge)
 
     assert cli.main(["import", str(path), "--db", str(demo_copy)]) == 1
 
     err = capsys.readouterr().err
-    assert f"{path}: 25 problems in 25 rows (the first 20 shown)" in err
-    shown = [line for line in err.splitlines() if "is below the minimum 0" in line]
-    assert len(shown) == 20
-    assert shown[0].strip().startswith(f"{path}, row 2, column units")
-    assert shown[-1].strip().startswith(f"{path}, row 21, column units")
-
-
-def test_a_database_the_app_holds_open_is_left_alone_with_a_clear_message(demo_copy, tmp_path, capsys):
-    path = write(tmp_path / "sell_out.csv", "week,retailer_id,sku_id,units,sales_value\n2026-11-23,R001,SKU00001,1,2\n")
-    before = checksums(demo_copy)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         "con = duckdb.connect(sys.argv[1], read_only=True)\nprint('open', flush=True)\ntime.sleep(60)",
-         str(demo_copy)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "open"
-        status = cli.main(["import", str(path), "--db", str(demo_copy)])
-    finally:
-        holder.kill()
-        holder.wait()
-
-    err = capsys.readouterr().err
-    assert status == 1
-    assert f"the database {demo_copy} is open in another program (process {holder.pid}" in err
-    assert "most likely the running kam-dash app" in err
-    assert checksums(demo_copy) == before
+    assert f"{path}: 24 problems in 24 rows, of 2 kinds" in err
+    assert "20 x column week: not a Monday (weeks start on Monday) (the first 5 shown)" in err
+    assert "4 x column sales_value: a value is larger than 1e+15" in err
+    fridays_shown = [line for line in err.splitlines() if "is a Friday, not a Monday" in line]
+    assert [line.strip().split(",")[1].strip() for line in fridays_shown] == [f"row {r}" for r in range(2, 7)]
+    huge_shown = [line for line in err.splitlines() if "'1e300' is larger than 1e+15" in line]
+    assert [line.strip().split(",")[1].strip() for line in huge_shown] == ["row 22", "row 23", "row 24", "row 25"]
 
 
 def test_checksums_see_a_single_changed_value(demo_copy):

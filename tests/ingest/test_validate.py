@@ -137,8 +137,8 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them(text, row, quoted):
     if quoted:
         text = text.replace("R1", '"R1"')
     result = ingest.validate([("sell_out.csv", text.encode())], known=KNOWN)
-    assert reasons(result) == [f"sell_out.csv, row {row}, column units: '-1' is below the minimum 0 "
-                               "(units must be 0 or more)"]
+    assert reasons(result) == [f"sell_out.csv, row {row}, columns units, sales_value: units -1 and sales_value 1 "
+                               "have opposite signs (a return has both negative, or a negative value and no units)"]
     assert result.files[0].rows == text.count("2026-11-16")  # data rows read
 
 
@@ -169,18 +169,24 @@ def test_load_refuses_a_validation_with_problems(demo_copy):
         ingest.load(result, demo_copy)
 
 
-def test_loading_while_this_process_reads_the_database_says_so(demo_copy):
-    """An upload page runs inside the app, which holds the database open read-only through its engine."""
+def test_loading_while_this_process_reads_the_database_swaps_the_file_under_it(demo_copy):
+    """The upload page runs inside the app, which reads the database through its engines: the load writes a
+    new file and renames it onto the path; the open engine finishes on the old file, a new one reads the new."""
+    sql = "SELECT units FROM sell_out WHERE week = DATE '2026-11-23' AND retailer_id = 'R002' AND sku_id = 'SKU00002'"
     engine = DuckDBEngine(demo_copy)
     try:
+        old_units = engine.cursor().execute(sql).fetchall()
         result = ingest.validate([("sell_out.csv", b"week,retailer_id,sku_id,units,sales_value\n"
                                                    b"2026-11-23,R002,SKU00002,9,18\n")],
                                  known=ingest.known_ids_of(demo_copy))  # reading alongside the engine is fine
         assert result.ok
-        before = checksums(demo_copy)
-        with pytest.raises(ingest.ImportFailed, match="is already open read-only in this process"):
-            ingest.load(result, demo_copy)
-        assert checksums(demo_copy) == before
+        report = ingest.load(result, demo_copy)
+        assert report.tables["sell_out"].replaced + report.tables["sell_out"].added == 1
+        assert engine.cursor().execute(sql).fetchall() == old_units  # the old engine: the old file, whole
+        fresh = DuckDBEngine(demo_copy)
+        assert fresh.cursor().execute(sql).fetchall() == [(9.0,)]
+        assert fresh.data_version != engine.data_version
+        fresh.close()
     finally:
         engine.close()
 
