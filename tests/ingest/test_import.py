@@ -336,7 +336,8 @@ def test_checksums_see_a_single_changed_value(demo_copy):
 @pytest.mark.parametrize(("name", "table"), [
     ("retailers.csv", "retailers"), ("SELL_IN.XLSX", "sell_in"), ("sell_out_2024.csv", "sell_out"),
     ("sell_out-week12.parquet", "sell_out"), ("sell_out 2024.csv", "sell_out"), ("targets.2027.csv", "targets"),
-    ("sell_outlet.csv", None), ("products2.csv", None), ("stores.csv", None), ("sell.csv", None),
+    ("sell_outlet.csv", None), ("products2.csv", None), ("shops.csv", None), ("sell.csv", None),
+    ("stores.csv", "stores"), ("sell_out_store_w12.csv", "sell_out_store"), ("inventory_store.parquet", "inventory_store"),
 ])
 def test_file_names_say_the_table(name, table):
     assert ingest.table_for(name) == table
