@@ -752,17 +752,16 @@ def _store_level(rng: np.random.Generator, levels: tuple[tuple[int, ...], int], 
         stocked_void = np.zeros((len(idx), W, n), dtype=bool)
         # Voids and decoy gaps go where the store would surely sell: a SKU selling at least 3 units a week
         # per store, listed throughout, in a store open throughout.
-        per_store = np.where(listed[idx], units, np.nan)
-        fast = np.nonzero((np.nanmin(np.where(listed[idx], units, np.inf), axis=1) >= 3 * n)
-                          & listed[idx].all(axis=1))[0]
+        per_weight = np.where(listed[idx], units, np.inf).min(axis=1) / weight.sum()  # slowest week, per size
+        fast = np.nonzero((per_weight * weight.min() >= 1) & listed[idx].all(axis=1))[0]
         steady = np.nonzero((opens == 0) & (closes == W))[0]
-        del per_store
         taken: set[tuple[int, int]] = set()
         for kind, how_many in (("void", n_voids), ("gap", n_voids)):
-            made = 0
-            while made < how_many and len(fast) and len(steady):
+            made = tries = 0
+            while made < how_many and len(fast) and len(steady) and tries < 50 * how_many:
+                tries += 1
                 k, st = int(rng.choice(fast)), int(rng.choice(steady))
-                if (k, st) in taken:
+                if (k, st) in taken or per_weight[k] * weight[st] < 3:  # the store sells 3 or more a week
                     continue
                 taken.add((k, st))
                 if kind == "void":
@@ -782,7 +781,7 @@ def _store_level(rng: np.random.Generator, levels: tuple[tuple[int, ...], int], 
                 made += 1
         p = weight[None, None, :] * open_w.T[None, :, :] * ~zero
         p = p / p.sum(axis=2, keepdims=True)
-        split = np.stack([rng.multinomial(units[k].astype(np.int64), p[k]) for k in range(len(idx))])
+        split = np.stack([_share_out(rng, units[k], p[k]) for k in range(len(idx))])
         kk, ww, ss = np.nonzero((split > 0) & reported[None, :, None])
         sold_units = split[kk, ww, ss].astype(float)
         so_parts.append(pd.DataFrame({
@@ -794,7 +793,7 @@ def _store_level(rng: np.random.Generator, levels: tuple[tuple[int, ...], int], 
             # stock: the chain's, shared by size among open stores; an out-of-stock void store holds none
             q = weight[None, None, :] * open_w.T[None, :, :] * ~(zero & ~stocked_void)
             q = q / q.sum(axis=2, keepdims=True)
-            stock = np.stack([rng.multinomial(on_hand[idx[k]].astype(np.int64), q[k]) for k in range(len(idx))])
+            stock = np.stack([_share_out(rng, on_hand[idx[k]], q[k]) for k in range(len(idx))])
             kk, ww, ss = np.nonzero(listed[idx][:, :, None] & open_w.T[None, :, :])
             inv_parts.append(pd.DataFrame({
                 "week": week_ts[ww], "retailer_id": ret_ids[r], "sku_id": np.array(sku_ids)[ser_k[idx[kk]]],
@@ -810,6 +809,20 @@ def _store_level(rng: np.random.Generator, levels: tuple[tuple[int, ...], int], 
         "inventory_store": inv,
         "truth.voids": pd.DataFrame(voids, columns=["retailer_id", "store_id", "sku_id", "first_week", "last_week"]),
     }
+
+
+def _share_out(rng: np.random.Generator, totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Split whole-unit totals (weeks,) over stores by shares (weeks, stores), exactly: each store gets the whole
+    part of its share, and the units left over go one by one to stores drawn by their fractional parts. A
+    store whose share is a unit or more a week always sells (as a real store's steady lines do); only the
+    slow lines of small stores miss weeks by chance."""
+    expected = totals.astype(np.int64)[:, None] * shares
+    base = np.floor(expected + 1e-9).astype(np.int64)
+    left = totals.astype(np.int64) - base.sum(axis=1)
+    frac = np.clip(expected - base, 0, None)
+    weight = frac.sum(axis=1, keepdims=True)
+    pvals = np.where(weight > 0, frac / np.where(weight > 0, weight, 1), 1.0 / shares.shape[1])
+    return base + rng.multinomial(np.maximum(left, 0), pvals)
 
 
 def _chain_is_sum_of_stores(sell_out_df: pd.DataFrame, inventory_df: pd.DataFrame, retailers_df: pd.DataFrame,
