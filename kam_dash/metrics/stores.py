@@ -310,7 +310,7 @@ class StoreData:
     voids: pd.DataFrame  # find_voids reaching into the period, with store_name and phantom
     stores: pd.DataFrame  # ranking
     tdp: pd.DataFrame  # per retailer x brand x week
-    tdp_retailer: pd.DataFrame  # per retailer x week
+    tdp_retailer: pd.DataFrame  # per retailer x week: tdp, units, stores_selling, velocity
     store_stock: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -340,6 +340,10 @@ def page_data(engine: Engine, filters: Filters, with_voids: bool = True, with_st
     skus = sku_summary(dist).merge(names, on="sku_id", how="left")
     brand_tdp = tdp(dist, names)
     retailer_tdp = brand_tdp.groupby(["retailer_id", "week"], as_index=False)["tdp"].sum()
+    sold = dist.groupby(["retailer_id", "week"], as_index=False)[["units", "stores_selling"]].sum()
+    retailer_tdp = retailer_tdp.merge(sold, on=["retailer_id", "week"], how="left")
+    retailer_tdp["velocity"] = retailer_tdp["units"] / retailer_tdp["stores_selling"].where(
+        retailer_tdp["stores_selling"] > 0)
     data = StoreData(scope, dist, skus, pd.DataFrame(columns=VOID_COLUMNS), pd.DataFrame(columns=STORE_COLUMNS),
                      brand_tdp, retailer_tdp)
     stores = _stores(engine)
