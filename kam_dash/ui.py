@@ -284,3 +284,21 @@ def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> Non
                 report.FORMAT_LABELS[fmt_], icon=":material/download:", key=f"pack_{fmt_}", on_click="ignore",
                 data=lambda fmt_=fmt_: report.build_pack(eng, filters, retailer_id, [fmt_])[fmt_],
                 file_name=report.file_name(eng, filters, retailer_id, fmt_), mime=report.MIME[fmt_])
+
+
+def store_tiles(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """Distribution and velocity tiles for an account that reports POS by store (nothing for other accounts)."""
+    from kam_dash.metrics import stores
+
+    if not stores.has_store_data(eng):
+        return
+    k = compute(stores.account_tiles, filters, retailer_id=retailer_id)
+    if k is None:
+        return
+    defs = stores.DEFINITIONS
+    c = st.columns(4)
+    tile(c[0], "Numeric distribution", fmt.pct(k["numeric_distribution"]), help=defs["Numeric distribution"])
+    tile(c[1], "%ACV distribution (mean of SKUs)", fmt.pct(k["acv_distribution"]),
+         help=defs["ACV-weighted distribution (%ACV)"])
+    tile(c[2], "Velocity (units per store selling per week)", fmt.number(k["velocity"], 1), help=defs["Velocity"])
+    tile(c[3], "Total distribution points", fmt.number(k["tdp"]), help=defs["Total distribution points (TDP)"])

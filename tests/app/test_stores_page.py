@@ -60,3 +60,18 @@ def test_without_store_rows_the_page_says_so(app, tmp_path):
     at = app(db, page=PAGE)
     assert any("sell_out_store" in i.value for i in at.info)
     assert not at.dataframe
+
+
+def test_account_review_shows_store_tiles_only_for_store_level_accounts(app, small_db):
+    engine = DuckDBEngine(small_db)
+    try:
+        store_level = sorted(set(stores._stores(engine)["retailer_id"]))
+        tiles = stores.account_tiles(engine, Filters(period="l52w"), store_level[0])
+    finally:
+        engine.close()
+    at = app(small_db, page="pages/account_review.py", query={"account": store_level[0], "period": "l52w"})
+    shown = metrics(at)
+    assert shown["Numeric distribution"] == fmt.pct(tiles["numeric_distribution"])
+    assert shown["Velocity (units per store selling per week)"] == fmt.number(tiles["velocity"], 1)
+    at = app(small_db, page="pages/account_review.py", query={"account": "R001", "period": "l52w"})
+    assert "Numeric distribution" not in metrics(at)  # R001 reports by chain only
