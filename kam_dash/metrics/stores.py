@@ -34,8 +34,9 @@ DEFINITIONS = {
     "Store open": "A store is open in a week when it sent any sell-out row that week (any SKU, 0 units "
     "included) and the week is inside its open and close dates, where the stores table gives them. A store-week "
     "with no row is unreported: skipped, never counted as a zero.",
-    "Numeric distribution": "Stores selling the SKU (units above 0) divided by stores open, per retailer, SKU and "
-    "week. Over a period: selling store-weeks divided by open store-weeks.",
+    "Numeric distribution": "Stores selling the SKU (units above 0; sales value above 0 where the retailer reports "
+    "value only) divided by stores open, per retailer, SKU and week. Over a period: selling store-weeks divided "
+    "by open store-weeks.",
     "ACV-weighted distribution (%ACV)": "The same, each store weighted by its acv_weight (its all-commodity volume "
     "or size; 1 where not given): the acv of the stores selling divided by the acv of the stores open.",
     "Velocity": "Units per store selling per week: units divided by selling store-weeks. Velocity per open "
@@ -125,11 +126,13 @@ def open_store_weeks(engine: Engine, retailer_ids, start: dt.date, end: dt.date)
 
 
 def store_rows(engine: Engine, scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Store rows in scope with units above 0: (week, retailer_id, store_id, sku_id, units, sales_value)."""
+    """Store rows in scope that sold (units above 0, or value above 0 where a retailer reports value only):
+    (week, retailer_id, store_id, sku_id, units, sales_value)."""
     t = scope.weekly(engine.table("sell_out_store"), start=start, end=end)
-    t = t.filter(t.units > 0)
+    t = t.filter(ibis.coalesce(t.units, t.sales_value) > 0)
     frame = engine.execute(t.select("week", "retailer_id", "store_id", "sku_id", "units", "sales_value"))
     frame["week"] = _week_date(frame["week"])
+    frame["units"] = pd.to_numeric(frame["units"]).astype("float64")
     return frame
 
 
@@ -143,15 +146,17 @@ def distribution_from(sales: pd.DataFrame, open_weeks: pd.DataFrame) -> pd.DataF
         return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
     sales = sales.merge(open_weeks[["store_id", "week", "acv_weight"]], on=["store_id", "week"], how="inner")
     selling = sales.groupby(["retailer_id", "sku_id", "week"], as_index=False).agg(
-        stores_selling=("store_id", "size"), acv_selling=("acv_weight", "sum"), units=("units", "sum"))
+        stores_selling=("store_id", "size"), acv_selling=("acv_weight", "sum"), units=("units", "sum"),
+        with_units=("units", "count"))
+    selling["units"] = selling["units"].where(selling["with_units"] > 0)  # value-only retailers: no units
     opened = open_weeks.groupby(["retailer_id", "week"], as_index=False).agg(
         stores_open=("store_id", "size"), acv_open=("acv_weight", "sum"))
     span = selling.groupby(["retailer_id", "sku_id"], as_index=False)["week"].agg(first="min", last="max")
     grid = span.merge(opened, on="retailer_id")
     grid = grid[(grid["week"] >= grid["first"]) & (grid["week"] <= grid["last"])].drop(columns=["first", "last"])
     out = grid.merge(selling, on=["retailer_id", "sku_id", "week"], how="left")
+    out["units"] = out["units"].where(out["stores_selling"].notna(), 0.0)  # no store sold: 0 units
     out["stores_selling"] = out["stores_selling"].fillna(0).astype("int64")
-    out["units"] = out["units"].fillna(0.0)
     out["numeric_distribution"] = out["stores_selling"] / out["stores_open"]
     out["acv_distribution"] = out["acv_selling"].fillna(0.0) / out["acv_open"]
     out["velocity"] = out["units"] / out["stores_selling"].where(out["stores_selling"] > 0)
@@ -214,11 +219,12 @@ def find_voids(sales: pd.DataFrame, open_weeks: pd.DataFrame, dist: pd.DataFrame
     pairs = sales[["retailer_id", "store_id", "sku_id"]].drop_duplicates()
     grid = pairs.merge(open_weeks[["retailer_id", "store_id", "week", "format", "acv_weight"]],
                        on=["retailer_id", "store_id"])
-    grid = grid.merge(sales[["store_id", "sku_id", "week", "units"]], on=["store_id", "sku_id", "week"], how="left")
+    grid = grid.merge(sales[["store_id", "sku_id", "week"]].assign(sold=True), on=["store_id", "sku_id", "week"],
+                      how="left")
     grid = grid.merge(dist[["retailer_id", "sku_id", "week", "numeric_distribution"]],
                       on=["retailer_id", "sku_id", "week"], how="left")
     grid = grid.sort_values(["store_id", "sku_id", "week"]).reset_index(drop=True)
-    sold = grid["units"].fillna(0).to_numpy() > 0
+    sold = grid["sold"].fillna(False).to_numpy(dtype=bool)
     share = grid["numeric_distribution"].fillna(0).to_numpy()
     pair_id = grid.groupby(["store_id", "sku_id"], sort=False).ngroup().to_numpy()
     new_pair = np.r_[True, pair_id[1:] != pair_id[:-1]]
