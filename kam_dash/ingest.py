@@ -1350,7 +1350,7 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
 STORE_ROLLUPS = {
     "sell_out_store": ("sell_out", ("retailer_id", "week", "sales_channel"), {
         "units": "sum(units)",
-        "sales_value": "sum(sales_value)",
+        "sales_value": "round(sum(sales_value), 2)",  # to the cent: a sum of doubles is only near it
         # stores with a sale that week; a value-only row (no units) counts by its value
         "stores_selling": "CAST(count(*) FILTER (WHERE coalesce(units, sales_value) > 0) AS INTEGER)",
         "promo_flag": "bool_or(promo_flag)",
