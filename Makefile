@@ -6,7 +6,7 @@ DB ?= data/kam.duckdb
 PORT ?= 8501
 BENCH_SCALES ?= default large
 
-.PHONY: run test bench demo docs clean
+.PHONY: run test test-deps bench demo docs clean
 
 $(VENV)/.run-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(VENV)/.run-installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt requirements-spark.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -25,7 +25,11 @@ $(DB): | $(VENV)/.run-installed
 run: $(VENV)/.run-installed $(DB)
 	KAM_DASH_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-test: $(VENV)/.dev-installed
+# Chromium and Java first: stop before a long install (or half-way through the suite) when they are missing.
+test-deps:
+	.ci/test-deps
+
+test: test-deps $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev-installed

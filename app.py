@@ -22,6 +22,9 @@ PAGES = {
     "Categories": [
         ("seasonality.py", "Seasonality", ":material/calendar_month:"),
     ],
+    "Admin": [
+        ("data.py", "Data", ":material/upload_file:"),
+    ],
 }
 
 st.set_page_config(page_title="kam-dash", page_icon=":material/insights:", layout="wide")

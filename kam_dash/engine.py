@@ -131,6 +131,12 @@ def file_version(path: Path | None) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
 
+def folder_version(folder: Path) -> str:
+    """Which Parquet files a folder holds now: the newest time and the count of its files."""
+    stamps = [p.stat().st_mtime_ns for p in Path(folder).rglob("*") if p.is_file()] if Path(folder).is_dir() else []
+    return f"{max(stamps, default=0)}:{len(stamps)}"
+
+
 class DuckDBEngine(Engine):
     """One DuckDB file, read-only, as it was when the engine opened it.
 
@@ -253,7 +259,7 @@ class LiveDatabase:
     def version(self) -> str:
         if self.settings.engine == "duckdb":
             return file_version(self.settings.db)
-        return "spark"  # a Spark engine reads its Parquet folder afresh on each query plan
+        return folder_version(self.settings.db)
 
     def acquire(self) -> Lease:
         version = self.version()
@@ -357,8 +363,7 @@ class SparkEngine(Engine):
 
     @property
     def data_version(self) -> str:
-        stamps = [p.stat().st_mtime_ns for p in self._folder.rglob("*") if p.is_file()]
-        return f"{self._folder}:{max(stamps, default=0)}:{len(stamps)}"
+        return f"{self._folder}:{folder_version(self._folder)}"
 
 
 def open_engine(settings: Settings, require_file: bool = False) -> Engine:

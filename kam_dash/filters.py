@@ -120,7 +120,8 @@ class Filters:
         start = end = None
         if period == "year":
             raw_year = (values("year") or [""])[0]
-            if raw_year.isdigit() and int(raw_year) in known.years:
+            # ASCII digits only: superscripts and other Unicode digits pass isdigit() but not int()
+            if raw_year.isascii() and raw_year.isdigit() and int(raw_year) in known.years:
                 year = int(raw_year)
             else:
                 if raw_year:
@@ -137,6 +138,12 @@ class Filters:
             elif start > end:
                 warnings.append(f"The start date {start} is after the end date {end}; showing year to date.")
                 period, start, end = "ytd", None, None
+            else:
+                low, high = custom_bounds(known)
+                if start < low or end > high:
+                    warnings.append(f"The range {start} to {end} reaches outside the dates that can be picked "
+                                    f"({low} to {high}); it was cut to them.")
+                    start, end = min(max(start, low), high), max(min(end, high), low)
 
         chosen: dict[str, tuple[str, ...]] = {}
         allowed = {
@@ -155,6 +162,14 @@ class Filters:
             chosen[name] = tuple(kept)
 
         return cls(period=period, year=year, start=start, end=end, **chosen), warnings
+
+
+def custom_bounds(known: Known) -> tuple[dt.date, dt.date]:
+    """The first and last day a custom range may use: a year either side of the loaded weeks (the sidebar's date
+    picker offers the same, and refuses a value outside them)."""
+    latest = known.latest_week or dt.date.today()
+    first = known.first_week or latest - dt.timedelta(weeks=52)
+    return first - dt.timedelta(weeks=52), latest + dt.timedelta(weeks=52)
 
 
 def _shown(value: str) -> str:

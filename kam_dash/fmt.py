@@ -68,3 +68,10 @@ def md_text(value: object) -> str:
     warning or any other markdown; tables (st.dataframe) show text as text already."""
     text = "" if value is None else str(value)
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text).replace("\n", " ")
+
+
+def day(value) -> str:
+    """A date as people read it (16 Nov 2026); a dash for missing."""
+    if value is None or not hasattr(value, "strftime") or value != value:  # None, NaT, not a date
+        return DASH
+    return f"{value:%d %b %Y}"

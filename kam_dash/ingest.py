@@ -885,6 +885,14 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str], layout: 
         headers.append("retailer_id")
         notes.append(f"{name}: every row is retailer {layout.retailer_id} (--retailer-id)")
     findings = _Findings(name, raw.rows, (*table.column_names, DAILY_COLUMN))
+    read_as = {_normalise_header(h) for h in raw.header}
+    for source, target in layout.columns.items():
+        if target not in table.column_names and target != DAILY_COLUMN:
+            findings.file_problem(f"cannot take --column {source}={target}: {table.name} has no column {target!r} "
+                                  f"(its columns: {', '.join(table.column_names)})")
+        elif _normalise_header(source) not in read_as:
+            findings.file_problem(f"has no column {source!r} to read as {target} (--column {source}={target}; the "
+                                  f"header has: {', '.join(raw.header) or 'nothing'})")
     for row, reason in raw.row_findings:
         findings.at_rows(None, np.asarray([row]), lambda i, r=reason: r)
     positions: dict[str, int] = {}
@@ -1037,7 +1045,12 @@ def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings:
                        lambda p: f"units {_show(units[p])} and sales_value {_show(value[p])} have opposite signs (a "
                                  "return has both negative, or a negative value and no units)",
                        label="units and sales_value of opposite signs")
-        findings.count_accepted("negative (returns)", int(((value < 0) & ~(units > 0) & ~opposite).sum()))
+        zero = (units == 0) & (value < 0)
+        findings.where("units, sales_value", zero,
+                       lambda p: f"units 0 with sales_value {_show(value[p])}: a return has negative units, or none "
+                                 "(leave units empty for a return in value only)",
+                       label="a negative sales_value with units 0")
+        findings.count_accepted("negative (returns)", int(((value < 0) & ((units < 0) | np.isnan(units))).sum()))
         findings.count_accepted("value without units", int((np.isnan(units) & ~np.isnan(value)).sum()))
     if table.name == "targets":
         month = frame["month"]
@@ -1498,7 +1511,8 @@ def load(validation: Validation, db: Path, wait: float = LOCK_WAIT_SECONDS) -> I
 
 def _too_large(name: str, size: int, limit: int) -> ImportFailed:
     return ImportFailed(
-        f"{name} is {size / 2**20:,.0f} MB, more than the {limit / 2**20:,.0f} MB one file may be (its rows are "
+        f"{name} is {size / 2**20:,.1f} MB ({size:,} bytes), more than the {limit / 2**20:,.1f} MB one file may be "
+        "(its rows are "
         "checked in memory). Split it into several files, e.g. one per year named sell_out_2024.csv, "
         "sell_out_2025.csv, and import them together; or raise the limit with KAM_DASH_MAX_FILE_MB if this "
         "machine has the memory. Nothing was read into the database.")
@@ -1524,6 +1538,57 @@ def read_stream(name: str, stream, limit: int | None = None) -> bytes:
             if len(buffer) > limit:
                 raise _too_large(name, len(buffer), limit)
     return bytes(buffer)
+
+
+def problem_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Problems as a table (file, row, column, problem) for the Data page."""
+    return pd.DataFrame([(p.file, p.row, p.column, p.reason) for p in problems],
+                        columns=["file", "row", "column", "problem"])
+
+
+PREVIEW_COLUMNS = ["table", "rows", "new", "replaced", "first_week", "last_week"]
+
+
+def preview(validation: Validation, db: Path) -> pd.DataFrame:
+    """What a clean validation would do to `db`, table by table: rows in the files, how many are new keys and how
+    many replace rows already loaded (restated weeks), and the weeks they span. Nothing is written."""
+    db = Path(db)
+    con = _attach_read_only(db) if db.exists() else duckdb.connect(":memory:")
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = current_database()").fetchall()}
+        out = []
+        for name, frame in validation.frames.items():
+            spec = TABLES[name]
+            replaced = 0
+            if name in present and len(frame):
+                con.register("kam_preview_keys", frame[list(spec.key)])
+                # identifiers from the schema only; the values travel in the registered frame
+                match = " AND ".join('t."' + k + '" = CAST(i."' + k + '" AS ' + spec.column(k).sql_type + ")"
+                                     for k in spec.key)
+                replaced = con.execute('SELECT count(*) FROM "' + name + '" AS t JOIN kam_preview_keys AS i ON '
+                                       + match).fetchall()[0][0]
+                con.unregister("kam_preview_keys")
+            weeks = frame["week"] if "week" in frame else None
+            first = weeks.min().date() if weeks is not None and len(frame) else None
+            last = weeks.max().date() if weeks is not None and len(frame) else None
+            out.append((name, len(frame), len(frame) - int(replaced), int(replaced), first, last))
+        return pd.DataFrame(out, columns=PREVIEW_COLUMNS)
+    finally:
+        con.close()
+
+
+def validate_uploads(uploads: Iterable[tuple[str, int, object]], db: Path, table: str | None = None,
+                     layout: Layout | None = None) -> Validation:
+    """The Data page's check: uploads as (name, size in bytes, binary stream), read in chunks with the same size
+    limit as `kam-dash import`, against the ids `db` holds. The same `validate` as the CLI."""
+    files = []
+    for name, size, stream in uploads:
+        if size > MAX_FILE_BYTES:
+            raise _too_large(name, size, MAX_FILE_BYTES)
+        files.append((name, read_stream(name, stream)))
+    return validate(files, known=known_ids_of(db), table=table, layout=layout)
 
 
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kam_dash import fmt, freshness, scope
+from kam_dash import datahealth, fmt, freshness, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
-from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters
+from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
 
 FILTERS_KEY = "kam_filters"
 
@@ -29,6 +29,21 @@ LEASE_KEY = "kam_engine_lease"
 LEASE_RUN_KEY = "kam_engine_run"
 
 
+def _run_marker() -> object:
+    """An object unique to this script run (identity, held while stored). Streamlit gives every run a fresh
+    `cursors` dict (ScriptRunContext.reset); a rerun may reuse the thread, so the thread cannot say it."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        marker = getattr(ctx, "cursors", None)
+        if isinstance(marker, dict):
+            return marker
+    except ImportError:  # internals moved: a new thread at least marks a new runner
+        pass
+    return threading.current_thread()
+
+
 def engine() -> Engine:
     """The engine of this session's run; stops the page with a message when the database cannot open.
 
@@ -40,7 +55,7 @@ def engine() -> Engine:
     live = _live(settings.engine, str(settings.db), settings.spark_master)
     state = st.session_state
     lease = state.get(LEASE_KEY)
-    run = threading.current_thread()  # Streamlit runs each script run on a thread of its own
+    run = _run_marker()
     fresh = lease is None or lease.live is not live
     if fresh or (state.get(LEASE_RUN_KEY) is not run and not lease.current()):
         try:
@@ -138,11 +153,12 @@ def sidebar_filters(eng: Engine) -> Filters:
             year = state["f_year"]
         elif period == "custom":
             latest = known.latest_week or dt.date.today()
-            first = known.first_week or latest - dt.timedelta(weeks=52)
-            if "f_range" not in state:
-                state["f_range"] = state["keep_f_range"] = (dt.date(latest.year, 1, 1), latest)
+            low, high = custom_bounds(known)
+            kept = state.get("f_range")
+            if not (isinstance(kept, (tuple, list)) and all(low <= d <= high for d in kept)):
+                state["f_range"] = state["keep_f_range"] = (max(dt.date(latest.year, 1, 1), low), latest)
             picked = st.date_input("Weeks starting between", **_widget("f_range"), format="YYYY-MM-DD",
-                                   min_value=first - dt.timedelta(weeks=52), max_value=latest + dt.timedelta(weeks=52))
+                                   min_value=low, max_value=high)
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 start, end = picked
             else:  # the user has picked only the first date so far
@@ -199,6 +215,19 @@ def current_filters() -> Filters:
     return st.session_state.get(FILTERS_KEY, Filters())
 
 
+# -- access ---------------------------------------------------------------------------
+def admin_gate(page: str) -> bool:
+    """The one place that decides who may use an admin page (the Data page). Open to everyone until sign-in
+    exists; sign-in guards this function (say why and return False for a non-admin), not the pages."""
+    return True
+
+
+def filters_in_force() -> Filters:
+    """The filters the router set this run, without drawing the sidebar (for a page whose content does not
+    follow them, such as the Data page: its header still describes them)."""
+    return st.session_state.get(FILTERS_KEY) or Filters()
+
+
 # -- page furniture -------------------------------------------------------------------
 def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
                 tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
@@ -226,8 +255,12 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
     st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
-    for line in freshness.describe(eng, tables, ids, dict(zip(r["retailer_id"], r["retailer_name"]))):
+    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    for line in freshness.describe(eng, tables, ids, names):
         st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
+    units = datahealth.units_note(eng, names) if "sell_out" in tables else None
+    if units:
+        st.caption(fmt.md_text(units))
     return True
 
 

@@ -74,7 +74,7 @@ if ui.page_header("Portfolio", engine, filters):
         st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")
         for r in attention.head(10).itertuples():
             color = "red" if r.health == "red" else "orange"
-            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: {fmt.md_text(r.health_reason)}",
+            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: {r.health_reason}",
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
         if len(attention) > 10:
             st.caption(f"and {len(attention) - 10} more: see the table below.")

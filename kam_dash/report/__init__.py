@@ -17,6 +17,7 @@ from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.filters import Filters
 from kam_dash.report import pack as packs
+from kam_dash.report.images import NO_BROWSER_NOTE, find_browser
 from kam_dash.report.images import TIMEOUT as IMAGE_TIMEOUT
 from kam_dash.report.images import ChartImages
 from kam_dash.report.images import discard as discard_images
@@ -46,19 +47,22 @@ def render(pack: Pack, formats: Iterable[str], images: ChartImages | None = None
     from kam_dash.report import deck, html_doc, workbook
 
     formats = check_formats(formats)
-    owned = "pptx" in formats and images is None
+    # Without a browser the deck is still written, without chart images and with a note saying how to add them.
+    drawn = "pptx" in formats and (images is not None or find_browser() is not None)
+    owned = drawn and images is None
     if owned:
         images = shared_images()
     # queue every chart image first: the browser renders them while the HTML and workbook are written
     try:
-        pending = [images.submit(c.untitled()) for c in pack.charts] if "pptx" in formats else []
+        pending = [images.submit(c.untitled()) for c in pack.charts] if drawn else []
         out = {}
         if "html" in formats:
             out["html"] = html_doc.render(pack)
         if "xlsx" in formats:
             out["xlsx"] = workbook.render(pack)
         if "pptx" in formats:
-            out["pptx"] = deck.render(pack, [p.result(IMAGE_TIMEOUT) for p in pending])
+            out["pptx"] = (deck.render(pack, [p.result(IMAGE_TIMEOUT) for p in pending]) if drawn
+                           else deck.render(pack, None, NO_BROWSER_NOTE))
     except Exception:
         if owned:
             discard_images(images)  # a shared browser that failed once is not trusted with the next pack

@@ -84,11 +84,14 @@ def _key_figures(prs: Presentation, section: Section) -> None:
                 p.font.size = Pt(14)
 
 
-def _chart(prs: Presentation, chart: Chart, png: bytes) -> None:
+def _chart(prs: Presentation, chart: Chart, png: bytes | None) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
     _title(slide, chart.title)
     _text(slide, Inches(1.15), Inches(0.8), [chart.narrative], size=16)
     top, room_h = Inches(2.0), HIGH - Inches(2.0) - Inches(0.3)
+    if png is None:  # no browser to draw it: the slide keeps its words; the last slide says why
+        _text(slide, top, Inches(0.6), ["(Chart image not included: see 'Not in this pack'.)"], size=12)
+        return
     with Image.open(io.BytesIO(png)) as img:
         aspect = img.width / img.height
     width = BODY_WIDTH
@@ -133,23 +136,25 @@ def _definitions(prs: Presentation, definitions: list[tuple[str, str]]) -> None:
             p.space_after = Pt(6)
 
 
-def render(pack: Pack, images: list[bytes]) -> bytes:
-    """images: one PNG per chart of pack.charts, in order."""
+def render(pack: Pack, images: list[bytes] | None, note: str | None = None) -> bytes:
+    """images: one PNG per chart of pack.charts, in order; None writes each chart's slide without its image, and
+    `note` (why, and how to add them) on the cover's "Not in this pack" slide."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDE, HIGH
     prs.core_properties.title = pack.title
     prs.core_properties.subject = pack.period
     _cover(prs, pack)
-    pngs = iter(images)
+    pngs = iter(images) if images is not None else None
     for section in pack.sections:
         if section.key == "key-figures" and section.tables:
             _key_figures(prs, section)
         elif section.lead:
             _list_slide(prs, section.title, [section.lead])
         for chart in section.charts:
-            _chart(prs, chart, next(pngs))
-    if pack.gaps:
-        _list_slide(prs, "Not in this pack", pack.gaps)
+            _chart(prs, chart, next(pngs) if pngs is not None else None)
+    gaps = [*pack.gaps, *([note] if note else [])]
+    if gaps:
+        _list_slide(prs, "Not in this pack", gaps)
     if pack.definitions:
         _definitions(prs, pack.definitions)
     out = io.BytesIO()

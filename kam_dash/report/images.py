@@ -28,6 +28,25 @@ SCALE = 1.5
 TIMEOUT = 120  # seconds to wait for the browser or one image
 
 
+NO_BROWSER_NOTE = ("Chart images are left out of this PowerPoint: drawing them needs a Chrome or Chromium browser, "
+                   "and none was found on the machine that built it. Install one (Debian or Ubuntu: `sudo apt-get "
+                   "install chromium`) or point BROWSER_PATH at one, then build the pack again. The HTML pack has "
+                   "every chart.")
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def find_browser() -> str | None:
+    """The browser kaleido will use: BROWSER_PATH, else Debian's Chromium, else one on the PATH; None if none."""
+    import shutil
+
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured if Path(configured).exists() else None
+    if SYSTEM_CHROMIUM.exists():
+        return str(SYSTEM_CHROMIUM)
+    return next((found for name in BROWSER_NAMES if (found := shutil.which(name))), None)
+
+
 def _kaleido_class():
     # One kept tab instead of a reload per image: the adapter and why live in kam_dash.compat.
     from kam_dash.compat import kaleido_keep_tab_class
@@ -56,8 +75,9 @@ class ChartImages:
 
     async def _open(self) -> None:
         options = {}
-        if "BROWSER_PATH" not in os.environ and SYSTEM_CHROMIUM.exists():
-            options["path"] = str(SYSTEM_CHROMIUM)
+        browser = find_browser()
+        if "BROWSER_PATH" not in os.environ and browser:
+            options["path"] = browser
         self._kaleido = _kaleido_class()(n=1, mathjax=False, **options)
         await self._kaleido.__aenter__()
 

@@ -85,7 +85,7 @@ def test_dominicks_orange_juice(tmp_path):
         (dt.date(1990, 6, 11), dt.date(1992, 9, 28), oj["week"].nunique())]
 
 
-def test_walmart_negative_sales_are_refused_then_load_once_dropped(tmp_path):
+def test_walmart_returns_load_as_value_only_rows_and_a_units_zero_file_is_refused_by_reason(tmp_path):
     train = pd.read_csv(real_data("walmart-store-sales", "train.csv"))
     kinds = pd.read_csv(real_data("walmart-store-sales", "stores_unix.csv"))
     negative = train["Weekly_Sales"] < 0
@@ -111,43 +111,39 @@ def test_walmart_negative_sales_are_refused_then_load_once_dropped(tmp_path):
         "week": (friday - pd.Timedelta(days=4)).dt.strftime("%Y-%m-%d"),  # the Monday of the same ISO week
         "retailer_id": "WM" + train["Store"].astype(str).str.zfill(2),
         "sku_id": "D" + train["Dept"].astype(str).str.zfill(2),
-        "units": 0,  # Walmart publishes sales only; the contract needs a unit count
+        "units": 0,  # a file that fills units with 0 because it has none: a return cannot have 0 units
         "sales_value": train["Weekly_Sales"],
     })
-    sell_out.to_csv(folder / "sell_out.csv", index=False)
+    path = folder / "sell_out.csv"
+    sell_out.to_csv(path, index=False)
     db = tmp_path / "walmart.duckdb"
 
     with pytest.raises(ingest.ImportFailed) as refused:
         ingest.import_files([folder], db)
-
     message = refused.value.render()
-    path = folder / "sell_out.csv"
-    assert f"{path}: 1,285 problems in 1,285 rows (the first 20 shown)" in message
+    assert f"{path}: 1,285 problems in 1,285 rows" in message
+    assert "1,285 x columns units, sales_value: a negative sales_value with units 0 (the first 5 shown)" in message
     first = int(np.flatnonzero(negative.to_numpy())[0])  # 0-based data row; + 2 for the header and 1-based rows
     value = float(sell_out["sales_value"].iloc[first])
-    assert (f"{path}, row {first + 2}, column sales_value: '{value!r}' is below the minimum 0 "
-            "(sales_value must be 0 or more)") in message
+    assert f"{path}, row {first + 2}, columns units, sales_value: units 0 with sales_value {value!r}" in message
     assert not db.exists()
 
-    # Friday dates as they come are refused, not moved: shown on a sample to keep this quick.
+    # Friday dates as they come are refused, not moved, without --week-ending: shown on a sample to keep it quick.
     sample = sell_out.head(30).assign(week=friday.head(30).dt.strftime("%Y-%m-%d"))
     checked = ingest.validate([("sell_out.csv", sample.to_csv(index=False).encode())],
                               known={"retailers": set(sample["retailer_id"]), "products": set(sample["sku_id"])})
     assert checked.problem_counts == {"sell_out.csv": (30, 30)}
     assert checked.problems[0].reason.startswith("2010-02-05 is a Friday, not a Monday")
 
-    # The same file without the returns: its header and every line but the negative rows, byte for byte.
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join([lines[0], *(line for line, bad in zip(lines[1:], negative, strict=True) if not bad)]))
+    # The same file in value only (no units column, as Walmart publishes it): every row loads, returns included.
+    sell_out.drop(columns="units").to_csv(path, index=False)
     report = ingest.import_files([folder], db)
-
-    kept = train[~negative]
-    assert report.tables["sell_out"] == ingest.TableCounts(added=len(kept), replaced=0)
+    assert report.tables["sell_out"] == ingest.TableCounts(added=len(train), replaced=0)
+    assert "1,285 sell-out rows accepted as negative (returns)" in report.notes
     by_store = dict(rows(db, "SELECT retailer_id, sum(sales_value) FROM sell_out GROUP BY 1"))
-    expected = kept.groupby("Store")["Weekly_Sales"].sum()
+    expected = train.groupby("Store")["Weekly_Sales"].sum()
     assert len(by_store) == 45
     for store, total in expected.items():
         assert by_store[f"WM{store:02d}"] == pytest.approx(total, rel=1e-12)
-    # SOURCE.md: all 421,570 rows sum to 6,737,218,987.11; the dropped returns are the difference.
-    total, returns = rows(db, "SELECT sum(sales_value) FROM sell_out")[0][0], train.loc[negative, "Weekly_Sales"].sum()
-    assert total + returns == pytest.approx(6_737_218_987.11, abs=0.01)
+    # SOURCE.md: all 421,570 rows sum to 6,737,218,987.11
+    assert rows(db, "SELECT sum(sales_value) FROM sell_out")[0][0] == pytest.approx(6_737_218_987.11, abs=0.01)

@@ -16,6 +16,8 @@ import pytest
 from kam_dash import cli, ingest
 from kam_dash.config import Settings
 from kam_dash.engine import DuckDBEngine, LiveDatabase
+from kam_dash.filters import Filters
+from kam_dash.metrics import share
 from tests.ingest.dbcheck import checksums, rows
 
 LATEST = dt.date(2026, 11, 16)  # the small demo's latest week (AS_OF 2026-11-26)
@@ -121,8 +123,9 @@ def test_a_folder_that_cannot_be_written_gets_a_message(demo_copy, tmp_path, mon
 
 
 def test_eight_readers_during_three_imports_see_whole_versions_only(demo_copy, tmp_path):
-    """8 threads read the latest week and its net sales through the app's LiveDatabase (as sessions do: a lease
-    per run) while three imports each add a week of 5 x 10 = 50 net sales. Every read must be one whole
+    """8 threads read the latest week and its net sales, and compute revenue share as the Portfolio page does,
+    through the app's LiveDatabase (as sessions do: a lease per run) while three imports each add a week of
+    5 x 10 = 50 net sales. Every read must be one whole
     version: latest week LATEST + k weeks with 50 in it (k = 1..3), or the original week. No error."""
     original = rows(demo_copy, "SELECT sum(net_sales) FROM sell_in WHERE week = ?", [LATEST])[0][0]
     whole = {LATEST: original, **{LATEST + dt.timedelta(weeks=k): 50.0 for k in (1, 2, 3)}}
@@ -139,6 +142,9 @@ def test_eight_readers_during_three_imports_see_whole_versions_only(demo_copy, t
                 week = cur.execute("SELECT max(week) FROM sell_in").fetchone()[0]
                 total = cur.execute("SELECT sum(net_sales) FROM sell_in WHERE week = ?", [week]).fetchone()[0]
                 seen.append((week, total))
+                # what a page does on the same engine: the metric code through Ibis, last 13 weeks
+                shares = share.revenue_share(lease.engine, Filters(period="l13w"))
+                assert shares["share"].sum() == pytest.approx(1.0)
             finally:
                 lease.release()
             runs += 1
@@ -171,3 +177,24 @@ def test_an_engine_reads_the_file_it_opened_even_after_a_swap(demo_copy, tmp_pat
     assert old.data_version != new.data_version
     old.close()
     new.close()
+
+
+def test_an_old_engine_stays_open_while_a_session_holds_it_and_closes_when_released(demo_copy, tmp_path):
+    live = LiveDatabase(Settings(db=demo_copy))
+    held = live.acquire()
+    assert held.current()
+    ingest.import_files([week_file(tmp_path, LATEST + dt.timedelta(weeks=1))], demo_copy)
+    assert not held.current()  # the file changed under it
+    fresh = live.acquire()
+    assert fresh.engine is not held.engine and live.open_engines() == 2
+    sql = "SELECT max(week) FROM sell_in"
+    assert held.engine.cursor().execute(sql).fetchone()[0] == LATEST  # still answering, on the old file
+    held.release()
+    assert live.open_engines() == 1
+    with pytest.raises(Exception, match="closed"):
+        held.engine.cursor()
+    again = live.acquire()
+    assert again.engine is fresh.engine  # same version: the same engine, shared
+    again.release()
+    fresh.release()
+    assert live.open_engines() == 1  # the current engine stays open for the next session

@@ -63,3 +63,25 @@ def test_console_script_runs(small_db, tmp_path):
 def test_demo_refuses_to_overwrite_without_force(small_db, capsys):
     assert cli.main(["demo", "--scale", "small", "--db", str(small_db)]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+def test_a_mistyped_database_path_exits_1_and_writes_nothing(tmp_path, capsys):
+    missing, out = tmp_path / "typo.duckdb", tmp_path / "share.csv"
+    assert cli.main(["export", "revenue-share", "--db", str(missing), "--out", str(out)]) == 1
+    assert f"{missing} does not exist" in capsys.readouterr().err
+    assert not out.exists() and not missing.exists()
+
+
+def test_an_export_whose_table_is_not_loaded_exits_1_naming_it(tmp_path, capsys):
+    from tests.conftest import make_db
+
+    db = make_db(tmp_path / "no-inventory.duckdb",
+                 retailers=[{"retailer_id": "R1", "retailer_name": "One", "channel": "grocery", "region": "N",
+                             "kam": "K"}],
+                 products=[{"sku_id": "S1", "sku_name": "s", "brand": "b", "category": "c"}],
+                 sell_out=[{"week": pd.Timestamp("2026-11-16"), "retailer_id": "R1", "sku_id": "S1", "units": 1,
+                            "sales_value": 2}])
+    out = tmp_path / "coverage.csv"
+    assert cli.main(["export", "coverage", "--db", str(db), "--out", str(out)]) == 1
+    assert "the inventory table is not loaded" in capsys.readouterr().err
+    assert not out.exists()
