@@ -1386,8 +1386,9 @@ def _roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
     select = ", ".join(['s."' + c + '"' for c in group] + [aggs[c] + ' AS "' + c + '"' for c in aggs])
     match_s = " AND ".join('s."' + c + '" = k."' + c + '"' for c in scope_cols)
     cols = ", ".join('"' + c + '"' for c in (*group, *aggs))
+    by = ", ".join('s."' + c + '"' for c in group)
     con.execute('INSERT INTO main."' + chain + '" (' + cols + ") SELECT " + select + ' FROM main."' + store_table
-                + '" AS s JOIN kam_touched AS k ON ' + match_s + " GROUP BY " + ", ".join('s."' + c + '"' for c in group))
+                + '" AS s JOIN kam_touched AS k ON ' + match_s + " GROUP BY " + by)
     con.execute("DROP TABLE kam_touched")
 
 

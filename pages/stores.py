@@ -31,7 +31,7 @@ if ui.page_header("Distribution & stores", engine, filters, caption, tables=("se
         st.stop()
     names = dict(zip(scope.retailers(engine)["retailer_id"], scope.retailers(engine)["retailer_name"]))
     d, skus, voids = data.distribution, data.skus, data.voids
-    c = st.columns(6)
+    c = st.columns(7)
     ui.tile(c[0], "Stores reporting", fmt.number(len(data.stores)), help=stores.DEFINITIONS["Store open"])
     ui.tile(c[1], "Numeric distribution", fmt.pct(d["stores_selling"].sum() / d["stores_open"].sum()),
             help=stores.DEFINITIONS["Numeric distribution"])
@@ -42,6 +42,8 @@ if ui.page_header("Distribution & stores", engine, filters, caption, tables=("se
     ui.tile(c[4], "Voids", fmt.number(len(voids)), help=stores.DEFINITIONS["Void"])
     ui.tile(c[5], "Est. lost units", fmt.number(voids["est_lost_units"].sum() if len(voids) else 0),
             help=stores.DEFINITIONS["Estimated lost units"])
+    ui.tile(c[6], "Like-for-like growth", fmt.pct(stores.like_for_like_growth(data.stores), signed=True),
+            help=stores.DEFINITIONS["Like-for-like growth"])
 
     left, right = st.columns(2)
     left.plotly_chart(charts.quadrant(skus, names), key="stores_quadrant")

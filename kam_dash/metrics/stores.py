@@ -49,7 +49,8 @@ DEFINITIONS = {
     "it, ends it. A run that could be chance is not reported: a store selling like the comparable stores (below) "
     "for its size would expect their units per acv_weight times its acv_weight each week; the chance of "
     "selling none of the expected units over the run, exp(-expected units), must be below 1 in "
-    f"{1 / VOID_CHANCE:,.0f} (about 7 units expected). Voids are looked for from {LOOKBACK_WEEKS} weeks before the period and listed when "
+    f"{1 / VOID_CHANCE:,.0f} (about 7 units expected). Voids are looked for from {LOOKBACK_WEEKS} weeks before "
+    "the period and listed when "
     "they reach into it.",
     "Estimated lost units": "For a void: the SKU's velocity (units per store selling) in comparable stores, summed "
     "over the void weeks. Comparable stores are the retailer's open stores of the same format (all its open "
@@ -277,26 +278,42 @@ def ranking(sales: pd.DataFrame, open_weeks: pd.DataFrame, stores: pd.DataFrame,
     per_store = in_period.groupby("store_id").agg(sell_out=("sales_value", "sum"), skus_carried=("sku_id", "nunique"))
     out = stores.merge(per_store, left_on="store_id", right_index=True, how="inner")
     # like for like: comparable weeks (with a last year, up to the retailer's latest) the retailer reported
-    reported = open_weeks.groupby("retailer_id")["week"].agg(set)
-    store_weeks = open_weeks.groupby("store_id")["week"].agg(set)
-    value = sales.groupby(["store_id", "week"])["sales_value"].sum()
-    rows = []
-    for _, s in out.iterrows():
-        rid = s["retailer_id"]
-        seen = reported.get(rid, set())
-        pairs = [(w, calendar.last_year(w.date())) for w in period_weeks if w <= latest.get(rid, pd.Timestamp.min)]
-        pairs = [(w, _ts(ly)) for w, ly in pairs if ly is not None]
-        pairs = [(w, ly) for w, ly in pairs if w in seen and ly in seen]
-        mine = store_weeks.get(s["store_id"], set())
-        lfl = bool(pairs) and all(w in mine and ly in mine for w, ly in pairs)
-        ly_value = sum(value.get((s["store_id"], ly), 0.0) for _, ly in pairs)
-        cy_value = sum(value.get((s["store_id"], w), 0.0) for w, _ in pairs)
-        rows.append((ly_value if any(ly in mine for _, ly in pairs) else np.nan, lfl,
-                     cy_value / ly_value - 1 if lfl and ly_value > 0 else np.nan))
-    out["sell_out_ly"], out["like_for_like"], out["lfl_growth"] = (
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]) if rows else ([], [], [])
+    reported = open_weeks[["retailer_id", "week"]].drop_duplicates()
+    pairs = pd.DataFrame([(w, calendar.last_year(w.date())) for w in period_weeks], columns=["week", "ly_week"])
+    pairs = pairs.dropna().assign(ly_week=lambda f: pd.to_datetime(f["ly_week"]).astype("datetime64[ns]"))
+    pairs = reported.merge(pairs, on="week").merge(
+        reported.rename(columns={"week": "ly_week"}), on=["retailer_id", "ly_week"])
+    pairs = pairs[pairs["week"] <= pairs["retailer_id"].map(latest)]
+    needed = pairs.groupby("retailer_id").size().rename("needed")
+    present = open_weeks[["store_id", "week"]].drop_duplicates().assign(here=1)
+    seen = pairs.merge(out[["store_id", "retailer_id"]], on="retailer_id")
+    seen = seen.merge(present, on=["store_id", "week"], how="left").merge(
+        present.rename(columns={"week": "ly_week", "here": "here_ly"}), on=["store_id", "ly_week"], how="left")
+    value = sales.groupby(["store_id", "week"], as_index=False)["sales_value"].sum()
+    seen = seen.merge(value, on=["store_id", "week"], how="left").merge(
+        value.rename(columns={"week": "ly_week", "sales_value": "value_ly"}), on=["store_id", "ly_week"], how="left")
+    per = seen.groupby("store_id").agg(ly_open=("here_ly", "count"), cy=("sales_value", "sum"),
+                                       ly=("value_ly", "sum"), retailer_id=("retailer_id", "first"))
+    per["both"] = (seen["here"].notna() & seen["here_ly"].notna()).groupby(seen["store_id"]).sum()
+    per["like_for_like"] = per["both"] == per["retailer_id"].map(needed)
+    per["sell_out_ly"] = per["ly"].where(per["ly_open"] > 0)
+    per["lfl_growth"] = (per["cy"] / per["ly"].where(per["ly"] > 0) - 1).where(per["like_for_like"])
+    per["lfl_value"] = per["cy"].where(per["like_for_like"])
+    per["lfl_value_ly"] = per["ly"].where(per["like_for_like"])
+    out = out.merge(per[["sell_out_ly", "like_for_like", "lfl_growth", "lfl_value", "lfl_value_ly"]],
+                    left_on="store_id", right_index=True, how="left")
+    out["like_for_like"] = out["like_for_like"].astype("boolean").fillna(False).astype(bool)
     out["rank"] = out.groupby("retailer_id")["sell_out"].rank(ascending=False, method="first").astype("int64")
-    return out.sort_values(["retailer_id", "rank"])[STORE_COLUMNS].reset_index(drop=True)
+    return out.sort_values(["retailer_id", "rank"])[[*STORE_COLUMNS, "lfl_value", "lfl_value_ly"]] \
+        .reset_index(drop=True)
+
+
+def like_for_like_growth(table: pd.DataFrame) -> float | None:
+    """Like-for-like growth of the stores in a `ranking` table: their comparable weeks' sell-out over last
+    year's, minus 1 (None without a like-for-like store with last-year sales)."""
+    lfl = table[table["like_for_like"]]
+    ly = lfl["lfl_value_ly"].sum()
+    return float(lfl["lfl_value"].sum() / ly - 1) if len(lfl) and ly > 0 else None
 
 
 def retailer_latest(engine: Engine, scope: Scope) -> dict[str, dt.date]:

@@ -22,8 +22,8 @@ W1, W2 = D(2026, 1, 5), D(2026, 1, 12)
 
 
 def store(store_id, fmt="supermarket", acv=1.0, close=None, open_=None):
-    return dict(store_id=store_id, retailer_id="R1", store_name=f"Store {store_id}", region="N", format=fmt, acv_weight=acv,
-                open_date=open_, close_date=close)
+    return dict(store_id=store_id, retailer_id="R1", store_name=f"Store {store_id}", region="N", format=fmt,
+                acv_weight=acv, open_date=open_, close_date=close)
 
 
 def so(week, store_id, sku, units, value=None):
@@ -46,7 +46,8 @@ def dist_engine(hand_db):
         so(W2, "D", "K1", 5),  # after its close date: not the store's week, not counted
     ]
     return hand_db(retailers=RETAILERS, products=PRODUCTS,
-                   stores=[store("A", acv=2.0), store("B"), store("C", fmt="express"), store("D", close=D(2026, 1, 11))],
+                   stores=[store("A", acv=2.0), store("B"), store("C", fmt="express"),
+                           store("D", close=D(2026, 1, 11))],
                    sell_out_store=rows, sell_out=chain([W1, W2]))
 
 
@@ -174,6 +175,8 @@ def test_store_ranking_like_for_like():
     # B: 300, LY 50 (only l2), not open in l1 -> not like for like, no growth; ranked first on 300.
     assert (b.sell_out, b.sell_out_ly, bool(b.like_for_like), b["rank"]) == (300, 50, False, 1)
     assert np.isnan(b.lfl_growth)
+    # the retailer's like-for-like growth adds up its like-for-like stores: A only, 220 / 200 - 1
+    assert stores.like_for_like_growth(table) == pytest.approx(0.10)
 
 
 def test_no_store_data_gives_empty_exports(hand_db):
