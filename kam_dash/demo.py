@@ -25,6 +25,12 @@ And the mess of real retailer feeds, at every scale (the largest account, R001, 
   at every retailer partway through last year and a few new SKUs are listed this year, so last year holds
   sales of SKUs that sell nothing this year: `truth.sku_life(sku_id, first_week, last_week)` (listed weeks,
   for every SKU not listed for the whole range);
+- store-level POS: the three largest store chains after R001 report by store (dozens to a few hundred stores
+  each, by scale: `stores`, `sell_out_store`, and `inventory_store` for the first of them); the stores add up
+  exactly to the chain rows, which stay what the rest of the demo planted. Planted in the stores: voids, a store
+  x SKU selling nothing for 6 to 20 weeks or to the end while the chain sells it
+  (`truth.voids(retailer_id, store_id, sku_id, first_week, last_week)`), and decoys that are not voids: 2-3 week
+  gaps, stores that close and stores that open late;
 - a 53-Monday year: the calendar starts in January three years before as-of, so 2024 (Mondays 2024-01-01 ..
   2024-12-30) lies inside it; trend runs on days (not 52-week years), targets phase weeks into the month of
   their Monday, and season and Easter follow the date, so nothing assumes 52 weeks a year.

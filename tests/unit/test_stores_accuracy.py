@@ -51,6 +51,21 @@ def test_voids_meet_precision_and_recall_on_the_default_demo(default_db):
     assert recall >= 0.8, (recall, found, planted)
 
 
+def test_decoys_are_not_reported(default_db):
+    engine = DuckDBEngine(default_db)
+    try:
+        found = stores.page_data(engine, WHOLE_RANGE, with_stores=False).voids
+        closing = stores._stores(engine).dropna(subset=["close_date"])
+    finally:
+        engine.close()
+    assert len(closing) >= 3
+    # a store that closed has no void past its close (its weeks after it are not open weeks) ...
+    late = found.merge(closing[["store_id", "close_date"]], on="store_id")
+    assert (late["last_week"] <= late["close_date"]).all()
+    # ... and no reported run is shorter than N weeks (the planted 2-3 week gaps)
+    assert (found["weeks"] >= stores.VOID_WEEKS).all()
+
+
 @pytest.mark.parametrize("seed", [11, 23])
 def test_voids_meet_precision_and_recall_under_other_seeds(tmp_path, seed):
     db = tmp_path / f"small-{seed}.duckdb"
