@@ -183,3 +183,15 @@ def test_no_store_data_gives_empty_exports(hand_db):
     engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=chain([W1]))
     assert stores.page_data(engine, Filters()) is None
     assert stores.account_tiles(engine, Filters(), "R1") is None
+
+
+def test_review_pack_distribution_section(dist_engine):
+    from kam_dash.report import pack as review
+
+    section = {s.key: s for s in review.collect(dist_engine, FILTERS_W1_W2, "R1").sections}["distribution"]
+    # 8 selling of 14 open store-weeks = 57.1%; 17 units over 8 = 2.1 a week; no voids in two weeks
+    assert section.charts[0].narrative.startswith("One Market sold our SKUs in 57.1% of its open store-weeks, at "
+                                                  "2.1 units per store selling per week; 0 voids")
+    table = section.tables[0].frame.set_index("sku_id")
+    assert table.loc["K1", "numeric_distribution"] == pytest.approx(5 / 7)
+    assert [t.sheet for t in section.tables] == ["Distribution"]
