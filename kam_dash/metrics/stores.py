@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ibis
 import numpy as np
@@ -334,14 +334,7 @@ class StoreData:
     stores: pd.DataFrame  # ranking
     tdp: pd.DataFrame  # per retailer x brand x week
     tdp_retailer: pd.DataFrame  # per retailer x week: tdp, units, stores_selling, velocity
-    store_stock: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def _empty_scope_data(scope: Scope) -> StoreData:
-    empty = pd.DataFrame()
-    return StoreData(scope, pd.DataFrame(columns=DISTRIBUTION_COLUMNS), empty, pd.DataFrame(columns=VOID_COLUMNS),
-                     pd.DataFrame(columns=STORE_COLUMNS), empty, empty)
+    store_stock: bool = False  # inventory_store is loaded: voids say whether the store held stock
 
 
 def page_data(engine: Engine, filters: Filters, with_voids: bool = True, with_stores: bool = True) -> StoreData | None:
