@@ -4,6 +4,11 @@ Metric code asks an Engine for Ibis tables and hands expressions back to it to
 run; it never sees a connection. Streamlit runs each browser session on its own
 thread, and a DuckDB connection serves one call at a time, so every thread gets
 its own cursor of one read-only parent connection.
+
+A DuckDB engine reads one version of the database file: `kam-dash import` never
+writes the file the app reads, it renames a complete new file onto the path.
+LiveDatabase is the app's view of the path: it opens an engine on each new
+version and closes an old one once no session holds it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import streamlit as st
 
 from kam_dash import datahealth, fmt, ingest, ui
 from kam_dash.config import settings_from_env
+from kam_dash.engine import file_version
 from kam_dash.schema import LOAD_ORDER
 
 if ui.admin_gate("Data"):
@@ -34,11 +35,16 @@ if ui.admin_gate("Data"):
         st.info("Loading files needs the DuckDB engine; this app reads Parquet files through Spark.")
     elif files:
         layout = ingest.Layout(week_ending=ending, retailer_id=retailer or None)
-        try:
-            checked = ingest.validate_uploads([(f.name, f.size, f) for f in files], db, table, layout)
-        except ingest.ImportFailed as exc:
-            st.error(exc.render())
-            st.stop()
+        # checked once per set of files and options, not on every rerun (a large file takes seconds)
+        key = (tuple(f.file_id for f in files), table, ending, retailer, file_version(db))
+        if st.session_state.get("data_checked", (None,))[0] != key:
+            try:
+                st.session_state["data_checked"] = (key, ingest.validate_uploads(
+                    [(f.name, f.size, f) for f in files], db, table, layout))
+            except ingest.ImportFailed as exc:
+                st.error(exc.render())
+                st.stop()
+        checked = st.session_state["data_checked"][1]
         if not checked.ok:
             total = sum(n for n, _ in checked.problem_counts.values())
             st.error(f"Nothing can be loaded: {total:,} problems in {len(checked.problem_counts)} file(s). "

@@ -85,3 +85,10 @@ def test_an_export_whose_table_is_not_loaded_exits_1_naming_it(tmp_path, capsys)
     assert cli.main(["export", "coverage", "--db", str(db), "--out", str(out)]) == 1
     assert "the inventory table is not loaded" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_review_pack_from_a_mistyped_database_path_exits_1(tmp_path, capsys):
+    missing = tmp_path / "typo.duckdb"
+    assert cli.main(["review", "--retailer", "R001", "--db", str(missing), "--out", str(tmp_path / "packs")]) == 1
+    assert f"{missing} does not exist" in capsys.readouterr().err
+    assert not missing.exists()
