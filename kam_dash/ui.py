@@ -671,3 +671,20 @@ def account_objectives(eng: Engine, filters: Filters, retailer_id: str) -> None:
         objectives_progress(eng, store, retailer_id, year, compact=True)
         st.page_link("pages/account_plan.py", label="Open the account plan", icon=":material/arrow_forward:",
                      query_params={**filters.to_params(), "account": retailer_id})
+
+def store_tiles(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """Distribution and velocity tiles for an account that reports POS by store (nothing for other accounts)."""
+    from kam_dash.metrics import stores
+
+    if not stores.has_store_data(eng):
+        return
+    k = compute(stores.account_tiles, filters, retailer_id=retailer_id)
+    if k is None:
+        return
+    defs = stores.DEFINITIONS
+    c = st.columns(4)
+    tile(c[0], "Numeric distribution", fmt.pct(k["numeric_distribution"]), help=defs["Numeric distribution"])
+    tile(c[1], "%ACV distribution (mean of SKUs)", fmt.pct(k["acv_distribution"]),
+         help=defs["ACV-weighted distribution (%ACV)"])
+    tile(c[2], "Velocity (units per store selling per week)", fmt.number(k["velocity"], 1), help=defs["Velocity"])
+    tile(c[3], "Total distribution points", fmt.number(k["tdp"]), help=defs["Total distribution points (TDP)"])
