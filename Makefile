@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/kam.duckdb
 PORT ?= 8501
-BENCH_SCALES ?= default large
+# `large` runs only when named: BENCH_SCALES="default shape large" make bench
+BENCH_SCALES ?= default shape
+BENCH_BROWSER_RUNS ?= 2
 
 .PHONY: run test bench demo docs clean
 
@@ -29,7 +31,7 @@ test: $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev-installed
-	$(PY) -m bench.run --scales $(BENCH_SCALES)
+	$(PY) -m bench.run --scales $(BENCH_SCALES) --browser-runs $(BENCH_BROWSER_RUNS)
 	$(PY) -m bench.review_pack --scale default
 
 demo: $(VENV)/.run-installed
