@@ -42,7 +42,7 @@ from kam_dash.filters import Filters  # noqa: E402
 from tests.e2e.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1000}
-SETTLE_MS = 750  # the drawn state must hold this long (a queued rerun would break it)
+SETTLE_MS = 500  # the drawn state must hold this long (a queued rerun would break it)
 LOAD_TIMEOUT_S = 300  # 16 sessions at once at the larger scales took minutes when issue 16 was filed
 
 # Added to every document: notes when the page is drawn, and forgets it whenever the page stops being drawn.
