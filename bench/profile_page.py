@@ -12,6 +12,7 @@ Run: `python -m bench.profile_page --scale shape --page promotions [--top 25] [-
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import io
 import json
@@ -21,6 +22,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -50,13 +53,22 @@ def _profiled(fn) -> tuple[float, pstats.Stats | None]:
     return seconds, stats
 
 
+def _length(values) -> int:
+    """Points in a plotly data array: a list, or plotly's base64 typed array {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(values, dict) and "bdata" in values:
+        if values.get("shape"):
+            return int(str(values["shape"]).split(",")[0])
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values)
+
+
 def _elements(at) -> list[str]:
     """What the page sent: plotly figures (JSON size, points) and tables (rows x columns)."""
     lines = []
     for chart in at.get("plotly_chart"):
         spec = chart.proto.spec
         figure = json.loads(spec)
-        points = sum(len(trace.get("x") or trace.get("values") or trace.get("y") or [])
+        points = sum(_length(trace.get("x") or trace.get("values") or trace.get("y") or [])
                      for trace in figure.get("data", []))
         shapes = len(figure.get("layout", {}).get("shapes", []))
         title = figure.get("layout", {}).get("title", {})
