@@ -274,14 +274,14 @@ def measure_concurrency(browser, db: Path, pages: list[Page], views, sessions: i
     sequential_ms = sum(r.ms for r in alone if r.ms is not None)
     say(f"  {sessions} pages one after another: {sequential_ms:,.0f} ms in all")
 
-    # all at once on another fresh warm server: every navigation starts before any is waited for
+    # all at once on another fresh warm server: the sessions' tabs open first, then every navigation starts
+    # before any is waited for
     proc, base = _warm_server(browser, db, log_dir / "concurrent.log", warm_url)
     opened = []
     try:
-        for page, _, filters in combos:
-            context, tab = new_session(browser)
+        opened = [new_session(browser) for _ in combos]
+        for (page, _, filters), (_, tab) in zip(combos, opened):
             tab.evaluate("url => { window.location.href = url; }", page_url(base, page, filters))
-            opened.append((context, tab))
         for _, tab in opened:  # wait for the new documents, so the readiness checks run in them
             tab.wait_for_url(lambda url: url.startswith(base), wait_until="commit")
         together = [drawn(tab) for _, tab in opened]
