@@ -76,6 +76,8 @@ SCALES = {
     "small": Scale(retailers=6, skus=24, promotions=60, base_median=600.0),
     "default": Scale(retailers=24, skus=150, promotions=400, base_median=600.0),
     "large": Scale(retailers=150, skus=1700, promotions=4000, base_median=600.0),
+    # shaped like real feeds (issue 16): >= 60 accounts, 250 SKUs, 20K promotions starting in the latest 52 weeks
+    "shape": Scale(retailers=80, skus=330, promotions=84000, base_median=600.0),
 }
 
 # Store-level retailers per scale: how many stores each reports POS for (dozens to a few hundred), and how many
