@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "real-data"
 
 
+@pytest.fixture(autouse=True)
+def own_state_database(tmp_path, monkeypatch):
+    """Each test keeps account plans in a state file of its own (tests that need another set KAM_DASH_STATE
+    themselves): a page opened on a shared demo database must not leave a plan beside it for the next test."""
+    monkeypatch.setenv("KAM_DASH_STATE", str(tmp_path / "own.state.sqlite"))
+
+
 @pytest.fixture(scope="session")
 def small_db(tmp_path_factory) -> Path:
     """The small demo (seconds to build)."""

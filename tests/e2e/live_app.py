@@ -31,7 +31,10 @@ def _free_port() -> int:
 
 def start_server(db: Path, log_path: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "KAM_DASH_DB": str(db), "KAM_DASH_ENGINE": "duckdb", **(env_extra or {})}
+    # The account plans go to a state file of this server's own unless a test names one: a shared demo database
+    # must not get a plan beside it that another test's review pack would then show.
+    env = {**os.environ, "KAM_DASH_DB": str(db), "KAM_DASH_ENGINE": "duckdb",
+           "KAM_DASH_STATE": str(log_path.with_suffix(".state.sqlite")), **(env_extra or {})}
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

@@ -10,7 +10,8 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, start_server, stop_server, wait_ready
+from tests.e2e.conftest import wait_ready
+from tests.e2e.live_app import ROOT, start_server, stop_server
 from tests.ingest.dbcheck import copy_db
 
 pytestmark = pytest.mark.e2e

@@ -19,6 +19,6 @@ def test_download_review_pack_workbook(live_app, browser_page, tmp_path):
         page.get_by_role("button", name="Workbook (Excel)", exact=True).click()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
-    assert path.name == "review-r002-value-market-2026-01-01-to-2026-11-16.xlsx"
+    assert path.name == "review-r002-value-market-2026-01-05-to-2026-11-16.xlsx"
     book = load_workbook(path)
     assert book["About"]["B2"].value == "Value Market (R002)"
