@@ -238,6 +238,11 @@ def sign_in_configured() -> bool:
     return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
 
 
+def menu_position() -> str:
+    """The page menu is hidden before sign-in (the sign-in screen is all there is)."""
+    return "hidden" if sign_in_configured() and not st.user.is_logged_in else "sidebar"
+
+
 def _sign_in_screen() -> None:
     st.title("kam-dash")
     st.markdown("Sign in to see the dashboards and the account plans.")
@@ -302,7 +307,7 @@ def may_edit(retailer_id: str, names: Mapping[str, str] | None = None) -> bool:
     access = signed_in_access()
     if access is None or access.can_edit(retailer_id):
         return True
-    st.info(access.edit_refusal(retailer_id, dict(names or {})), icon=":material/lock:")
+    st.info(fmt.md_text(access.edit_refusal(retailer_id, dict(names or {}))), icon=":material/lock:")
     return False
 
 
