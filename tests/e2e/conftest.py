@@ -31,14 +31,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, log_path: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_server(db: Path, log_path: Path, env_extra: dict | None = None,
+                 args: list[str] | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or _free_port()
     env = {**os.environ, "KAM_DASH_DB": str(db), "KAM_DASH_ENGINE": "duckdb", **(env_extra or {})}
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
