@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,9 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
                "--server.address", "localhost", "--browser.gatherUsageStats", "false",
                "--secrets.files", str(secrets_file)]
-        with contextlib.suppress(KeyboardInterrupt):
-            return subprocess.call(cmd, env=env)
-    return 0
+        app = subprocess.Popen(cmd, env=env)
+        # Ctrl+C or a SIGTERM stops the app too (then the provider, as the `with` ends)
+        signal.signal(signal.SIGTERM, lambda *_: app.terminate())
+        try:
+            return app.wait()
+        except KeyboardInterrupt:
+            app.terminate()
+            return app.wait()
 
 
 if __name__ == "__main__":
