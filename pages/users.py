@@ -29,7 +29,7 @@ def save(store, actor: str, delete: bool) -> None:
 if ui.admin_gate("Users"):
     engine = ui.engine()
     store = ui.state()
-    st.title("Users")
+    ui.page_header("Users", engine, ui.filters_in_force(), tables=())  # the data's freshness, as on every page
     st.caption("Who may sign in and what they may do: " + "; ".join(f"**{r}** {m}" for r, m in
                                                                      auth.ROLE_MEANING.items())
                + ". A KAM's retailers are those assigned here, else those whose KAM (retailers table) is their "
