@@ -141,3 +141,10 @@ def test_an_admin_adds_a_user_on_the_users_page(signed_in):
     assert auth.get_user(signed_in.store, "new.kam@example.com") == auth.User(
         "new.kam@example.com", "New Kam", "kam", ("R004",), False)
     assert [s.value for s in at.success] == ["Saved user new.kam@example.com (kam)."]
+
+
+@pytest.mark.parametrize("page", ["account_review", "account_plan"])
+def test_a_direct_url_to_an_account_outside_restricted_reads_shows_none_of_it(signed_in, page):
+    at = signed_in("broker@example.com", page, {"account": "R001"})
+    assert at.session_state["account"] == "R003"  # the user's own account instead
+    assert "Fresh Market" not in shown_text(at)
