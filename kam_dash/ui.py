@@ -274,10 +274,12 @@ def signed_in_access():
     email = auth.normal_email(st.user.get("email"))
     if kept is not None and kept[0] is run and kept[1].user.email == email:
         return kept[1]
-    user = auth.get_user(state(), email)
+    # a provider that says it has not verified the address cannot vouch for who this is
+    user = None if st.user.get("email_verified") is False else auth.get_user(state(), email)
     if user is None:
-        st.error(f"You are signed in as {fmt.md_text(email or '(no email)')}, who has no kam-dash account: "
-                 "ask an admin to add you.", icon=":material/person_off:")
+        why = ("whose email the sign-in provider has not verified: verify it there, then sign in again"
+               if st.user.get("email_verified") is False else "who has no kam-dash account: ask an admin to add you")
+        st.error(f"You are signed in as {fmt.md_text(email or '(no email)')}, {why}.", icon=":material/person_off:")
         st.button("Sign out", icon=":material/logout:", key="sign_out_unknown", on_click=st.logout)
         st.stop()
     access = auth.access_for(user, scope.retailers(engine()))

@@ -82,6 +82,15 @@ def test_a_signed_in_email_without_an_account_is_told_and_shown_nothing(signed_i
     assert not at.metric and not at.dataframe
 
 
+def test_an_unverified_email_is_refused_even_when_it_is_a_users(signed_in, monkeypatch):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets.update(AUTH_SECRETS)
+    at.user = {"is_logged_in": True, "email": "admin@example.com", "email_verified": False}
+    at.run()
+    assert "admin@example.com, whose email the sign-in provider has not verified" in plain(at.error[0].value)
+    assert not at.metric and not at.dataframe
+
+
 @pytest.mark.parametrize("page", ["data", "users"])
 @pytest.mark.parametrize(("email", "allowed"), [("admin@example.com", True), ("avery@example.com", False),
                                                 ("viewer@example.com", False)])
