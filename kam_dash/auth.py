@@ -239,11 +239,12 @@ class Access:
             raise AccessDenied(f"{what} not saved: {self.edit_refusal(retailer_id or '?')}")
 
     def restrict(self, retailer_ids: Iterable[str]) -> tuple[str, ...]:
-        """A Filters' retailers intersected with what the user may read (empty selection = all they may read)."""
+        """A Filters' retailers intersected with what the user may read. An empty result would mean "every
+        retailer" to a Filters, so a selection with nothing readable (or none) gives all the user may read."""
         chosen = tuple(retailer_ids)
         if self.readable is None:
             return chosen
-        return tuple(sorted(set(chosen) & self.readable)) if chosen else tuple(sorted(self.readable))
+        return tuple(sorted(set(chosen) & self.readable)) or tuple(sorted(self.readable))
 
 
 def access_for(user: User, retailers: pd.DataFrame) -> Access:

@@ -152,8 +152,13 @@ def test_an_admin_adds_a_user_on_the_users_page(signed_in):
     assert [s.value for s in at.success] == ["Saved user new.kam@example.com (kam)."]
 
 
-@pytest.mark.parametrize("page", ["account_review", "account_plan"])
-def test_a_direct_url_to_an_account_outside_restricted_reads_shows_none_of_it(signed_in, page):
-    at = signed_in("broker@example.com", page, {"account": "R001"})
-    assert at.session_state["account"] == "R003"  # the user's own account instead
+@pytest.mark.parametrize(("page", "query", "key"), [("account_review", {"account": "R001"}, "account"),
+                                                    ("account_plan", {"account": "R001"}, "account"),
+                                                    ("inventory", {"inv_retailer": "R001"}, None),
+                                                    ("portfolio", {"retailer": "R001"}, None)])
+def test_a_direct_url_to_an_account_outside_restricted_reads_shows_none_of_it(signed_in, page, query, key):
+    at = signed_in("broker@example.com", page, query)
+    if key:
+        assert at.session_state[key] == "R003"  # the user's own account instead
+    assert at.session_state["kam_filters"].retailers == ("R003",)
     assert "Fresh Market" not in shown_text(at)
