@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -105,3 +108,15 @@ def test_users_import_export_round_trip_and_a_bad_file_imports_nothing(store, tm
     assert "bad.csv line 3: user kam@x.com not saved: role 'chief' is not one of" in capsys.readouterr().err
     assert auth.get_user(store, "new@x.com") is None  # all or nothing
     assert len(auth.users(store)) == 3
+
+
+def test_the_documented_users_example_imports(store, tmp_path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "DATA_MODEL.md").read_text(encoding="utf-8")
+    example = re.search(r"^## Users \(sign-in\)\n.*?```csv\n(.*?)```", doc, re.MULTILINE | re.DOTALL).group(1)
+    header = example.splitlines()[0].split(",")
+    assert header == list(auth.CSV_COLUMNS)
+    path = tmp_path / "users.csv"
+    path.write_text(example)
+    assert auth.import_csv(store, path, "t") == (3, 3)
+    assert auth.get_user(store, "broker@agency.example") == auth.User(
+        "broker@agency.example", "Agency Broker", "viewer", ("R003", "R004"), True)
