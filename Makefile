@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/kam.duckdb
 PORT ?= 8501
-BENCH_SCALES ?= default large
+# `large` runs only when named: BENCH_SCALES="default shape large" make bench
+BENCH_SCALES ?= default shape
+BENCH_BROWSER_RUNS ?= 2
 
 .PHONY: run test test-deps bench demo docs clean
 
@@ -38,7 +40,7 @@ test: test-deps $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev-installed
-	$(PY) -m bench.run --scales $(BENCH_SCALES)
+	$(PY) -m bench.run --scales $(BENCH_SCALES) --browser-runs $(BENCH_BROWSER_RUNS)
 	$(PY) -m bench.review_pack --scale default
 	$(PY) -m bench.landing_backtest --scale default
 

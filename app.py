@@ -18,6 +18,7 @@ PAGES = {
         ("plan.py", "Plan tracking", ":material/flag:"),
         ("promotions.py", "Promotions", ":material/sell:"),
         ("inventory.py", "Inventory", ":material/inventory_2:"),
+        ("stores.py", "Distribution & stores", ":material/store:"),
     ],
     "Categories": [
         ("seasonality.py", "Seasonality", ":material/calendar_month:"),

@@ -25,6 +25,12 @@ And the mess of real retailer feeds, at every scale (the largest account, R001, 
   at every retailer partway through last year and a few new SKUs are listed this year, so last year holds
   sales of SKUs that sell nothing this year: `truth.sku_life(sku_id, first_week, last_week)` (listed weeks,
   for every SKU not listed for the whole range);
+- store-level POS: the three largest store chains after R001 report by store (dozens to a few hundred stores
+  each, by scale: `stores`, `sell_out_store`, and `inventory_store` for the first of them); the stores add up
+  exactly to the chain rows, which stay what the rest of the demo planted. Planted in the stores: voids, a store
+  x SKU selling nothing for 6 to 20 weeks or to the end while the chain sells it
+  (`truth.voids(retailer_id, store_id, sku_id, first_week, last_week)`), and decoys that are not voids: 2-3 week
+  gaps, stores that close and stores that open late;
 - a 53-Monday year: the calendar starts in January three years before as-of, so 2024 (Mondays 2024-01-01 ..
   2024-12-30) lies inside it; trend runs on days (not 52-week years), targets phase weeks into the month of
   their Monday, and season and Easter follow the date, so nothing assumes 52 weeks a year.
@@ -70,7 +76,19 @@ SCALES = {
     "small": Scale(retailers=6, skus=24, promotions=60, base_median=600.0),
     "default": Scale(retailers=24, skus=150, promotions=400, base_median=600.0),
     "large": Scale(retailers=150, skus=1700, promotions=4000, base_median=600.0),
+    # shaped like real feeds (issue 16): >= 60 accounts, 250 SKUs, 20K promotions starting in the latest 52 weeks
+    "shape": Scale(retailers=80, skus=330, promotions=84000, base_median=600.0),
 }
+
+# Store-level retailers per scale: how many stores each reports POS for (dozens to a few hundred), and how many
+# voids and decoys are planted in each. A separate table so the scales above stay as they are.
+STORE_LEVEL = {
+    "small": ((10, 14, 18), 15),
+    "default": ((30, 45, 60), 16),
+    "large": ((120, 200, 300), 30),
+}
+STORE_FORMATS = {"hypermarket": 1.8, "supermarket": 1.0, "express": 0.45}  # format: relative store size
+VOID_MIN_WEEKS = 6  # planted voids last at least this long (the detector's default minimum is 4)
 
 CATEGORIES = {
     # name: (brands, subcategories, list price range)
@@ -651,6 +669,13 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     targets_df = targets_df[~targets_df["retailer_id"].isin(mess_plan.sell_out_only_ids(ret_ids))]
     targets_df = targets_df.reset_index(drop=True)
 
+    say("stores", 0.78)
+    levels = STORE_LEVEL.get(scale, STORE_LEVEL["default"])
+    store_tables = _store_level(np.random.default_rng([seed, 120]), levels, weeks, ret_ids, names, channels,
+                                ser_r, ser_k, sku_ids, store_units, shelf_price, promo_touch, on_hand, listed,
+                                unreported)
+    _chain_is_sum_of_stores(sell_out_df, inventory_df, retailers_df, store_tables)
+
     seasonality_truth = _seasonality_truth(weeks)
     trend_df = pd.DataFrame({"retailer_id": ret_ids, "annual_growth": growth})
     return {
@@ -661,6 +686,10 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         "inventory": inventory_df,
         "promotions": promotions_df,
         "targets": targets_df,
+        "stores": store_tables["stores"],
+        "sell_out_store": store_tables["sell_out_store"],
+        "inventory_store": store_tables["inventory_store"],
+        "truth.voids": store_tables["truth.voids"],
         "truth.promo_lift": truth_promo,
         "truth.seasonality": seasonality_truth,
         "truth.lost_sales": lost_df,
@@ -680,6 +709,153 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
              if launch[k] > 0 or delist[k] < W],
             columns=["sku_id", "first_week", "last_week"]),
     }
+
+
+def _store_level(rng: np.random.Generator, levels: tuple[tuple[int, ...], int], weeks: list[dt.date],
+                 ret_ids: list[str], names: list[str], channels: list[str], ser_r: np.ndarray, ser_k: np.ndarray,
+                 sku_ids: list[str], store_units: np.ndarray, shelf_price: np.ndarray, promo_touch: np.ndarray,
+                 on_hand: np.ndarray, listed: np.ndarray, unreported: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Split the store-channel sell-out of three chains over their stores, and plant voids and decoys.
+
+    The chains are the three largest store retailers after R001 (which stays clean). Each chain's weekly units of
+    a SKU are shared among its open stores by a multinomial draw weighted by store size, so the stores add up
+    exactly to the chain figures the rest of the demo planted (lift, lost sales and trend stay true). Planted:
+    - voids: a store x SKU that sold well, then nothing for 6 to 20 weeks, or to the end (`truth.voids`, the
+      first and last week of the void in which the store reported);
+    - decoys, not voids: gaps of 2 or 3 weeks, stores that close (close_date, then no rows) and stores that
+      open late (open_date, no rows before).
+    The first chain also reports stock by store: its chain stock shared the same way, except that half its void
+    stores hold no stock (out of stock) and the other half keep theirs (stock on the books, none sold).
+    """
+    counts, n_voids = levels
+    W = len(weeks)
+    week_ts = pd.to_datetime(weeks)
+    candidates = [r for r in range(1, len(ret_ids)) if channels[r] != "ecommerce"][: len(counts)]
+    stores_rows, so_parts, inv_parts, voids = [], [], [], []
+    formats = list(STORE_FORMATS)
+    for rank, r in enumerate(candidates):
+        n = counts[rank]
+        fmt = rng.choice(formats, n, p=[0.2, 0.55, 0.25])
+        weight = np.array([STORE_FORMATS[f] for f in fmt]) * rng.lognormal(0, 0.25, n)
+        opens = np.zeros(n, dtype=int)
+        closes = np.full(n, W)  # first week closed
+        late = rng.choice(n, max(1, n // 15), replace=False)
+        opens[late] = rng.integers(W // 4, W // 2, len(late))
+        shut = rng.choice(np.setdiff1d(np.arange(n), late), max(1, n // 15), replace=False)
+        closes[shut] = rng.integers(W // 2, W - 10, len(shut))
+        open_w = (np.arange(W)[None, :] >= opens[:, None]) & (np.arange(W)[None, :] < closes[:, None])
+        store_ids = [f"{ret_ids[r]}-S{i + 1:03d}" for i in range(n)]
+        stores_rows.append(pd.DataFrame({
+            "store_id": store_ids, "retailer_id": ret_ids[r],
+            "store_name": [f"{names[r]} #{i + 1}" for i in range(n)],
+            "region": [REGIONS[i] for i in rng.integers(0, 4, n)], "format": fmt,
+            "acv_weight": np.round(weight, 2),
+            "open_date": pd.to_datetime([weeks[o] if o > 0 else None for o in opens]),
+            "close_date": pd.to_datetime([weeks[c] - dt.timedelta(days=1) if c < W else None for c in closes]),
+        }))
+        idx = np.nonzero(ser_r == r)[0]
+        units = store_units[idx]  # (SKUs of the chain, weeks)
+        reported = ~unreported[r]
+        zero = np.zeros((len(idx), W, n), dtype=bool)  # planted: no sales of that SKU in that store and week
+        stocked_void = np.zeros((len(idx), W, n), dtype=bool)
+        # Voids and decoy gaps go where the store would surely sell: a SKU selling at least 3 units a week
+        # per store, listed throughout, in a store open throughout.
+        per_weight = np.where(listed[idx], units, np.inf).min(axis=1) / weight.sum()  # slowest week, per size
+        fast = np.nonzero((per_weight * weight.min() >= 1) & listed[idx].all(axis=1))[0]
+        steady = np.nonzero((opens == 0) & (closes == W))[0]
+        taken: set[tuple[int, int]] = set()
+        for kind, how_many in (("void", n_voids), ("gap", n_voids)):
+            made = tries = 0
+            while made < how_many and len(fast) and len(steady) and tries < 50 * how_many:
+                tries += 1
+                k, st = int(rng.choice(fast)), int(rng.choice(steady))
+                if (k, st) in taken or per_weight[k] * weight[st] < 3:  # the store sells 3 or more a week
+                    continue
+                taken.add((k, st))
+                if kind == "void":
+                    w0 = int(rng.integers(40, W - VOID_MIN_WEEKS))
+                    w1 = W - 1 if rng.random() < 0.3 else min(W - 1, w0 + int(rng.integers(VOID_MIN_WEEKS, 21)) - 1)
+                else:
+                    w0 = int(rng.integers(40, W - 4))
+                    w1 = w0 + int(rng.integers(2, 4)) - 1
+                seen = np.nonzero(reported[w0:w1 + 1])[0] + w0
+                if kind == "void" and len(seen) < VOID_MIN_WEEKS:
+                    continue
+                zero[k, w0:w1 + 1, st] = True
+                if kind == "void":
+                    stocked_void[k, w0:w1 + 1, st] = made % 2 == 1
+                    voids.append((ret_ids[r], store_ids[st], sku_ids[ser_k[idx[k]]], week_ts[seen[0]],
+                                  week_ts[seen[-1]]))
+                made += 1
+        p = weight[None, None, :] * open_w.T[None, :, :] * ~zero
+        p = p / p.sum(axis=2, keepdims=True)
+        split = np.stack([_share_out(rng, units[k], p[k]) for k in range(len(idx))])
+        kk, ww, ss = np.nonzero((split > 0) & reported[None, :, None])
+        sold_units = split[kk, ww, ss].astype(float)
+        so_parts.append(pd.DataFrame({
+            "week": week_ts[ww], "retailer_id": ret_ids[r], "sku_id": np.array(sku_ids)[ser_k[idx[kk]]],
+            "store_id": np.array(store_ids)[ss], "sales_channel": "store", "units": sold_units,
+            "sales_value": np.round(sold_units * shelf_price[idx[kk], ww], 2),
+            "promo_flag": promo_touch[idx[kk], ww]}))
+        if rank == 0:
+            # stock: the chain's, shared by size among open stores; an out-of-stock void store holds none
+            q = weight[None, None, :] * open_w.T[None, :, :] * ~(zero & ~stocked_void)
+            q = q / q.sum(axis=2, keepdims=True)
+            stock = np.stack([_share_out(rng, on_hand[idx[k]], q[k]) for k in range(len(idx))])
+            kk, ww, ss = np.nonzero(listed[idx][:, :, None] & open_w.T[None, :, :])
+            inv_parts.append(pd.DataFrame({
+                "week": week_ts[ww], "retailer_id": ret_ids[r], "sku_id": np.array(sku_ids)[ser_k[idx[kk]]],
+                "store_id": np.array(store_ids)[ss], "on_hand_units": stock[kk, ww, ss].astype(float)}))
+    so = pd.concat(so_parts, ignore_index=True)
+    so["stores_selling"] = pd.array([pd.NA] * len(so), dtype="Int32")
+    so["promo_flag"] = so["promo_flag"].astype("boolean")
+    so = so[list(schema.SELL_OUT_STORE.column_names)]
+    inv = pd.concat(inv_parts, ignore_index=True)[list(schema.INVENTORY_STORE.column_names)]
+    return {
+        "stores": pd.concat(stores_rows, ignore_index=True),
+        "sell_out_store": so,
+        "inventory_store": inv,
+        "truth.voids": pd.DataFrame(voids, columns=["retailer_id", "store_id", "sku_id", "first_week", "last_week"]),
+    }
+
+
+def _share_out(rng: np.random.Generator, totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Split whole-unit totals (weeks,) over stores by shares (weeks, stores), exactly: each store gets the whole
+    part of its share, and the units left over go one by one to stores drawn by their fractional parts. A
+    store whose share is a unit or more a week always sells (as a real store's steady lines do); only the
+    slow lines of small stores miss weeks by chance."""
+    expected = totals.astype(np.int64)[:, None] * shares
+    base = np.floor(expected + 1e-9).astype(np.int64)
+    left = totals.astype(np.int64) - base.sum(axis=1)
+    frac = np.clip(expected - base, 0, None)
+    weight = frac.sum(axis=1, keepdims=True)
+    pvals = np.where(weight > 0, frac / np.where(weight > 0, weight, 1), 1.0 / shares.shape[1])
+    return base + rng.multinomial(np.maximum(left, 0), pvals)
+
+
+def _chain_is_sum_of_stores(sell_out_df: pd.DataFrame, inventory_df: pd.DataFrame, retailers_df: pd.DataFrame,
+                            store_tables: dict[str, pd.DataFrame]) -> None:
+    """Make the store-level chains' rows the rollup the importer would write: units are already the stores' sum
+    (the split is exact); sales value becomes the sum of the stores' rounded values, stores_selling the count of
+    stores with a sale, and store_count the stores listed. In place."""
+    so = store_tables["sell_out_store"]
+    key = ["week", "retailer_id", "sku_id", "sales_channel"]
+    rollup = so.groupby(key, observed=True, as_index=False).agg(
+        sales_value=("sales_value", "sum"), stores_selling=("units", "size"))
+    rollup["sales_channel"] = rollup["sales_channel"].astype(str)
+    chain = sell_out_df[key].astype({"retailer_id": str, "sku_id": str, "sales_channel": str})
+    hit = chain.reset_index().merge(rollup, on=key, how="inner")
+    sell_out_df.loc[hit["index"].to_numpy(), "sales_value"] = hit["sales_value"].round(2).to_numpy()
+    sell_out_df.loc[hit["index"].to_numpy(), "stores_selling"] = hit["stores_selling"].astype("int32").to_numpy()
+    inv = store_tables["inventory_store"]
+    ikey = ["week", "retailer_id", "sku_id"]
+    inv_rollup = inv.groupby(ikey, as_index=False)["on_hand_units"].sum()
+    ichain = inventory_df[ikey].astype({"retailer_id": str, "sku_id": str})
+    ihit = ichain.reset_index().merge(inv_rollup, on=ikey, how="inner")
+    inventory_df.loc[ihit["index"].to_numpy(), "on_hand_units"] = ihit["on_hand_units"].to_numpy()
+    n_stores = store_tables["stores"].groupby("retailer_id").size()
+    at = retailers_df["retailer_id"].isin(n_stores.index)
+    retailers_df.loc[at, "store_count"] = retailers_df.loc[at, "retailer_id"].map(n_stores).astype("Int32")
 
 
 # How each category's plan phasing differs from its real season: the plan shifts

@@ -62,8 +62,9 @@ class Filters:
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
 
     # -- the dates ---------------------------------------------------------------------
-    def describe(self, period: Period | None) -> str:
-        """The period (as clamped to the loaded weeks) and filters in words, for page headers and exports."""
+    def describe(self, period: Period | None, escape=str) -> str:
+        """The period (as clamped to the loaded weeks) and filters in words, for page headers and exports.
+        `escape` is applied to each value from the data (fmt.md_text where the text goes into markdown)."""
         label = f"{PERIODS[self.period]} {self.year}" if self.period == "year" and self.year else PERIODS[self.period]
         if period is None:
             text = label
@@ -77,7 +78,7 @@ class Filters:
         for key, name in LIST_PARAMS.items():
             values = getattr(self, name)
             if values:
-                parts.append(f"{name}: {', '.join(values)}")
+                parts.append(f"{name}: {', '.join(escape(v) for v in values)}")
         if len(parts) == 1:
             parts.append("all retailers, channels, categories and brands")
         return " · ".join(parts)

@@ -196,11 +196,11 @@ class ImportReport:
         lines = [f"Imported {len(self.files)} file{_s(len(self.files))} into {self.db}{made}:"]
         width = max(len(f.name) for f in self.files) if self.files else 0
         for f in self.files:
-            lines.append(f"  {f.name:<{width}}  -> {f.table:<10} {f.rows:>10,} rows  ({f.form})")
+            lines.append(f"  {f.name:<{width}}  -> {f.table:<15} {f.rows:>10,} rows  ({f.form})")
         lines.append("")
-        lines.append(f"  {'table':<12}{'added':>12}{'replaced':>12}")
+        lines.append(f"  {'table':<16}{'added':>12}{'replaced':>12}")
         for name, c in self.tables.items():
-            lines.append(f"  {name:<12}{c.added:>12,}{c.replaced:>12,}")
+            lines.append(f"  {name:<16}{c.added:>12,}{c.replaced:>12,}")
         if self.notes:
             lines.append("")
             lines.append("Notes:")
@@ -875,6 +875,8 @@ def _check_file(name: str, data: bytes, table: Table, notes: list[str], layout: 
 
     renamed = {_normalise_header(k): v for k, v in layout.columns.items()}
     headers = [renamed.get(_normalise_header(h), _normalise_header(h)) for h in raw.header]
+    if table.name in schema.STORE_LEVEL and "store_id" in headers:
+        table = TABLES[schema.STORE_LEVEL[table.name]]  # store rows: their own table, and the chain's rollup
     summed = {_normalise_header(c) for c in layout.sum_over}
     wanted = set(table.column_names) | ({DAILY_COLUMN} if table.weekly else set()) | summed
     if layout.retailer_id is not None and "retailer_id" in table.column_names and "retailer_id" not in headers:
@@ -1055,6 +1057,15 @@ def _check_table_rules(frame: pd.DataFrame, table: Table, daily: bool, findings:
         findings.where("month", (month.notna() & (month.dt.day != 1)).to_numpy(),
                        lambda p: f"{month.iloc[p].date().isoformat()} is not the first day of a month "
                                  f"(targets are monthly: write {month.iloc[p].date().replace(day=1).isoformat()})")
+    if table.name == "stores":
+        weight = frame["acv_weight"].to_numpy(dtype="float64", na_value=np.nan)
+        findings.where("acv_weight", weight == 0,
+                       lambda p: "0 is not a store weight: acv_weight must be above 0 (leave it empty for 1)",
+                       label="acv_weight of 0")
+        opened, closed = frame["open_date"], frame["close_date"]
+        findings.where("close_date", (opened.notna() & closed.notna() & (closed < opened)).to_numpy(),
+                       lambda p: f"close_date {closed.iloc[p].date().isoformat()} is before open_date "
+                                 f"{opened.iloc[p].date().isoformat()}")
     if table.name == "promotions":
         start, end = frame["start_date"], frame["end_date"]
         findings.where("end_date", (start.notna() & end.notna() & (end < start)).to_numpy(),
@@ -1087,10 +1098,13 @@ def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], findings: _Findin
 
 
 def _check_references(checked: list[_Checked], known: Mapping[str, set[str]]) -> None:
-    ids = {name: set(known.get(name, set())) for name in ("retailers", "products")}
+    ids = {name: set(known.get(name, set())) for name in ("retailers", "products", "stores")}
+    store_of = dict(known.get("store_retailers", set()))  # store_id -> retailer_id
     for c in checked:
         if c.table.name in ids:
             ids[c.table.name] |= set(c.frame[c.table.key[0]].dropna())
+        if c.table.name == "stores":
+            store_of.update(zip(c.frame["store_id"], c.frame["retailer_id"], strict=True))
     for c in checked:
         for column, target in c.table.references.items():
             values = c.frame[column]
@@ -1098,6 +1112,15 @@ def _check_references(checked: list[_Checked], known: Mapping[str, set[str]]) ->
             c.findings.where(column, unknown,
                              lambda p, v=values, t=target: f"{_show(v.iloc[p])} is not a known {t[:-1]} id: it is "
                                                            f"neither in the database nor in a {t} file of this import")
+        if "store_id" in c.table.references:
+            # A store row's retailer must be its store's: a mismatch would put the store's sales in another chain.
+            stores, chains = c.frame["store_id"], c.frame["retailer_id"]
+            owner = stores.map(store_of)
+            wrong = (owner.notna() & chains.notna() & (owner != chains)).to_numpy()
+            c.findings.where("retailer_id", wrong,
+                             lambda p, s=stores, r=chains, o=owner: f"{_show(r.iloc[p])} is not the retailer of store "
+                                                                     f"{_show(s.iloc[p])}, which belongs to "
+                                                                     f"{_show(o.iloc[p])}")
 
 
 def _roll_up(c: _Checked) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
@@ -1239,6 +1262,12 @@ def validate(files: Iterable[tuple[str, bytes]], known: Mapping[str, set[str]] |
         for name in LOAD_ORDER:
             if name in by_table:
                 result.frames[name] = pd.concat([f for _, f, _ in by_table[name]], ignore_index=True)
+        for name, (chain, scope_cols, _) in STORE_ROLLUPS.items():
+            if name in result.frames:
+                result.notes.append(
+                    f"{name}: store rows; the {chain} rows of their {', '.join(scope_cols)} are rebuilt as the sum "
+                    f"of the retailer's stores (any {chain} row of the same {', '.join(scope_cols)} in this "
+                    "import is replaced by that sum)")
     return result
 
 
@@ -1247,12 +1276,14 @@ def known_ids(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     present = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
         "AND table_catalog = current_database()").fetchall()}
-    out: dict[str, set[str]] = {}
-    for name in ("retailers", "products"):
+    out: dict[str, set] = {}
+    for name in ("retailers", "products", "stores"):
         if name in present:
             key = TABLES[name].key[0]
             query = 'SELECT DISTINCT "' + key + '" FROM "' + name + '"'  # identifiers from the schema
             out[name] = {r[0] for r in con.execute(query).fetchall()}
+    if "stores" in present:
+        out["store_retailers"] = {(s, r) for s, r in con.execute("SELECT store_id, retailer_id FROM stores").fetchall()}
     return out
 
 
@@ -1310,6 +1341,8 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
             cols = ", ".join('"' + c + '"' for c in spec.column_names)
             insert = 'INSERT INTO main."' + name + '" (' + cols + ") SELECT " + cols + " FROM kam_incoming"
             inserted = con.execute(insert).fetchone()[0]
+            if name in STORE_ROLLUPS:
+                _roll_up_stores(con, name)
             con.execute("DROP TABLE kam_incoming")
             con.unregister("kam_incoming_frame")
             counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
@@ -1323,6 +1356,40 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
     # Fold the write-ahead log into the file now: the app notices new data by the file's size and time.
     con.execute("CHECKPOINT")
     return counts
+
+
+# The chain rollup of store rows: store table -> (chain table, the columns a chain row is replaced by, the
+# aggregates). A chain row stands for every store of its retailer in that week and channel.
+STORE_ROLLUPS = {
+    "sell_out_store": ("sell_out", ("retailer_id", "week", "sales_channel"), {
+        "units": "sum(units)",
+        "sales_value": "round(sum(sales_value), 2)",  # to the cent: a sum of doubles is only near it
+        # stores with a sale that week; a value-only row (no units) counts by its value
+        "stores_selling": "CAST(count(*) FILTER (WHERE coalesce(units, sales_value) > 0) AS INTEGER)",
+        "promo_flag": "bool_or(promo_flag)",
+    }),
+    "inventory_store": ("inventory", ("retailer_id", "week"), {"on_hand_units": "sum(on_hand_units)"}),
+}
+
+
+def _roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
+    """Rebuild the chain rows of the retailers, weeks (and channels) the incoming store rows touch, as the sum of
+    ALL the retailer's store rows there (those loaded before included). SQL text is built from the constants
+    above and schema names only."""
+    chain, scope_cols, aggs = STORE_ROLLUPS[store_table]
+    spec = TABLES[chain]
+    touched = ", ".join('"' + c + '"' for c in scope_cols)
+    con.execute("CREATE OR REPLACE TEMP TABLE kam_touched AS SELECT DISTINCT " + touched + " FROM kam_incoming")
+    match = " AND ".join('t."' + c + '" = k."' + c + '"' for c in scope_cols)
+    con.execute('DELETE FROM main."' + chain + '" AS t USING kam_touched AS k WHERE ' + match)
+    group = [c for c in spec.key]
+    select = ", ".join(['s."' + c + '"' for c in group] + [aggs[c] + ' AS "' + c + '"' for c in aggs])
+    match_s = " AND ".join('s."' + c + '" = k."' + c + '"' for c in scope_cols)
+    cols = ", ".join('"' + c + '"' for c in (*group, *aggs))
+    by = ", ".join('s."' + c + '"' for c in group)
+    con.execute('INSERT INTO main."' + chain + '" (' + cols + ") SELECT " + select + ' FROM main."' + store_table
+                + '" AS s JOIN kam_touched AS k ON ' + match_s + " GROUP BY " + by)
+    con.execute("DROP TABLE kam_touched")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -151,6 +151,47 @@ INVENTORY = Table(
     weekly=True,
 )
 
+STORES = Table(
+    "stores",
+    (
+        Column("store_id", "text", description="Store key, unique across retailers"),
+        Column("retailer_id", "text", description="The retailer the store belongs to"),
+        Column("store_name", "text"),
+        Column("region", "text", required=False, nullable=True),
+        Column("format", "text", required=False, nullable=True,
+               description="Store format (e.g. hypermarket, supermarket); voids compare stores of one format"),
+        Column("acv_weight", "float", required=False, min=0, default=1.0,
+               description="All-commodity volume or size; above 0; weights %ACV distribution"),
+        Column("open_date", "date", required=False, nullable=True, description="First day open, if known"),
+        Column("close_date", "date", required=False, nullable=True, description="Last day open, if known"),
+    ),
+    key=("store_id",),
+    description="One row per store of a retailer that reports point of sale by store.",
+    references=RETAILER_REF,
+)
+
+STORE_REF = {"store_id": "stores"}
+
+
+def _store_level(chain: Table, name: str, description: str) -> Table:
+    """A chain table's store-level twin: the same columns and a store_id, keyed by store too."""
+    store = Column("store_id", "text", description="The store (see `stores`); its retailer must be the row's")
+    columns = (*chain.columns[:3], store, *chain.columns[3:])
+    return Table(name, columns, key=(*chain.key, "store_id"), description=description,
+                 references={**chain.references, **STORE_REF}, weekly=True)
+
+
+SELL_OUT_STORE = _store_level(
+    SELL_OUT, "sell_out_store",
+    "Point of sale by store, by week. Each import of store rows also rebuilds the retailer's chain rows in "
+    "`sell_out` for those weeks and channels as the sum of its stores.")
+INVENTORY_STORE = _store_level(
+    INVENTORY, "inventory_store",
+    "Stock by store at the end of each week. Each import also rebuilds the retailer's `inventory` rows for "
+    "those weeks as the sum of its stores.")
+# A sell_out or inventory file with a store_id column holds store rows: it loads into the store-level twin.
+STORE_LEVEL = {"sell_out": "sell_out_store", "inventory": "inventory_store"}
+
 PROMOTIONS = Table(
     "promotions",
     (
@@ -184,10 +225,13 @@ TARGETS = Table(
     references=RETAILER_REF,
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (RETAILERS, PRODUCTS, SELL_IN, SELL_OUT, INVENTORY, PROMOTIONS, TARGETS)}
+TABLES: dict[str, Table] = {t.name: t for t in (RETAILERS, PRODUCTS, STORES, SELL_IN, SELL_OUT, SELL_OUT_STORE,
+                                                 INVENTORY, INVENTORY_STORE, PROMOTIONS, TARGETS)}
 FACT_TABLES = ("sell_in", "sell_out", "inventory", "promotions", "targets")
-# Loading order: dimensions first so facts can reference them.
-LOAD_ORDER = ("retailers", "products", "sell_in", "sell_out", "inventory", "promotions", "targets")
+# Loading order: dimensions first so facts can reference them; store rows after chain rows, so that the chain
+# rollup they rebuild wins over a chain row of the same retailer, week and channel in the same import.
+LOAD_ORDER = ("retailers", "products", "stores", "sell_in", "sell_out", "sell_out_store", "inventory",
+              "inventory_store", "promotions", "targets")
 
 # The demo generator's planted truth; not part of the import contract.
 TRUTH_DDL = {
@@ -206,6 +250,9 @@ TRUTH_DDL = {
     "after_promotion BOOLEAN, PRIMARY KEY (retailer_id, week))",
     "sell_out_only": "CREATE TABLE truth.sell_out_only (retailer_id VARCHAR PRIMARY KEY, has_targets BOOLEAN, "
     "has_inventory BOOLEAN)",
+    # Store-level POS: a store x SKU that stopped selling while the rest of the chain sold it.
+    "voids": "CREATE TABLE truth.voids (retailer_id VARCHAR, store_id VARCHAR, sku_id VARCHAR, first_week DATE, "
+    "last_week DATE, PRIMARY KEY (store_id, sku_id, first_week))",
     "sku_life": "CREATE TABLE truth.sku_life (sku_id VARCHAR PRIMARY KEY, first_week DATE, last_week DATE)",
 }
 

@@ -343,15 +343,15 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {fmt.md_text(filters.describe(resolved.period))}")
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period, fmt.md_text)}")
     r = scope.retailers(eng)
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
-    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    names = {rid: fmt.md_text(name) for rid, name in zip(r["retailer_id"], r["retailer_name"])}  # shown as typed
     for line in freshness.describe(eng, tables, ids, names):
-        st.caption(fmt.md_text(line))  # retailer names from the data: shown as typed
+        st.caption(line)
     units = datahealth.units_note(eng, names) if "sell_out" in tables else None
     if units:
-        st.caption(fmt.md_text(units))
+        st.caption(units)
     return True
 
 
@@ -773,3 +773,20 @@ def account_objectives(eng: Engine, filters: Filters, retailer_id: str) -> None:
         objectives_progress(eng, store, retailer_id, year, compact=True)
         st.page_link("pages/account_plan.py", label="Open the account plan", icon=":material/arrow_forward:",
                      query_params={**filters.to_params(), "account": retailer_id})
+
+def store_tiles(eng: Engine, filters: Filters, retailer_id: str) -> None:
+    """Distribution and velocity tiles for an account that reports POS by store (nothing for other accounts)."""
+    from kam_dash.metrics import stores
+
+    if not stores.has_store_data(eng):
+        return
+    k = compute(stores.account_tiles, filters, retailer_id=retailer_id)
+    if k is None:
+        return
+    defs = stores.DEFINITIONS
+    c = st.columns(4)
+    tile(c[0], "Numeric distribution", fmt.pct(k["numeric_distribution"]), help=defs["Numeric distribution"])
+    tile(c[1], "%ACV distribution (mean of SKUs)", fmt.pct(k["acv_distribution"]),
+         help=defs["ACV-weighted distribution (%ACV)"])
+    tile(c[2], "Velocity (units per store selling per week)", fmt.number(k["velocity"], 1), help=defs["Velocity"])
+    tile(c[3], "Total distribution points", fmt.number(k["tdp"]), help=defs["Total distribution points (TDP)"])

@@ -76,6 +76,7 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
             fmt.money(k["landing_gap"]) + " vs plan" if k["landing_gap"] is not None else None,
             help=plan.DEFINITIONS["Landing estimate"])
     ui.tile(c[5], "Online share", fmt.pct(k["online_share"]), help=account.DEFINITIONS["Store vs online"])
+    ui.store_tiles(engine, filters, rid)  # where the account reports POS by store
 
     if data.monthly["actual"].notna().any() or data.monthly["target"].notna().any():
         st.plotly_chart(charts.monthly_vs_target(data.monthly, data.landing_year), key="monthly")

@@ -2,18 +2,21 @@
 
 import streamlit as st
 
-from kam_dash import fmt, scope, ui
+from kam_dash import fmt, freshness, scope, ui
 from kam_dash.charts import inventory as charts
 from kam_dash.metrics import inventory
 
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
+DAY = lambda d: fmt.DASH if d != d else f"{d:%d %b %Y}"  # noqa: E731 - a missing week (NaT) is not equal to itself
 FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on_hand_value"], MONEY),
            **dict.fromkeys(["weeks_of_cover", "forward_cover", "woc_min", "woc_max"], fmt.weeks),
            **dict.fromkeys(["lost_units", "on_hand", "avg_weekly_units", "shortfall_units", "excess_units",
                             "opening_units", "sell_in_units", "sell_out_units", "closing_units", "on_hand_change",
-                            "unexplained_units"], fmt.number), "in_stock_rate": fmt.pct}
+                            "unexplained_units", "cover_weeks", "unreported_weeks", "oos_weeks_unreported"],
+                          fmt.number), "in_stock_rate": fmt.pct,
+           **dict.fromkeys(["through_week", "checked_week"], DAY)}
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
-          "overstock": "Overstock"}
+          "overstock": "Overstock", "too_few_weeks": "No cover"}
 
 
 def show(frame, key: str) -> None:
@@ -41,7 +44,8 @@ def keep_in_url(param: str) -> None:
 engine = ui.engine()
 filters = ui.current_filters()
 if ui.page_header("Inventory", engine, filters, "Weeks of cover against each retailer's agreed band, availability "
-                  "and lost sales, phantom stock, the stock reconciliation and forward buying."):
+                  "and lost sales, phantom stock, the stock reconciliation and forward buying.",
+                  tables=("inventory", "sell_out", "sell_in")):
     has_stock = ui.missing_note(engine, ["inventory"], "Weeks of cover, availability and the reconciliation")
     windows = [str(w) for w in inventory.WINDOWS]
     window = from_url("inv_window", windows, "cover window") or st.session_state.get("inv_window") or windows[0]
@@ -68,8 +72,10 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
                    args=("inv_window",), help=inventory.DEFINITIONS["Weeks of cover"])
         right.selectbox("Retailer for the heatmap, trend and reconciliation", data.retailer_choices,
                         key="inv_retailer", format_func=names.get, on_change=keep_in_url, args=("inv_retailer",))
-        st.caption(f"Positions at the end of the week of **{data.last:%d %b %Y}**; availability and lost sales over "
-                   f"the weeks from {data.first:%d %b %Y}.")
+        st.caption(f"Positions at the end of the week of **{data.at:%d %b %Y}**; availability and lost sales over "
+                   f"the weeks from {data.first:%d %b %Y} to {data.last:%d %b %Y}.")
+        for note in data.notes:
+            st.caption(note)
         c = [*st.columns(3), *st.columns(3)]
         ui.tile(c[0], "In-stock rate", fmt.pct(k["in_stock_rate"]), help=inventory.DEFINITIONS["In-stock rate"])
         ui.tile(c[1], "Lost sales", fmt.money(k["lost_value"]), f"{fmt.number(k['lost_units'])} units",
@@ -103,18 +109,30 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         if data.waterfall is not None:
             st.plotly_chart(charts.reconciliation_waterfall(data.waterfall, f"{rname}: stock over the period"),
                             key="inv_waterfall")
+        for r in data.reconciliation[data.reconciliation["unreported_weeks"] > 0].itertuples():
+            st.info(f"{fmt.md_text(r.retailer_name)} did not report sell-out for {r.unreported_weeks} week(s) up to "
+                    f"{r.through_week:%d %b %Y}: its stock cannot be reconciled over the period.",
+                    icon=":material/info:")
         show(data.reconciliation, "inv_recon")
         with st.expander(f"{rname}: the lines with the largest unexplained change"):
             show(data.reconciliation_lines, "inv_recon_lines")
 
     st.subheader("Forward buying")
+    if data.sell_out_only:
+        one = len(data.sell_out_only) == 1
+        st.info(f"Forward buying compares sell-in with sell-out, so it needs sell-in: {', '.join(data.sell_out_only)} "
+                f"{'has' if one else 'have'} sell-out only and {'is' if one else 'are'} not scored.",
+                icon=":material/info:")
+    for note in data.forward_buy_notes:
+        st.caption(note)
     if data.forward_buy.empty:
         ui.missing_note(engine, ["sell_in", "sell_out"], "Forward-buy warnings")
     else:
         for r in data.forward_buy[data.forward_buy["warning"]].itertuples():
-            st.warning(f"{fmt.md_text(r.retailer_name)} filled its pipeline with {fmt.weeks(r.fill_weeks)} of sell-out in the last "
-                       f"{inventory.FORWARD_BUY_WEEKS} weeks: expect its orders to dip for about that long.",
+            st.warning(f"{fmt.md_text(r.retailer_name)} filled its pipeline with {fmt.weeks(r.fill_weeks)} of sell-out in its "
+                       f"{r.weeks} reported weeks to {r.through_week:%d %b %Y}: expect its orders to dip for about "
+                       "that long.",
                        icon=":material/trending_down:")
         st.plotly_chart(charts.pipeline_fill(data.forward_buy, inventory.FORWARD_BUY_LIMIT,
                                              inventory.FORWARD_BUY_WEEKS), key="inv_fill")
-    ui.definitions(inventory.DEFINITIONS)
+    ui.definitions({**inventory.DEFINITIONS, **freshness.DEFINITIONS})

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from kam_dash import calendar
@@ -90,6 +89,21 @@ class SqlReads:
             params.append(retailer)
         return sql
 
+    def reported_weeks(self) -> pd.DataFrame:
+        key = ("reported", id(self.con))
+        if key not in _ONCE:
+            _ONCE[key] = inv.finish_reported(self._df(REPORTED_SQL) if self.has("sell_out") else pd.DataFrame(
+                {"retailer_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[s]")}))
+        return _ONCE[key]
+
+    def retailer_latest(self, table: str) -> dict:
+        key = ("latest", id(self.con), table)
+        if key not in _ONCE:
+            frame = self._df(f'SELECT retailer_id, max(week) AS latest FROM "{table}" GROUP BY ALL') if self.has(
+                table) else pd.DataFrame({"retailer_id": [], "latest": []})
+            _ONCE[key] = {r: pd.Timestamp(w).date() for r, w in zip(frame["retailer_id"], frame["latest"])}
+        return _ONCE[key]
+
     def listing(self) -> pd.DataFrame:
         key = ("listing", id(self.con))
         if key not in _ONCE:
@@ -121,28 +135,65 @@ class SqlReads:
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
-        previous, window_start = last - WEEK, last - (window - 1) * WEEK
-        recent_start = last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK
+        previous, lo = last - WEEK, inv.lookback_start(last, window)
         p: list = [last, previous]
         inv_where = self._where(p, previous, last)
-        p += [window_start, window_start, previous, recent_start]
-        so_where = self._where(p, min(window_start, recent_start, previous), last)
+        p.append(previous)
+        so_where = self._where(p, previous, last)
+        p += [lo, last]
+        stock_where = self._where(p, lo, last)
+        sold_where = self._where(p, lo, last)
+        p.append(window)
         return self._df(f"""
             WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS on_hand,
                               max(on_hand_units) FILTER (WHERE week = ?) AS on_hand_previous
                        FROM inventory WHERE {inv_where} GROUP BY ALL),
-                 o AS (SELECT retailer_id, sku_id, sum(units) FILTER (WHERE week >= ?) AS units_window,
-                              sum(sales_value) FILTER (WHERE week >= ?) AS value_window,
-                              sum(units) FILTER (WHERE week >= ?) AS sold_last_two,
-                              sum(units) FILTER (WHERE week >= ?) AS sell_out_recent
-                       FROM sell_out WHERE {so_where} GROUP BY ALL)
+                 o AS (SELECT retailer_id, sku_id, sum(units) FILTER (WHERE week >= ?) AS sold_last_two
+                       FROM sell_out WHERE {so_where} GROUP BY ALL),
+                 reported AS (SELECT DISTINCT retailer_id, week FROM sell_out WHERE week BETWEEN ? AND ?),
+                 good AS (SELECT s.retailer_id, s.sku_id, s.week FROM inventory s
+                          JOIN reported USING (retailer_id, week) WHERE {stock_where} AND s.on_hand_units > 0),
+                 sold AS (SELECT retailer_id, sku_id, week, sum(units) AS units, sum(sales_value) AS value
+                          FROM sell_out WHERE {sold_where} GROUP BY ALL),
+                 ranked AS (SELECT g.*, coalesce(sold.units, 0) AS units, coalesce(sold.value, 0) AS value,
+                                   row_number() OVER (PARTITION BY g.retailer_id, g.sku_id ORDER BY g.week DESC) AS k
+                            FROM good g LEFT JOIN sold USING (retailer_id, sku_id, week)),
+                 c AS (SELECT retailer_id, sku_id, count(*) AS cover_weeks, sum(units) AS units_window,
+                              sum(value) AS value_window, min(week) AS cover_from
+                       FROM ranked WHERE k <= ? GROUP BY ALL)
+            SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id) FULL JOIN c USING (retailer_id, sku_id)""", p)
+
+    def recent_stock(self, week: dt.date) -> pd.DataFrame:
+        previous = week - WEEK
+        p: list = [week, previous]
+        inv_where = self._where(p, previous, week)
+        so_where = self._where(p, previous, week)
+        return self._df(f"""
+            WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS on_hand,
+                              max(on_hand_units) FILTER (WHERE week = ?) AS on_hand_previous
+                       FROM inventory WHERE {inv_where} GROUP BY ALL),
+                 o AS (SELECT retailer_id, sku_id, sum(units) AS sold_last_two FROM sell_out WHERE {so_where}
+                       GROUP BY ALL)
             SELECT * FROM i FULL JOIN o USING (retailer_id, sku_id)""", p)
 
-    def recent_sell_in(self) -> pd.DataFrame:
-        p: list = []
-        where = self._where(p, self.ctx.last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK)
-        return self._df(f"SELECT retailer_id, sum(units) AS sell_in_recent FROM sell_in WHERE {where} GROUP BY ALL",
-                        p)
+    def window_flows(self, weeks: pd.DataFrame) -> pd.DataFrame:
+        if weeks.empty:
+            return pd.DataFrame({"retailer_id": [], "sell_in_units": [], "sell_out_units": []})
+        self.con.register("wanted_weeks", weeks)
+        try:
+            lo, hi = weeks["week"].min().date(), weeks["week"].max().date()
+            p: list = []
+            si_where = self._where(p, lo, hi)
+            so_where = self._where(p, lo, hi)
+            return self._df(f"""
+                WITH w AS (SELECT retailer_id, CAST(week AS DATE) AS week FROM wanted_weeks),
+                     s AS (SELECT retailer_id, sum(units) AS sell_in_units FROM sell_in
+                           WHERE {si_where} AND (retailer_id, week) IN (SELECT retailer_id, week FROM w) GROUP BY ALL),
+                     o AS (SELECT retailer_id, sum(units) AS sell_out_units FROM sell_out
+                           WHERE {so_where} AND (retailer_id, week) IN (SELECT retailer_id, week FROM w) GROUP BY ALL)
+                SELECT * FROM s FULL JOIN o USING (retailer_id)""", p)
+        finally:
+            self.con.unregister("wanted_weeks")
 
     def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
@@ -160,40 +211,40 @@ class SqlReads:
                         "GROUP BY ALL", p)
 
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
-        if window not in inv.WINDOWS:  # formatted into the window frame below
-            raise ValueError(window)
-        lo = self.ctx.first - max(window - 1, 1) * WEEK
+        lo = inv.lookback_start(self.ctx.first, window)
         p: list = []
         wheres = [self._where(p, lo, retailer=retailer_id) for _ in range(3)]
         return self._df(f"""
             WITH u AS (SELECT sku_id, week, on_hand_units AS on_hand, NULL AS units, NULL AS shipped FROM inventory
                        WHERE {wheres[0]}
                        UNION ALL SELECT sku_id, week, NULL, units, NULL FROM sell_out WHERE {wheres[1]}
-                       UNION ALL SELECT sku_id, week, NULL, NULL, units FROM sell_in WHERE {wheres[2]}),
-                 g AS (SELECT sku_id, week, max(on_hand) AS on_hand, coalesce(sum(units), 0) AS units,
-                              coalesce(sum(shipped), 0) AS shipped, (week - DATE '2000-01-03') // 7 AS wk
-                       FROM u GROUP BY sku_id, week)
-            SELECT sku_id, week, on_hand, units, shipped,
-                   sum(units) OVER (PARTITION BY sku_id ORDER BY wk
-                                    RANGE BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS units_window
-            FROM g""", p)
+                       UNION ALL SELECT sku_id, week, NULL, NULL, units FROM sell_in WHERE {wheres[2]})
+            SELECT sku_id, week, max(on_hand) AS on_hand, coalesce(sum(units), 0) AS units,
+                   coalesce(sum(shipped), 0) AS shipped FROM u GROUP BY sku_id, week""", p)
 
-    def line_flows(self) -> pd.DataFrame:
+    def line_flows(self, ends: pd.DataFrame) -> pd.DataFrame:
         opening = self.ctx.first - WEEK
-        p: list = [opening, self.ctx.last]
-        inv_where = self._where(p, opening)
-        p += [opening, self.ctx.last]
-        si_where = self._where(p, self.ctx.first)
-        so_where = self._where(p, self.ctx.first)
-        return self._df(f"""
-            WITH i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS opening,
-                              max(on_hand_units) FILTER (WHERE week = ?) AS closing
-                       FROM inventory WHERE {inv_where} AND week IN (?, ?) GROUP BY ALL),
-                 s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_units FROM sell_in WHERE {si_where}
-                       GROUP BY ALL),
-                 o AS (SELECT retailer_id, sku_id, sum(units) AS sell_out_units FROM sell_out WHERE {so_where}
-                       GROUP BY ALL)
-            SELECT * FROM i FULL JOIN s USING (retailer_id, sku_id) FULL JOIN o USING (retailer_id, sku_id)""", p)
+        self.con.register("line_ends", ends[["retailer_id", "end_week"]])
+        try:
+            p: list = [opening]
+            inv_where = self._where(p, opening)
+            p.append(opening)
+            si_where = self._where(p, self.ctx.first)
+            so_where = self._where(p, self.ctx.first)
+            return self._df(f"""
+                WITH e AS (SELECT retailer_id, CAST(end_week AS DATE) AS end_week FROM line_ends),
+                     i AS (SELECT retailer_id, sku_id, max(on_hand_units) FILTER (WHERE week = ?) AS opening,
+                                  max(on_hand_units) FILTER (WHERE week = end_week) AS closing
+                           FROM inventory JOIN e USING (retailer_id)
+                           WHERE {inv_where} AND (week = ? OR week = end_week) GROUP BY ALL),
+                     s AS (SELECT retailer_id, sku_id, sum(units) AS sell_in_units FROM sell_in
+                           JOIN e USING (retailer_id)
+                           WHERE {si_where} AND week <= end_week GROUP BY ALL),
+                     o AS (SELECT retailer_id, sku_id, sum(units) AS sell_out_units FROM sell_out
+                           JOIN e USING (retailer_id) WHERE {so_where} AND week <= end_week GROUP BY ALL)
+                SELECT * FROM i FULL JOIN s USING (retailer_id, sku_id) FULL JOIN o USING (retailer_id, sku_id)""", p)
+        finally:
+            self.con.unregister("line_ends")
 
 
 def _lines_in(lines: pd.DataFrame, params: list) -> str:
@@ -207,8 +258,11 @@ LISTING_SQL = """
         SELECT retailer_id, sku_id, week FROM inventory WHERE on_hand_units > 0
         UNION ALL SELECT retailer_id, sku_id, week FROM sell_out WHERE units > 0) GROUP BY ALL"""
 
+REPORTED_SQL = "SELECT DISTINCT retailer_id, week FROM sell_out"
+
 LEDGER_SQL = """
     WITH listed AS (""" + LISTING_SQL + """),
+         reported AS (""" + REPORTED_SQL + """),
          out AS (SELECT i.retailer_id, i.sku_id, i.week FROM inventory i JOIN listed l USING (retailer_id, sku_id)
                  WHERE i.on_hand_units = 0 AND i.week >= l.listed),
          prior AS (SELECT o.*, CAST(o.week - INTERVAL (7 * k) DAY AS DATE) AS earlier
@@ -220,11 +274,13 @@ LEDGER_SQL = """
                   FROM sell_out WHERE (retailer_id, sku_id, week) IN (SELECT retailer_id, sku_id, earlier FROM wanted)
                   GROUP BY ALL)
     SELECT w.retailer_id, w.sku_id, w.week,
-           count(*) FILTER (WHERE w.earlier < w.week) AS rate_weeks,
-           coalesce(sum(s.units) FILTER (WHERE w.earlier < w.week), 0) AS rate_units,
-           coalesce(sum(s.value) FILTER (WHERE w.earlier < w.week), 0) AS rate_value,
-           coalesce(sum(s.units) FILTER (WHERE w.earlier = w.week), 0) AS sold_units
-    FROM wanted w LEFT JOIN sold s USING (retailer_id, sku_id, earlier) GROUP BY ALL"""
+           count(*) FILTER (WHERE w.earlier < w.week AND r.week IS NOT NULL) AS rate_weeks,
+           coalesce(sum(s.units) FILTER (WHERE w.earlier < w.week AND r.week IS NOT NULL), 0) AS rate_units,
+           coalesce(sum(s.value) FILTER (WHERE w.earlier < w.week AND r.week IS NOT NULL), 0) AS rate_value,
+           coalesce(sum(s.units) FILTER (WHERE w.earlier = w.week AND r.week IS NOT NULL), 0) AS sold_units,
+           coalesce(max(CASE WHEN w.earlier = w.week AND r.week IS NOT NULL THEN 1 END), 0) AS reported
+    FROM wanted w LEFT JOIN sold s USING (retailer_id, sku_id, earlier)
+    LEFT JOIN reported r ON r.retailer_id = w.retailer_id AND r.week = w.earlier GROUP BY ALL"""
 
 
 # -- pandas -------------------------------------------------------------------------------------------------------
@@ -254,6 +310,19 @@ class PandasReads:
             mask &= t["retailer_id"] == retailer
         return t[mask]
 
+    def reported_weeks(self) -> pd.DataFrame:
+        key = ("preported", id(self.t))
+        if key not in _ONCE:
+            _ONCE[key] = inv.finish_reported(self.t["sell_out"] if self.has("sell_out") else pd.DataFrame(
+                {"retailer_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[s]")}))
+        return _ONCE[key]
+
+    def retailer_latest(self, table: str) -> dict:
+        if not self.has(table):
+            return {}
+        latest = self.t[table].groupby("retailer_id")["week"].max()
+        return {r: pd.Timestamp(w).date() for r, w in latest.items()}
+
     def listing(self) -> pd.DataFrame:
         key = ("plisting", id(self.t))
         if key not in _ONCE:
@@ -276,11 +345,17 @@ class PandasReads:
             sold = so.rename(columns={"week": "earlier"}).groupby([*KEYS, "earlier"], as_index=False)[
                 ["units", "sales_value"]].sum()
             w = wanted.merge(sold, on=[*KEYS, "earlier"], how="left").fillna({"units": 0.0, "sales_value": 0.0})
-            before = w["earlier"] < w["week"]
+            seen = self.reported_weeks().rename(columns={"week": "earlier"}).assign(seen=True)
+            w = w.merge(seen, on=["retailer_id", "earlier"], how="left")
+            seen = w["seen"].fillna(False).astype(bool)
+            before = (w["earlier"] < w["week"]) & seen
+            this = (w["earlier"] == w["week"]) & seen
             w = w.assign(rate_weeks=before.astype(int), rate_units=w["units"].where(before, 0.0),
-                         rate_value=w["sales_value"].where(before, 0.0), sold_units=w["units"].where(~before, 0.0))
-            _ONCE[key] = inv.finish_ledger(w.groupby([*KEYS, "week"], as_index=False)[
-                ["rate_weeks", "rate_units", "rate_value", "sold_units"]].sum())
+                         rate_value=w["sales_value"].where(before, 0.0), sold_units=w["units"].where(this, 0.0),
+                         reported=this.astype(int))
+            _ONCE[key] = inv.finish_ledger(w.groupby([*KEYS, "week"], as_index=False).agg(
+                rate_weeks=("rate_weeks", "sum"), rate_units=("rate_units", "sum"), rate_value=("rate_value", "sum"),
+                sold_units=("sold_units", "sum"), reported=("reported", "max")))
         return _ONCE[key]
 
     def counted_weeks(self, keys: list[str]) -> pd.DataFrame:
@@ -297,23 +372,43 @@ class PandasReads:
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
         last = self.ctx.last if week is None else week
-        previous, window_start = last - WEEK, last - (window - 1) * WEEK
-        recent_start = last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK
-        stock = self._rows("inventory", previous, last)
-        parts = [stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
+        previous, lo = last - WEEK, inv.lookback_start(last, window)
+        stock = self._rows("inventory", lo, last)
+        recent = stock[stock["week"] >= pd.Timestamp(previous)]
+        parts = [recent.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
             columns=[pd.Timestamp(last), pd.Timestamp(previous)]).set_axis(["on_hand", "on_hand_previous"], axis=1)]
-        so = self._rows("sell_out", min(window_start, recent_start, previous), last)
-        in_window = so["week"] >= pd.Timestamp(window_start)
-        parts.append(so.assign(units_window=so["units"].where(in_window, 0.0),
-                               value_window=so["sales_value"].where(in_window, 0.0),
-                               sold_last_two=so["units"].where(so["week"] >= pd.Timestamp(previous), 0.0),
-                               sell_out_recent=so["units"].where(so["week"] >= pd.Timestamp(recent_start), 0.0))
-                     .groupby(KEYS)[["units_window", "value_window", "sold_last_two", "sell_out_recent"]].sum())
+        so = self._rows("sell_out", lo, last)
+        parts.append(so[so["week"] >= pd.Timestamp(previous)].groupby(KEYS)[["units"]].sum().rename(
+            columns={"units": "sold_last_two"}))
+        good = stock.loc[stock["on_hand_units"] > 0, [*KEYS, "week"]].merge(self.reported_weeks(),
+                                                                           on=["retailer_id", "week"])
+        sold = so.groupby([*KEYS, "week"], as_index=False)[["units", "sales_value"]].sum()
+        good = good.merge(sold, on=[*KEYS, "week"], how="left").fillna({"units": 0.0, "sales_value": 0.0})
+        good = good.sort_values([*KEYS, "week"], ascending=[True, True, False])
+        good = good[good.groupby(KEYS).cumcount() < window]
+        parts.append(good.groupby(KEYS).agg(cover_weeks=("week", "size"), units_window=("units", "sum"),
+                                            value_window=("sales_value", "sum"), cover_from=("week", "min")))
         return pd.concat(parts, axis=1).reset_index()
 
-    def recent_sell_in(self) -> pd.DataFrame:
-        rows = self._rows("sell_in", self.ctx.last - (inv.FORWARD_BUY_WEEKS - 1) * WEEK)
-        return rows.groupby("retailer_id", as_index=False)["units"].sum().rename(columns={"units": "sell_in_recent"})
+    def recent_stock(self, week: dt.date) -> pd.DataFrame:
+        previous = week - WEEK
+        stock = self._rows("inventory", previous, week)
+        so = self._rows("sell_out", previous, week)
+        return pd.concat([stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
+            columns=[pd.Timestamp(week), pd.Timestamp(previous)]).set_axis(["on_hand", "on_hand_previous"], axis=1),
+                          so.groupby(KEYS)[["units"]].sum().rename(columns={"units": "sold_last_two"})],
+                         axis=1).reset_index()
+
+    def window_flows(self, weeks: pd.DataFrame) -> pd.DataFrame:
+        parts = []
+        for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
+            if self.has(name) and len(weeks):
+                rows = self._rows(name, weeks["week"].min().date(), weeks["week"].max().date()).merge(
+                    weeks, on=["retailer_id", "week"])
+                parts.append(rows.groupby("retailer_id")["units"].sum().rename(col))
+        if not parts:
+            return pd.DataFrame({"retailer_id": [], "sell_in_units": [], "sell_out_units": []})
+        return pd.concat(parts, axis=1).rename_axis("retailer_id").reset_index()
 
     def selling_history(self, silent: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         end = week - inv.PHANTOM_ZERO_WEEKS * WEEK
@@ -327,23 +422,21 @@ class PandasReads:
         return rows.groupby([*KEYS, "week"], as_index=False)["units"].sum()
 
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
-        lo = self.ctx.first - max(window - 1, 1) * WEEK
+        lo = inv.lookback_start(self.ctx.first, window)
         parts = [self._rows(name, lo, retailer=retailer_id)[["sku_id", "week", src]].rename(columns={src: col})
                  for name, src, col in (("inventory", "on_hand_units", "on_hand"), ("sell_out", "units", "units"),
                                         ("sell_in", "units", "shipped"))]
-        g = pd.concat(parts).groupby(["sku_id", "week"], as_index=False).agg(
+        return pd.concat(parts).groupby(["sku_id", "week"], as_index=False).agg(
             on_hand=("on_hand", "max"), units=("units", "sum"), shipped=("shipped", "sum"))
-        g = g.sort_values(["sku_id", "week"])
-        # a time-based window: the weeks within (week - window, week], missing weeks sold nothing
-        g["units_window"] = g.set_index("week").groupby("sku_id")["units"].rolling(f"{7 * window}D").sum().to_numpy()
-        return g
 
-    def line_flows(self) -> pd.DataFrame:
+    def line_flows(self, ends: pd.DataFrame) -> pd.DataFrame:
         opening = self.ctx.first - WEEK
-        stock = self._rows("inventory", opening)
-        stock = stock[stock["week"].isin([pd.Timestamp(opening), pd.Timestamp(self.ctx.last)])]
-        parts = [stock.pivot_table(index=KEYS, columns="week", values="on_hand_units", aggfunc="max").reindex(
-            columns=[pd.Timestamp(opening), pd.Timestamp(self.ctx.last)]).set_axis(["opening", "closing"], axis=1)]
+        e = ends[["retailer_id", "end_week"]]
+        stock = self._rows("inventory", opening).merge(e, on="retailer_id")
+        closing = stock[stock["week"] == stock["end_week"]].groupby(KEYS)["on_hand_units"].max().rename("closing")
+        opened = stock[stock["week"] == pd.Timestamp(opening)].groupby(KEYS)["on_hand_units"].max().rename("opening")
+        parts = [opened, closing]
         for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
-            parts.append(self._rows(name, self.ctx.first).groupby(KEYS)[["units"]].sum().rename(columns={"units": col}))
-        return pd.concat(parts, axis=1).reset_index()
+            rows = self._rows(name, self.ctx.first).merge(e, on="retailer_id")
+            parts.append(rows[rows["week"] <= rows["end_week"]].groupby(KEYS)["units"].sum().rename(col))
+        return pd.concat(parts, axis=1).rename_axis(KEYS).reset_index()

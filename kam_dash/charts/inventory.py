@@ -15,10 +15,11 @@ STATUS_COLORS = {
     "ok": PALETTE["good"],
     "high": "#7b5ea7",
     "no_sales": PALETTE["neutral"],
+    "too_few_weeks": "#c9c9c9",
 }
 LEGEND_BELOW = {"legend": dict(orientation="h", yanchor="top", y=-0.12, x=0)}  # clear of the title
 STATUS_LABELS = {"oos": "Out of stock", "low": "Below band", "ok": "In band", "high": "Above band",
-                 "no_sales": "Stock, no sales"}
+                 "no_sales": "Stock, no sales", "too_few_weeks": "Stock, too few weeks to average"}
 
 
 def coverage_heatmap(cells: pd.DataFrame, retailer_name: str, window: int) -> go.Figure:

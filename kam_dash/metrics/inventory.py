@@ -5,10 +5,14 @@ phantom stock, the stock reconciliation and forward-buy warnings: the Inventory 
 availability signal of the Portfolio health status, and the `coverage`, `availability` and
 `reconciliation` exports.
 
-How missing rows are read. A week with no sell-out row sold nothing (the contract). A week with no
-inventory row is NOT an empty shelf: the stock is unknown, so that week gets no cover status, is
-neither in stock nor out of stock, never counts towards a trailing in-stock rate, breaks a phantom
-run, and a reconciliation that needs it leaves the line out.
+How missing rows are read. Inside a week the retailer reported (any sell-out row, any SKU) a line with no
+sell-out row sold nothing. A week the retailer did not report at all is unknown (freshness, "Unreported
+weeks"): it is never averaged into weeks of cover, never a rate week or a zero-sales week for lost sales,
+never a silent week for phantom stock, and a reconciliation or forward-buy comparison skips it or says it
+cannot be done; each sell-out measure also stops at the retailer's own latest sell-out week. A week with no
+inventory row is NOT an empty shelf: the stock is unknown, so that week gets no cover status, is neither in
+stock nor out of stock, is not averaged into cover, never counts towards a trailing in-stock rate, breaks a
+phantom run, and a reconciliation that needs it leaves the line out.
 
 Speed. The fact tables run to tens of millions of rows. Lost sales need each out-of-stock week's
 8 weeks before it, which is the one piece of row-level work; it does not depend on the filters, so
@@ -24,27 +28,31 @@ hand-written SQL and pandas versions of the same reads and runs the same `build`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis
 import numpy as np
 import pandas as pd
 from ibis import _
 
+from kam_dash import calendar, freshness
 from kam_dash import scope as scopes
+from kam_dash.calendar import WEEK, first_monday, last_year, monday
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
-from kam_dash.filters import Filters, monday
+from kam_dash.filters import Filters
 from kam_dash.scope import Scope, resolve
 
 KEYS = ["retailer_id", "sku_id"]
-WEEK = dt.timedelta(weeks=1)
 
 WINDOWS = (4, 8, 13)
 DEFAULT_WINDOW = 4
-STATUSES = ("oos", "low", "ok", "high", "no_sales")
+STATUSES = ("oos", "low", "ok", "high", "no_sales", "too_few_weeks")
 DEFAULT_WOC_MIN, DEFAULT_WOC_MAX = 2.0, 6.0
+MIN_COVER_WEEKS = 2  # reported in-stock weeks needed to average demand
+COVER_LOOKBACK = 2  # ... searched for within this many windows back
 RATE_WEEKS = 8  # the trailing in-stock rate behind lost sales
 PHANTOM_ZERO_WEEKS = 2  # weeks with stock and no sales
 PHANTOM_HISTORY_WEEKS = 12  # the weeks before them ...
@@ -55,77 +63,101 @@ FORWARD_BUY_LIMIT = 2.0  # weeks of sell-out
 
 DEFINITIONS = {
     "Listed": "A retailer x SKU counts as listed from the first week, anywhere in the data, that shows stock on hand "
-    "above 0 or any sell-out. Weeks before that are not counted by any measure: no out-of-stock flag, no lost "
-    "sales, and the trailing average of a newly listed line runs over its weeks since listing only.",
-    "Weeks of cover": "On-hand units at the end of the week divided by the mean weekly sell-out units (store and "
-    "online) of the N weeks ending with that week (N = 4 by default; 8 or 13 to choose). A week with no sell-out "
-    "row sold 0. A week with no stock count has no cover.",
-    "Cover status": "oos: on-hand is 0. no_sales: stock but no sell-out in the N weeks (cover is undefined, shown "
-    "empty, not infinite or zero). low: cover below the retailer's agreed minimum (woc_min, 2 weeks unless the "
-    "retailer has its own). high: above its agreed maximum (woc_max, 6 unless set). ok: from the minimum to the "
-    "maximum, both included.",
-    "Forward cover": "How many weeks the stock lasts on expected demand: walk forward from the week through last "
-    "year's sell-out of the coming weeks (the same ISO weeks 52 weeks earlier), each scaled by the YTD growth "
-    "ratio (the retailer x SKU's sell-out units from the first week of the year to the week, over the same weeks a "
-    "year earlier; 1 when last year sold nothing then), until the stock runs out. The week it runs out counts as "
-    f"the fraction of that week's demand the remaining stock covers. Past {FORWARD_HORIZON} weeks the rest is spread at the "
+    "above 0 or any sell-out. Weeks before that are not counted by any measure: no out-of-stock flag and no lost "
+    "sales.",
+    "Position week": "Cover, status and phantom stock are read at the period's last week, or at the retailer's own "
+    "latest stock count when that is earlier (its inventory feed lags); the page names such retailers and their "
+    "week.",
+    "Weeks of cover": "On-hand units at the end of the position week divided by the mean weekly sell-out units "
+    f"(store and online) of the N latest weeks at or before it, within the last {COVER_LOOKBACK}N, that the "
+    "retailer reported (any sell-out row that week) and at whose end the line was in "
+    "stock (N = the window: 4 by default; 8 or 13 to choose). Weeks out of stock are left out, because an empty "
+    "shelf cuts sales short (a line refilled after a stock-out is not 'high'); weeks the retailer did not report, "
+    "including weeks after its latest sell-out week, are skipped, never read as 0; inside a reported week a line "
+    f"with no sell-out row sold 0. With fewer than {MIN_COVER_WEEKS} such weeks there is no cover (status "
+    "too_few_weeks). The tables give the unreported weeks each average skipped.",
+    "Cover status": "oos: on-hand is 0. too_few_weeks: stock, but fewer than "
+    f"{MIN_COVER_WEEKS} reported in-stock weeks to average (no cover). no_sales: stock and such weeks, but no "
+    "sell-out in them (cover is undefined, shown empty, not infinite or zero). low: cover below the retailer's "
+    "agreed minimum (woc_min, 2 weeks unless the retailer has its own). high: above its agreed maximum (woc_max, 6 "
+    "unless set). ok: from the minimum to the maximum, both included.",
+    "Forward cover": "How many weeks the stock lasts on expected demand: walk forward from the position week "
+    "through last year's sell-out of the coming weeks (each week's last year as the calendar defines it), each "
+    "scaled by the YTD growth ratio (the line's sell-out units from the first week of the year to the week, over "
+    "their last years, counting only weeks where the week and its last year were both reported; 1 when last year "
+    "sold nothing then), until the stock runs out. A coming week whose last year the retailer did not report (or "
+    "that has none) takes the mean of the reported ones. The week it runs out counts as the fraction of that "
+    f"week's demand the remaining stock covers. Past {FORWARD_HORIZON} weeks the rest is spread at the "
     f"{FORWARD_HORIZON}-week average. Empty where last year sold nothing in those weeks (nothing to project from).",
     "Retailer cover (trend)": "Week by week, the retailer's total stock over the sum of its lines' average weekly "
-    "sell-out, over the lines with a stock count that week; drawn against the retailer's agreed band.",
-    "Missing stock counts": "A week with no sell-out row sold 0, but a week with no inventory row is unknown, not "
-    "empty: it has no cover or status, counts neither as in stock nor as out of stock, is left out of the trailing "
-    "in-stock rate behind lost sales (its sales still count in weeks-of-cover averages), rules out a phantom flag, "
-    "and a reconciliation needing it leaves the line out.",
+    "sell-out (as for weeks of cover), over the lines with a stock count and an average that week; drawn against "
+    "the retailer's agreed band.",
+    "Missing stock counts": "A week with no inventory row is unknown, not empty: it has no cover or status, counts "
+    "neither as in stock nor as out of stock, is not averaged into weeks of cover, is left out of the trailing "
+    "in-stock rate behind lost sales, rules out a phantom flag, and a reconciliation needing it leaves the line "
+    "out.",
     "In-stock rate": "The share of listed SKU-weeks in the period, among those with a stock count, that ended with "
     "on-hand above 0. Weeks with no stock count are left out of both sides.",
     "Out-of-stock weeks": "Listed weeks in the period that ended with on-hand 0.",
     "Lost sales (units)": f"For each out-of-stock week, the shortfall of its sell-out below the SKU's trailing "
     f"{RATE_WEEKS}-week in-stock rate: the mean weekly sell-out of those of the {RATE_WEEKS} weeks before it that "
-    "ended with stock (weeks out of stock or without a count do not count). 0 when the week sold at least that "
-    f"much, and 0 (not estimated) when none of the {RATE_WEEKS} weeks before it had stock.",
+    "ended with stock and that the retailer reported (weeks out of stock, without a count or unreported do not "
+    f"count). 0 when the week sold at least that much, and 0 (not estimated) when none of the {RATE_WEEKS} weeks "
+    "before it qualifies. An out-of-stock week the retailer did not report has no estimate (what it sold is "
+    "unknown): it still counts as out of stock, and the page says how many such weeks it skipped.",
     "Lost sales (value)": "Lost units times the retailer x SKU's average sell-out price over the same in-stock "
     "weeks (their sell-out value divided by their units).",
-    "Phantom inventory candidate": f"At the period's last week: on-hand above 0 in it and in the week before, no "
-    f"sell-out in either, and sell-out in at least {PHANTOM_MIN_SELLING_WEEKS} of the {PHANTOM_HISTORY_WEEKS} "
-    "weeks before those two. A missing stock count in either of the two weeks rules the line out (unknown). Stock "
-    "that is on the books but does not scan: lost, damaged, in the back room or a wrong count.",
+    "Phantom inventory candidate": "At the position week, or at the retailer's own latest sell-out week when that "
+    "is earlier (its POS lags; the week checked is shown): on-hand above 0 in it and in the week before, both weeks "
+    "reported by the retailer with no sell-out of the line in either, and sell-out in at least "
+    f"{PHANTOM_MIN_SELLING_WEEKS} of the {PHANTOM_HISTORY_WEEKS} weeks before those two (an unreported week is no "
+    "evidence of selling). A missing stock count in either of the two weeks rules the line out (unknown), and a "
+    "retailer that did not report one of the two weeks is not checked (the page names it). Stock that is on the "
+    "books but does not scan: lost, damaged, in the back room or a wrong count.",
     "Stock reconciliation": "Over the period, per retailer x SKU: sell-in units (returns count negative) minus "
     "sell-out units, against the change in on-hand from the count at the end of the week before the period (0 for "
-    "a line listed within the period) to the count at the period's last week. Unexplained units = sell-in - "
-    "sell-out - change in on-hand: positive means stock went missing (shrink, waste) or the data disagree. Lines "
-    "lacking either count are left out and counted as not reconciled; a retailer's figures are the sums over its "
-    "reconciled lines.",
+    "a line listed within the period) to the count at the end week: the period's last week, or the retailer's own "
+    "latest sell-out week when earlier (through_week). Unexplained units = sell-in - sell-out - change in on-hand: "
+    "positive means stock went missing (shrink, waste) or the data disagree. Lines lacking either count are left "
+    "out and counted as not reconciled; a retailer that did not report sell-out for a week of that range (or has "
+    "no sell-out) is not reconciled at all, since the flow cannot be closed without it; a retailer's figures are "
+    "the sums over its reconciled lines.",
     "Forward-buy warning": f"Pipeline fill = sell-in units minus sell-out units over the last {FORWARD_BUY_WEEKS} "
-    f"weeks of the period. A retailer is flagged when its fill exceeds {FORWARD_BUY_LIMIT:g} weeks of its "
-    f"sell-out (its mean weekly sell-out units over the same {FORWARD_BUY_WEEKS} weeks). The expected order "
-    "trough is the fill divided by that weekly sell-out: the weeks the extra stock lasts before orders can "
-    "return to normal.",
+    "weeks of the period, ending at the retailer's own latest sell-out week when that is earlier, and over the "
+    "weeks of those the retailer reported (both sides skip the others). A retailer is flagged when its fill exceeds "
+    f"{FORWARD_BUY_LIMIT:g} weeks of its sell-out (its mean weekly sell-out units over the same weeks). The "
+    "expected order trough is the fill divided by that weekly sell-out: the weeks the extra stock lasts before "
+    "orders can return to normal. It needs sell-in: a retailer with sell-out and no sell-in at all (a "
+    "sell-out-only account) is named, not scored.",
 }
 
 # Column headers for people (the page's tables and the review pack); columns not listed are not shown.
 HEADERS = {
     "retailer_name": "Retailer", "sku_name": "SKU", "oos_weeks": "Weeks out", "lost_units": "Lost units",
-    "lost_value": "Lost value", "on_hand": "On hand", "avg_weekly_units": "Weekly sell-out",
+    "lost_value": "Lost value", "oos_weeks_unreported": "Weeks out, unreported",
+    "on_hand": "On hand", "avg_weekly_units": "Weekly sell-out",
     "weeks_of_cover": "Weeks of cover", "forward_cover": "Forward cover", "woc_min": "Band from", "woc_max": "Band to",
     "shortfall_units": "Units short of band", "shortfall_value": "Value short of band",
     "excess_units": "Units above band", "excess_value": "Value above band",
+    "cover_weeks": "Weeks averaged", "unreported_weeks": "Unreported weeks skipped",
     "selling_weeks": f"Weeks selling (of {PHANTOM_HISTORY_WEEKS})", "on_hand_value": "Stock value",
     "in_stock_rate": "In-stock rate", "now_oos": "Out now", "now_low": "Low now", "now_ok": "In band now",
-    "now_high": "High now", "now_no_sales": "No sales now", "now_phantom": "Phantom now",
-    "opening_units": "Opening stock", "sell_in_units": "Sell-in", "sell_out_units": "Sell-out",
-    "closing_units": "Closing stock", "on_hand_change": "Change in stock", "unexplained_units": "Unexplained",
-    "lines_left_out": "Lines left out",
+    "now_high": "High now", "now_no_sales": "No sales now", "now_too_few_weeks": "No cover now",
+    "now_phantom": "Phantom now",
+    "through_week": "Through week", "checked_week": "Checked at week", "opening_units": "Opening stock",
+    "sell_in_units": "Sell-in",
+    "sell_out_units": "Sell-out", "closing_units": "Closing stock", "on_hand_change": "Change in stock",
+    "unexplained_units": "Unexplained", "lines_left_out": "Lines left out",
 }
 AVAILABILITY_BY_RETAILER_COLUMNS = ["retailer_id", "in_stock_rate", "oos_weeks", "lost_units", "lost_value"]
 
 
 # -- weeks ----------------------------------------------------------------------------------------------------
 def period_weeks(scope: Scope) -> tuple[dt.date, dt.date] | None:
-    """The first and last Monday of the period that hold data (None when the period holds no week)."""
+    """The first and last week of the period, as resolved (already clamped to the loaded weeks): None when it
+    holds no week."""
     p = scope.period
-    first = p.start + dt.timedelta(days=(7 - p.start.weekday()) % 7)
-    last = monday(min(p.end, p.latest_week))
-    return None if first > last else (first, last)
+    return None if p.empty else (p.start, p.end)
 
 
 @dataclass(frozen=True)
@@ -168,8 +200,8 @@ def _in_scope(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
 
 
 # -- the pure parts: small frames in, measures out --------------------------------------------------------------
-LEDGER_COLUMNS = ["retailer_id", "sku_id", "week", "sold_units", "rate_weeks", "expected_units", "lost_units",
-                  "price", "lost_value"]
+LEDGER_COLUMNS = ["retailer_id", "sku_id", "week", "reported", "sold_units", "rate_weeks", "expected_units",
+                  "lost_units", "price", "lost_value"]
 
 
 def finish_listing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -179,18 +211,59 @@ def finish_listing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(KEYS).reset_index(drop=True)
 
 
+def finish_reported(frame: pd.DataFrame) -> pd.DataFrame:
+    """retailer_id, week (Timestamp): the weeks each retailer reported any sell-out, sorted."""
+    frame = frame[["retailer_id", "week"]].drop_duplicates().copy()
+    frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
+    return frame.sort_values(["retailer_id", "week"]).reset_index(drop=True)
+
+
+def unreported_between(reported: pd.DataFrame, lo: dt.date, hi: dt.date, retailer_ids=None) -> pd.DataFrame:
+    """retailer_id, week (Timestamp): the weeks lo..hi in which a retailer, from its first sell-out week on, reported
+    no sell-out (freshness.unreported_weeks' rule, on the reads' own frame of reported weeks)."""
+    empty = pd.DataFrame({"retailer_id": pd.Series(dtype=str), "week": pd.Series(dtype="datetime64[s]")})
+    if reported.empty or lo > hi:
+        return empty
+    weeks = pd.DatetimeIndex([_ts(w) for w in calendar.weeks_between(lo, hi)]).astype("datetime64[s]")
+    first = reported.groupby("retailer_id")["week"].min()
+    if retailer_ids is not None:
+        first = first[first.index.isin(list(retailer_ids))]
+    grid = pd.MultiIndex.from_product([first.index, weeks], names=["retailer_id", "week"]).to_frame(index=False)
+    grid = grid[grid["week"] >= grid["retailer_id"].map(first)]
+    grid = grid.merge(reported, on=["retailer_id", "week"], how="left", indicator=True)
+    return grid.loc[grid["_merge"] == "left_only", ["retailer_id", "week"]].reset_index(drop=True)
+
+
+_REPORTED_SETS: dict[int, tuple[pd.DataFrame, set]] = {}
+
+
+def reported_set(reported: pd.DataFrame) -> set:
+    """{(retailer_id, week)} of a frame of reported weeks; the reads keep one such frame per database, so the set is
+    kept beside it (keyed by the frame, which it holds so the key stays its own)."""
+    kept = _REPORTED_SETS.get(id(reported))
+    if kept is None or kept[0] is not reported:
+        if len(_REPORTED_SETS) >= 8:
+            _REPORTED_SETS.clear()
+        kept = _REPORTED_SETS[id(reported)] = (reported, set(zip(reported["retailer_id"], reported["week"])))
+    return kept[1]
+
+
 def finish_ledger(frame: pd.DataFrame) -> pd.DataFrame:
     """Lost sales of each out-of-stock week from its own sell-out and the sell-out (units, value) and count of the
-    in-stock weeks among the RATE_WEEKS before it (see DEFINITIONS); columns LEDGER_COLUMNS."""
+    reported in-stock weeks among the RATE_WEEKS before it (see DEFINITIONS); columns LEDGER_COLUMNS. An
+    out-of-stock week the retailer did not report has no estimate (lost_units and lost_value empty)."""
     frame = frame.copy()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
     frame["rate_weeks"] = frame["rate_weeks"].astype(int)
+    frame["reported"] = frame["reported"].astype(float) > 0
     for col in ("rate_units", "rate_value", "sold_units"):
         frame[col] = frame[col].astype(float)
     frame["expected_units"] = (frame["rate_units"] / frame["rate_weeks"]).where(frame["rate_weeks"] > 0)
-    frame["lost_units"] = (frame["expected_units"] - frame["sold_units"]).clip(lower=0).fillna(0.0)
+    lost = (frame["expected_units"] - frame["sold_units"]).clip(lower=0).fillna(0.0)
+    frame["lost_units"] = lost.where(frame["reported"])
     frame["price"] = (frame["rate_value"] / frame["rate_units"]).where(frame["rate_units"] > 0)
-    frame["lost_value"] = (frame["lost_units"] * frame["price"]).where(frame["lost_units"] > 0, 0.0)
+    frame["lost_value"] = (frame["lost_units"] * frame["price"]).where(frame["lost_units"] > 0, 0.0).where(
+        frame["reported"])
     return frame[LEDGER_COLUMNS].sort_values([*KEYS, "week"]).reset_index(drop=True)
 
 
@@ -208,18 +281,23 @@ def ledger_rows(ledger: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 def lost_by(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return rows.groupby(keys, as_index=False).agg(oos_weeks=("week", "size"), lost_units=("lost_units", "sum"),
-                                                  lost_value=("lost_value", "sum"))
+    """Out-of-stock weeks, lost sales (the reported weeks' sums) and the out-of-stock weeks left unestimated because
+    the retailer did not report them (oos_weeks_unreported), per keys."""
+    return rows.assign(unreported=~rows["reported"].astype(bool)).groupby(keys, as_index=False).agg(
+        oos_weeks=("week", "size"), lost_units=("lost_units", "sum"), lost_value=("lost_value", "sum"),
+        oos_weeks_unreported=("unreported", "sum"))
+
+
+LOST_COLUMNS = ["oos_weeks", "lost_units", "lost_value", "oos_weeks_unreported"]
 
 
 def with_lost(counts: pd.DataFrame, lost: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Stock counts per keys (counted_weeks, in_stock_weeks) with out-of-stock weeks, lost sales and the in-stock
     rate; only keys with at least one listed week."""
     frame = counts.merge(lost, on=keys, how="left")
-    frame[["oos_weeks", "lost_units", "lost_value"]] = frame[["oos_weeks", "lost_units", "lost_value"]].fillna(0)
-    frame["counted_weeks"] = frame["counted_weeks"].astype(int)
-    frame["in_stock_weeks"] = frame["in_stock_weeks"].astype(int)
-    frame["oos_weeks"] = frame["oos_weeks"].astype(int)
+    frame[LOST_COLUMNS] = frame[LOST_COLUMNS].fillna(0)
+    for col in ("counted_weeks", "in_stock_weeks", "oos_weeks", "oos_weeks_unreported"):
+        frame[col] = frame[col].astype(int)
     listed_weeks = frame["in_stock_weeks"] + frame["oos_weeks"]
     frame["in_stock_rate"] = frame["in_stock_weeks"] / listed_weeks.where(listed_weeks > 0)
     return frame[listed_weeks > 0].sort_values(keys).reset_index(drop=True)
@@ -234,18 +312,13 @@ def bands_of(retailers: pd.DataFrame) -> pd.DataFrame:
 
 
 def classify(on_hand: pd.Series, avg: pd.Series, woc_min: pd.Series, woc_max: pd.Series) -> pd.Series:
-    """The cover status of each row (see DEFINITIONS["Cover status"]); empty where there is no stock count."""
+    """The cover status of each row (see DEFINITIONS["Cover status"]); empty where there is no stock count. `avg`
+    is empty where fewer than MIN_COVER_WEEKS weeks could be averaged."""
     cover = on_hand / avg.where(avg > 0)
     status = np.select(
-        [on_hand.isna(), on_hand <= 0, ~(avg > 0), cover < woc_min, cover > woc_max],
-        [None, "oos", "no_sales", "low", "high"], default="ok")
+        [on_hand.isna(), on_hand <= 0, avg.isna(), ~(avg > 0), cover < woc_min, cover > woc_max],
+        [None, "oos", "too_few_weeks", "no_sales", "low", "high"], default="ok")
     return pd.Series(status, index=on_hand.index, dtype=object)
-
-
-def window_weeks(listed: pd.Series, week: pd.Series, window: int) -> pd.Series:
-    """Weeks of the trailing window at or after listing: min(window, weeks since listing + 1)."""
-    since = (week - listed).dt.days // 7 + 1
-    return since.clip(upper=window).where(since > 0)
 
 
 def _filled(frame: pd.DataFrame, sums: list[str], levels: list[str]) -> pd.DataFrame:
@@ -258,33 +331,93 @@ def _filled(frame: pd.DataFrame, sums: list[str], levels: list[str]) -> pd.DataF
     return frame
 
 
-POSITION_SUMS = ["units_window", "value_window", "sold_last_two", "sell_out_recent"]
+POSITION_SUMS = ["units_window", "value_window", "sold_last_two", "cover_weeks"]
+
+
+def lookback_weeks(window: int) -> int:
+    """How many weeks, ending with a week, weeks of cover searches for the `window` weeks it averages."""
+    return COVER_LOOKBACK * window
+
+
+def lookback_start(week: dt.date, window: int) -> dt.date:
+    """The first of the lookback_weeks(window) weeks ending with `week`."""
+    return week - (lookback_weeks(window) - 1) * WEEK
 
 
 def finish_positions(raw: pd.DataFrame, listing: pd.DataFrame, bands: pd.DataFrame, last: dt.date,
-                     window: int) -> pd.DataFrame:
+                     window: int, reported: pd.DataFrame) -> pd.DataFrame:
     """Every line at the week `last`: listing, band, average weekly sell-out, weeks of cover, status (see
-    DEFINITIONS) and the price of the window's sell-out, from its raw per-line reads (IbisReads.positions)."""
+    DEFINITIONS), the price of the averaged weeks and the unreported weeks the average looked past
+    (unreported_weeks), from its raw per-line reads (IbisReads.positions) and the reported weeks."""
     frame = _filled(raw, POSITION_SUMS, ["on_hand", "on_hand_previous"])
     frame = frame.merge(listing, on=KEYS, how="left").merge(bands, on="retailer_id", how="left")
     week = _ts(last)
-    frame["avg_weekly_units"] = frame["units_window"] / window_weeks(frame["listed"], pd.Series(
-        week, index=frame.index), window)
+    frame["cover_weeks"] = frame["cover_weeks"].astype(int)
+    frame["avg_weekly_units"] = (frame["units_window"] / frame["cover_weeks"]).where(
+        frame["cover_weeks"] >= MIN_COVER_WEEKS)
     # a line with no stock and no sales yet is not listed: its row says nothing about the shelf
     on_hand = frame["on_hand"].where(frame["listed"] <= week)
     frame["weeks_of_cover"] = on_hand / frame["avg_weekly_units"].where(frame["avg_weekly_units"] > 0)
     frame["status"] = classify(on_hand, frame["avg_weekly_units"], frame["woc_min"], frame["woc_max"])
     frame["price"] = (frame["value_window"] / frame["units_window"]).where(frame["units_window"] > 0)
-    return frame.sort_values(KEYS).reset_index(drop=True)
+    # the span the average searched: back to its oldest averaged week, or the whole lookback when it found fewer
+    # weeks than the window
+    if "cover_from" in frame:
+        cover_from = pd.to_datetime(frame["cover_from"]).astype("datetime64[s]")
+    else:
+        cover_from = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]")
+    span_from = cover_from.where(frame["cover_weeks"] >= window, _ts(lookback_start(last, window)))
+    frame["unreported_weeks"] = skipped_weeks(frame["retailer_id"], span_from, last, reported, window)
+    return frame.drop(columns=["cover_from"], errors="ignore").sort_values(KEYS).reset_index(drop=True)
+
+
+def skipped_weeks(retailer_ids: pd.Series, span_from: pd.Series, last: dt.date, reported: pd.DataFrame,
+                  window: int) -> pd.Series:
+    """Per row: the weeks span_from..last (within the lookback) its retailer did not report sell-out."""
+    missing = unreported_between(reported, lookback_start(last, window), last, set(retailer_ids))
+    out = pd.Series(0, index=retailer_ids.index, dtype=int)
+    if missing.empty:
+        return out
+    by_retailer = {r: np.sort(g["week"].to_numpy()) for r, g in missing.groupby("retailer_id")}
+    for rid, rows in retailer_ids.groupby(retailer_ids).groups.items():
+        weeks = by_retailer.get(rid)
+        if weeks is not None:
+            starts = span_from.loc[rows].to_numpy(dtype="datetime64[s]")
+            out.loc[rows] = len(weeks) - np.searchsorted(weeks, starts, side="left")
+    return out
 
 
 PHANTOM_COLUMNS = ["retailer_id", "sku_id", "on_hand", "selling_weeks", "price"]
+CHECKED_PHANTOM_COLUMNS = [*PHANTOM_COLUMNS, "checked_week"]
 
 
-def silent_lines(lines: pd.DataFrame) -> pd.DataFrame:
-    """Lines with stock above 0 in the week and the week before and no sell-out in either."""
-    silent = (lines["on_hand"] > 0) & (lines["on_hand_previous"] > 0) & ~(lines["sold_last_two"].fillna(0.0) > 0)
+def silent_lines(lines: pd.DataFrame, reported: pd.DataFrame, week: dt.date) -> pd.DataFrame:
+    """Lines with stock above 0 in the week and the week before and no sell-out in either, both weeks reported by
+    the retailer (a week whose POS did not arrive is not silence)."""
+    have = reported_set(reported)
+    both = lines["retailer_id"].map(lambda r: (r, _ts(week)) in have and (r, _ts(week - WEEK)) in have)
+    silent = ((lines["on_hand"] > 0) & (lines["on_hand_previous"] > 0) & ~(lines["sold_last_two"].fillna(0.0) > 0)
+              & both.astype(bool))
     return lines.loc[silent, [*KEYS, "on_hand"]].reset_index(drop=True)
+
+
+def phantom_weeks(at_by_retailer: dict, latest_sell_out: dict, reported: pd.DataFrame
+                  ) -> tuple[dict[dt.date, list[str]], list[str]]:
+    """The week each retailer's phantom check runs at: its position week (at_by_retailer), or its own latest sell-out
+    week when earlier (its POS lags). Returns ({week: retailer ids}, the retailers with sell-out that cannot be
+    checked because that week or the one before was not reported)."""
+    have = reported_set(reported)
+    groups: dict[dt.date, list[str]] = {}
+    unchecked = []
+    for rid in sorted(at_by_retailer):
+        if rid not in latest_sell_out:
+            continue
+        week = min(at_by_retailer[rid], latest_sell_out[rid])
+        if (rid, _ts(week)) in have and (rid, _ts(week - WEEK)) in have:
+            groups.setdefault(week, []).append(rid)
+        else:
+            unchecked.append(rid)
+    return groups, unchecked
 
 
 def finish_phantom(silent: pd.DataFrame, selling: pd.DataFrame) -> pd.DataFrame:
@@ -319,119 +452,222 @@ def walk_forward(on_hand: np.ndarray, demand: np.ndarray) -> np.ndarray:
 
 
 def forward_window(week: dt.date) -> tuple[dt.date, dt.date]:
-    """The weeks forward cover at `week` reads: from the year-earlier twin of the first week of its year (for the
-    YTD growth ratio) to `week` (last year's coming weeks lie in between)."""
-    return _first_monday(week.year) - 52 * WEEK, week
+    """The weeks forward cover at `week` reads: from the last year of the first week of its year (for the YTD
+    growth ratio) to `week` (last year's coming weeks lie in between)."""
+    return last_year(first_monday(week.year)), week
 
 
-def finish_forward_cover(stock: pd.DataFrame, weekly: pd.DataFrame, week: dt.date) -> pd.Series:
+def _reported_matrix(retailer_ids: pd.Series, weeks: list, have: set) -> np.ndarray:
+    """rows x weeks: whether each row's retailer reported each week (None: a week that does not exist)."""
+    return np.array([[w is not None and (r, _ts(w)) in have for w in weeks] for r in retailer_ids], dtype=bool
+                    ).reshape(len(retailer_ids), len(weeks))
+
+
+def finish_forward_cover(stock: pd.DataFrame, weekly: pd.DataFrame, week: dt.date,
+                         reported: pd.DataFrame) -> pd.Series:
     """Forward cover of each row of `stock` (retailer_id, sku_id, on_hand) at `week` from its weekly sell-out
     (IbisReads.forward_demand): last year's units of the FORWARD_HORIZON coming weeks times the YTD growth ratio
-    (see DEFINITIONS["Forward cover"])."""
-    ytd_first, ly = _first_monday(week.year), 52 * WEEK
-    w = pd.to_datetime(weekly["week"])
-    units = weekly["units"].astype(float)
-    ytd = units.where((w >= _ts(ytd_first)) & (w <= _ts(week)), 0.0).groupby([weekly[k] for k in KEYS]).sum()
-    ytd_ly = units.where((w >= _ts(ytd_first - ly)) & (w <= _ts(week - ly)), 0.0).groupby(
-        [weekly[k] for k in KEYS]).sum()
-    ratio = (ytd / ytd_ly.where(ytd_ly > 0)).fillna(1.0)
-    ahead = ((w - _ts(week - ly)).dt.days // 7).rename("k")  # 1 = next week's twin a year earlier
-    coming = weekly.assign(k=ahead)[(ahead >= 1) & (ahead <= FORWARD_HORIZON)]
-    grid = coming.pivot_table(index=KEYS, columns="k", values="units", aggfunc="sum").reindex(
-        columns=range(1, FORWARD_HORIZON + 1))
-    index = pd.MultiIndex.from_frame(stock[KEYS])
-    last_year = grid.reindex(index).fillna(0.0).to_numpy(dtype=float)
-    scale = ratio.reindex(index).fillna(1.0).to_numpy(dtype=float)
-    return pd.Series(walk_forward(stock["on_hand"].to_numpy(dtype=float), last_year * scale[:, None]),
-                     index=stock.index)
+    (see DEFINITIONS["Forward cover"]). Last year is calendar.last_year; weeks the retailer did not report are
+    skipped, never read as zero."""
+    have = reported_set(reported)
+    grid = weekly.assign(week=pd.to_datetime(weekly["week"]).astype("datetime64[s]")).pivot_table(
+        index=KEYS, columns="week", values="units", aggfunc="sum")
+    grid = grid.reindex(pd.MultiIndex.from_frame(stock[KEYS])).fillna(0.0)  # a reported week with no row sold 0
+
+    def units(weeks: list) -> np.ndarray:
+        cols = [_ts(w) if w is not None else None for w in weeks]
+        return np.column_stack([grid[c].to_numpy(dtype=float) if c in grid.columns else np.zeros(len(grid))
+                                for c in cols]) if cols else np.zeros((len(grid), 0))
+
+    rid = stock["retailer_id"]
+    pairs = [(w, last_year(w)) for w in calendar.weeks_between(first_monday(week.year), week)]
+    pairs = [(w, ly) for w, ly in pairs if ly is not None]
+    this_year, ly_weeks = [w for w, _ in pairs], [ly for _, ly in pairs]
+    both = _reported_matrix(rid, this_year, have) & _reported_matrix(rid, ly_weeks, have)
+    ytd = (units(this_year) * both).sum(axis=1)
+    ytd_ly = (units(ly_weeks) * both).sum(axis=1)
+    ratio = np.where(ytd_ly > 0, ytd / np.where(ytd_ly > 0, ytd_ly, 1.0), 1.0)
+    coming = [last_year(week + k * WEEK) for k in range(1, FORWARD_HORIZON + 1)]
+    known = _reported_matrix(rid, coming, have)
+    demand = np.where(known, units(coming), np.nan)
+    # an unreported (or nonexistent) week of last year takes the mean of the line's reported coming weeks
+    counts = known.sum(axis=1)
+    means = np.where(counts > 0, np.nansum(demand, axis=1) / np.maximum(counts, 1), np.nan)
+    demand = np.where(known, demand, means[:, None])
+    out = walk_forward(stock["on_hand"].to_numpy(dtype=float), np.nan_to_num(demand * ratio[:, None]))
+    return pd.Series(np.where(counts > 0, out, np.nan), index=stock.index)
 
 
 WEEKLY_COLUMNS = ["sku_id", "week", "on_hand", "avg_weekly_units", "weeks_of_cover", "status"]
 
 
+def trailing_cover_weeks(on_hand: np.ndarray, units: np.ndarray, reported: np.ndarray, window: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """For a lines x weeks grid (consecutive weeks; on_hand NaN where no count, units 0 where no row, reported per
+    week): at each week, the count and units of the `window` latest weeks within the lookback_weeks(window) ending
+    there that were reported and ended in stock."""
+    good = (np.nan_to_num(on_hand, nan=0.0) > 0) & reported[None, :]
+    n_lines, n_weeks = good.shape
+    counts = np.zeros((n_lines, n_weeks + 1))
+    sums = np.zeros((n_lines, n_weeks + 1))
+    counts[:, 1:] = np.cumsum(good, axis=1)
+    sums[:, 1:] = np.cumsum(np.where(good, units, 0.0), axis=1)
+    taken = np.zeros((n_lines, n_weeks))
+    total = np.zeros((n_lines, n_weeks))
+    lows = np.maximum(np.arange(n_weeks) - lookback_weeks(window) + 1, 0)  # the lookback's first week, per week
+    for i in range(n_lines):
+        through = counts[i, 1:]  # good weeks up to and including each week
+        # the earliest prefix position holding at most `window` good weeks up to the week, within the lookback
+        start = np.maximum(np.searchsorted(counts[i], through - window, side="left"), lows)
+        taken[i] = through - counts[i, start]
+        total[i] = sums[i, 1:] - sums[i, start]
+    return taken, total
+
+
 def finish_retailer_weeks(raw: pd.DataFrame, listing: pd.DataFrame, band: tuple[float, float], window: int,
-                          first: dt.date) -> pd.DataFrame:
-    """One retailer's lines week by week in the period (raw: IbisReads.retailer_weeks) with average, cover and
-    status as for the last week; listed weeks with a stock count only."""
+                          first: dt.date, last: dt.date, reported: pd.DataFrame) -> pd.DataFrame:
+    """One retailer's lines week by week in the period (raw: IbisReads.retailer_weeks, one retailer's reported
+    weeks) with average, cover and status as for the last week; listed weeks with a stock count only."""
     frame = raw.copy()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[s]")
-    frame = frame.merge(listing[["sku_id", "listed"]], on="sku_id", how="inner")
-    frame = frame[frame["on_hand"].notna() & (frame["week"] >= frame["listed"]) & (frame["week"] >= _ts(first))]
-    frame = frame.copy()
-    frame["on_hand"] = frame["on_hand"].astype(float)
-    frame["avg_weekly_units"] = frame["units_window"].astype(float) / window_weeks(frame["listed"], frame["week"],
-                                                                                   window)
-    frame["weeks_of_cover"] = frame["on_hand"] / frame["avg_weekly_units"].where(frame["avg_weekly_units"] > 0)
-    frame["status"] = classify(frame["on_hand"], frame["avg_weekly_units"],
-                               pd.Series(band[0], index=frame.index), pd.Series(band[1], index=frame.index))
-    return frame[WEEKLY_COLUMNS].sort_values(["sku_id", "week"]).reset_index(drop=True)
+    weeks = [_ts(w) for w in calendar.weeks_between(lookback_start(first, window), last)]
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in WEEKLY_COLUMNS})
+    stock = frame.pivot_table(index="sku_id", columns="week", values="on_hand", aggfunc="max", dropna=False
+                              ).reindex(columns=weeks)
+    units = frame.pivot_table(index="sku_id", columns="week", values="units", aggfunc="sum").reindex(
+        index=stock.index, columns=weeks).fillna(0.0)
+    have = set(reported["week"])
+    taken, total = trailing_cover_weeks(stock.to_numpy(dtype=float), units.to_numpy(dtype=float),
+                                        np.array([w in have for w in weeks], dtype=bool), window)
+    long = pd.DataFrame({"sku_id": np.repeat(stock.index.to_numpy(), len(weeks)),
+                         "week": np.tile(np.array(weeks, dtype="datetime64[s]"), len(stock.index)),
+                         "on_hand": stock.to_numpy(dtype=float).ravel(), "taken": taken.ravel(),
+                         "total": total.ravel()})
+    long = long.merge(listing[["sku_id", "listed"]], on="sku_id", how="inner")
+    long = long[long["on_hand"].notna() & (long["week"] >= long["listed"]) & (long["week"] >= _ts(first))].copy()
+    long["avg_weekly_units"] = (long["total"] / long["taken"]).where(long["taken"] >= MIN_COVER_WEEKS)
+    long["weeks_of_cover"] = long["on_hand"] / long["avg_weekly_units"].where(long["avg_weekly_units"] > 0)
+    long["status"] = classify(long["on_hand"], long["avg_weekly_units"],
+                              pd.Series(band[0], index=long.index), pd.Series(band[1], index=long.index))
+    return long[WEEKLY_COLUMNS].sort_values(["sku_id", "week"]).reset_index(drop=True)
 
 
-def retailer_flows(raw: pd.DataFrame, retailer_id: str, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Per line of one retailer, from its weeks (IbisReads.retailer_weeks): the raw input of `reconcile`, as
-    IbisReads.line_flows gives it for every retailer."""
+def retailer_flows(raw: pd.DataFrame, retailer_id: str, first: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per line of one retailer, from its weeks (IbisReads.retailer_weeks): the raw input of `reconcile` over
+    first..end (the retailer's own end, see reconciliation_ends), as IbisReads.line_flows gives it for every
+    retailer."""
     week = pd.to_datetime(raw["week"])
-    in_period = (week >= _ts(first)) & (week <= _ts(last))
+    in_period = (week >= _ts(first)) & (week <= _ts(end))
     flows = raw[in_period].groupby("sku_id").agg(sell_in_units=("shipped", "sum"), sell_out_units=("units", "sum"))
     counts = [raw.loc[(week == _ts(day)) & raw["on_hand"].notna()].groupby("sku_id")["on_hand"].max().rename(name)
-              for name, day in (("opening", first - WEEK), ("closing", last))]
+              for name, day in (("opening", first - WEEK), ("closing", end))]
     frame = pd.concat([*counts, flows], axis=1).rename_axis("sku_id").reset_index()
     frame.insert(0, "retailer_id", retailer_id)
     return frame
 
 
 def trend(weeks: pd.DataFrame) -> pd.DataFrame:
-    """A retailer's cover week by week: its total stock over its total average weekly sell-out, and the share of
-    its lines in stock."""
-    grouped = weeks.groupby("week", as_index=False).agg(
-        on_hand=("on_hand", "sum"), avg_weekly_units=("avg_weekly_units", "sum"),
+    """A retailer's cover week by week: the total stock over the total average weekly sell-out of its lines with a
+    stock count and an average that week, and the share of its counted lines in stock."""
+    averaged = weeks["avg_weekly_units"].notna()
+    grouped = weeks.assign(
+        stock_averaged=weeks["on_hand"].where(averaged, 0.0),
+        avg_averaged=weeks["avg_weekly_units"].where(averaged, 0.0)).groupby("week", as_index=False).agg(
+        on_hand=("stock_averaged", "sum"), avg_weekly_units=("avg_averaged", "sum"),
         lines=("sku_id", "size"), in_stock=("on_hand", lambda v: int((v > 0).sum())))
     grouped["weeks_of_cover"] = grouped["on_hand"] / grouped["avg_weekly_units"].where(grouped["avg_weekly_units"] > 0)
     grouped["in_stock_share"] = grouped["in_stock"] / grouped["lines"]
     return grouped
 
 
-RECONCILIATION_COLUMNS = ["retailer_id", "sell_in_units", "sell_out_units", "on_hand_change", "unexplained_units"]
+RECONCILIATION_COLUMNS = ["retailer_id", "through_week", "sell_in_units", "sell_out_units", "on_hand_change",
+                          "unexplained_units"]
 
 
-def reconcile(raw: pd.DataFrame, listing: pd.DataFrame, first: dt.date) -> pd.DataFrame:
+def reconciliation_ends(retailer_ids, latest_sell_out: dict, reported: pd.DataFrame, first: dt.date,
+                        last: dt.date) -> pd.DataFrame:
+    """Per retailer: the week its reconciliation runs to (end_week: the period's last week, or its own latest
+    sell-out week when earlier) and the weeks first..end_week whose sell-out it did not report (unreported_weeks).
+    A retailer with no sell-out, or with unreported weeks, cannot be reconciled (ok False)."""
+    rows = []
+    gaps = unreported_between(reported, first, last, set(retailer_ids))
+    for rid in sorted(set(retailer_ids)):
+        latest = latest_sell_out.get(rid)
+        end = min(last, latest) if latest is not None else last
+        missing = int(((gaps["retailer_id"] == rid) & (gaps["week"] <= _ts(end))).sum())
+        rows.append((rid, _ts(end), missing, latest is not None and end >= first and missing == 0))
+    frame = pd.DataFrame(rows, columns=["retailer_id", "end_week", "unreported_weeks", "ok"])
+    frame["end_week"] = frame["end_week"].astype("datetime64[s]")
+    return frame
+
+
+def reconcile(raw: pd.DataFrame, listing: pd.DataFrame, first: dt.date, ends: pd.DataFrame) -> pd.DataFrame:
     """Per line (raw: opening, closing, sell_in_units, sell_out_units; IbisReads.line_flows): opening and closing
-    stock, the unexplained remainder and whether the line could be reconciled (see DEFINITIONS)."""
+    stock, the unexplained remainder and whether the line could be reconciled (see DEFINITIONS); `ends` from
+    reconciliation_ends."""
     frame = _filled(raw, ["sell_in_units", "sell_out_units"], ["opening", "closing"])
     frame = frame.merge(listing, on=KEYS, how="inner")  # a line never listed has nothing to reconcile
+    frame = frame.merge(ends, on="retailer_id", how="inner")
     new_listing = frame["listed"] >= _ts(first)
     frame["opening_units"] = frame["opening"].where(frame["opening"].notna() | ~new_listing, 0.0)
     frame["closing_units"] = frame["closing"]
-    frame["reconciled"] = frame["opening_units"].notna() & frame["closing_units"].notna()
+    frame["reconciled"] = frame["opening_units"].notna() & frame["closing_units"].notna() & frame["ok"]
     frame["on_hand_change"] = frame["closing_units"] - frame["opening_units"]
     frame["unexplained_units"] = frame["sell_in_units"] - frame["sell_out_units"] - frame["on_hand_change"]
+    frame["through_week"] = frame["end_week"]
     return frame.sort_values(KEYS).reset_index(drop=True)
 
 
 def reconciliation_by_retailer(lines: pd.DataFrame) -> pd.DataFrame:
-    """Sums over each retailer's reconciled lines, with the number of lines left out."""
+    """Sums over each retailer's reconciled lines, the week they run to, the number of lines left out and the
+    unreported sell-out weeks that kept a retailer from being reconciled."""
     cols = ["opening_units", "sell_in_units", "sell_out_units", "closing_units", "on_hand_change",
             "unexplained_units"]
     frame = lines[lines["reconciled"]].groupby("retailer_id", as_index=False)[cols].sum()
     left_out = lines[~lines["reconciled"]].groupby("retailer_id").size().rename("lines_left_out").reset_index()
-    frame = frame.merge(left_out, on="retailer_id", how="outer")
+    meta = lines.groupby("retailer_id", as_index=False).agg(through_week=("through_week", "first"),
+                                                            unreported_weeks=("unreported_weeks", "first"))
+    frame = frame.merge(left_out, on="retailer_id", how="outer").merge(meta, on="retailer_id", how="left")
     frame["lines_left_out"] = frame["lines_left_out"].fillna(0).astype(int)
+    frame["unreported_weeks"] = frame["unreported_weeks"].fillna(0).astype(int)
     return frame.sort_values("retailer_id").reset_index(drop=True)
 
 
-FORWARD_BUY_COLUMNS = ["retailer_id", "sell_in_units", "sell_out_units", "fill_units", "weekly_sell_out",
-                       "fill_weeks", "warning"]
+FORWARD_BUY_COLUMNS = ["retailer_id", "through_week", "weeks", "unreported_weeks", "sell_in_units",
+                       "sell_out_units", "fill_units", "weekly_sell_out", "fill_weeks", "warning"]
 
 
-def forward_buy(lines: pd.DataFrame, shipped: pd.DataFrame) -> pd.DataFrame:
-    """Pipeline fill over the last FORWARD_BUY_WEEKS weeks per retailer (see DEFINITIONS["Forward-buy warning"]),
-    from the lines' sell_out_recent and each retailer's sell_in_recent (IbisReads.recent_sell_in)."""
-    per = lines.groupby("retailer_id", as_index=False)["sell_out_recent"].sum().merge(
-        shipped, on="retailer_id", how="left").fillna({"sell_in_recent": 0.0})
-    per = per[per["sell_out_recent"] > 0].rename(columns={"sell_in_recent": "sell_in_units",
-                                                          "sell_out_recent": "sell_out_units"})
+def forward_buy_weeks(retailer_ids, latest_sell_out: dict, with_sell_in: set, reported: pd.DataFrame,
+                      last: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weeks forward buying compares, per retailer with both sell-in and sell-out: the FORWARD_BUY_WEEKS weeks
+    ending with the period's last week, or with the retailer's own latest sell-out week when earlier, less the
+    weeks it did not report (both sides skip them). Returns (retailer_id, week) rows and per retailer its
+    through_week, weeks used and unreported_weeks skipped."""
+    have = reported_set(reported)
+    rows, meta = [], []
+    for rid in sorted(set(retailer_ids)):
+        latest = latest_sell_out.get(rid)
+        if latest is None or rid not in with_sell_in:
+            continue
+        end = min(last, latest)
+        window = [end - k * WEEK for k in range(FORWARD_BUY_WEEKS)]
+        used = [w for w in window if (rid, _ts(w)) in have]
+        rows += [(rid, _ts(w)) for w in used]
+        meta.append((rid, _ts(end), len(used), FORWARD_BUY_WEEKS - len(used)))
+    weeks = pd.DataFrame(rows, columns=["retailer_id", "week"]).astype({"week": "datetime64[s]"})
+    meta = pd.DataFrame(meta, columns=["retailer_id", "through_week", "weeks", "unreported_weeks"]).astype(
+        {"through_week": "datetime64[s]"})
+    return weeks, meta
+
+
+def forward_buy(flows: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Pipeline fill per retailer (see DEFINITIONS["Forward-buy warning"]) from its sell-in and sell-out units over
+    its weeks (IbisReads.window_flows over forward_buy_weeks)."""
+    per = meta.merge(flows, on="retailer_id", how="left").fillna({"sell_in_units": 0.0, "sell_out_units": 0.0})
+    per = per[(per["sell_out_units"] > 0) & (per["weeks"] > 0)].copy()
     per["fill_units"] = per["sell_in_units"] - per["sell_out_units"]
-    per["weekly_sell_out"] = per["sell_out_units"] / FORWARD_BUY_WEEKS
+    per["weekly_sell_out"] = per["sell_out_units"] / per["weeks"]
     per["fill_weeks"] = per["fill_units"] / per["weekly_sell_out"]
     per["warning"] = per["fill_weeks"] > FORWARD_BUY_LIMIT
     return per[FORWARD_BUY_COLUMNS].sort_values(["fill_weeks", "retailer_id"], ascending=[False, True]
@@ -446,28 +682,27 @@ def weeks_before(week: ibis.DateValue, n: int) -> ibis.DateValue:
     return (week - ibis.interval(days=7 * n)).cast("timestamp").cast("date")
 
 
-def _sum_between(col, week, lo, hi):
-    return ibis.cases((week.between(lo, hi), col), else_=0.0).sum()
-
-
 def _at(col, week, day):
     return ibis.cases((week == day, col)).max()
 
 
-def _by_line(parts: list[ibis.Table]) -> ibis.Table | None:
+def _by_line(parts: list[ibis.Table], keys: list[str] = KEYS) -> ibis.Table | None:
     """Per-line aggregates of several tables side by side: one row per retailer x SKU found in any of them."""
     if not parts:
         return None
     # Outer-joining the parts would chain joins; a union of the per-line rows, each part's columns filled
     # with NULL in the other parts, grouped once, gives the same table.
-    columns = {c: part[c].type() for part in parts for c in part.columns if c not in KEYS}
+    columns = {c: part[c].type() for part in parts for c in part.columns if c not in keys}
     stacked = ibis.union(*[
-        part.select(*KEYS, **{c: part[c] if c in part.columns else ibis.null(t) for c, t in columns.items()})
+        part.select(*keys, **{c: part[c] if c in part.columns else ibis.null(t) for c, t in columns.items()})
         for part in parts], distinct=False)
-    return stacked.group_by(KEYS).aggregate(**{c: stacked[c].max() for c in columns})
+    return stacked.group_by(keys).aggregate(**{c: stacked[c].max() for c in columns})
 
 
-EPOCH = dt.date(2000, 1, 3)  # a Monday: weeks are counted from it for range windows
+def _dates(frame: pd.DataFrame, columns: list[str]) -> ibis.Table:
+    """A small pandas frame as an Ibis table, its week columns typed DATE (to join the fact tables' weeks)."""
+    table = ibis.memtable(frame)
+    return table.mutate(**{c: table[c].cast("date") for c in columns})
 
 
 class IbisReads:
@@ -493,6 +728,17 @@ class IbisReads:
 
     def _run(self, expr) -> pd.DataFrame:
         return self.engine.execute(expr) if expr is not None else pd.DataFrame(columns=KEYS)
+
+    def reported_weeks(self) -> pd.DataFrame:
+        """retailer_id, week (Timestamp): the weeks each retailer reported any sell-out (freshness.reported_weeks,
+        computed once per engine; every SKU counts, whatever the filters)."""
+        return self.engine.memo(("inventory", "reported"),
+                                lambda: finish_reported(freshness.reported_weeks(self.engine)))
+
+    def retailer_latest(self, table: str) -> dict:
+        """retailer_id -> its latest week (date) in a weekly table (freshness; empty when the table is not
+        loaded)."""
+        return freshness.freshness(self.engine).retailer_latest(table)
 
     # -- whole history, once per engine --------------------------------------------------------------------
     def _listing_expr(self) -> ibis.Table:
@@ -535,14 +781,22 @@ class IbisReads:
             weekly = wanted.left_join(sold, [*KEYS, "earlier"]).select(
                 wanted.retailer_id, wanted.sku_id, wanted.week, wanted.earlier,
                 units=sold.units.fill_null(0.0), value=sold.value.fill_null(0.0))
+            # a week the retailer reported no sell-out for is unknown, not a week that sold 0
+            rep = _dates(self.reported_weeks().rename(columns={"week": "earlier"}), ["earlier"]).mutate(
+                seen=ibis.literal(1))
+            weekly = weekly.left_join(rep, ["retailer_id", "earlier"]).select(
+                weekly.retailer_id, weekly.sku_id, weekly.week, weekly.earlier, weekly.units, weekly.value,
+                seen=rep.seen.notnull())
         else:
-            weekly = wanted.mutate(units=ibis.literal(0.0), value=ibis.literal(0.0))
-        before = weekly.earlier < weekly.week
+            weekly = wanted.mutate(units=ibis.literal(0.0), value=ibis.literal(0.0), seen=ibis.literal(False))
+        before = (weekly.earlier < weekly.week) & weekly.seen
+        this = (weekly.earlier == weekly.week) & weekly.seen
         return weekly.group_by([*KEYS, "week"]).aggregate(
             rate_weeks=ibis.cases((before, 1), else_=0).sum(),
             rate_units=ibis.cases((before, weekly.units), else_=0.0).sum(),
             rate_value=ibis.cases((before, weekly.value), else_=0.0).sum(),
-            sold_units=ibis.cases((~before, weekly.units), else_=0.0).sum(),
+            sold_units=ibis.cases((this, weekly.units), else_=0.0).sum(),
+            reported=ibis.cases((this, 1), else_=0).max(),
         )
 
     def ledger(self) -> pd.DataFrame:
@@ -577,35 +831,53 @@ class IbisReads:
         return self.engine.memo(("inventory", "unlisted"), load)
 
     def positions(self, window: int, week: dt.date | None = None) -> pd.DataFrame:
-        """Per line, reading only the last weeks up to `week` (default: the period's last): on_hand and
-        on_hand_previous (stock counts of the week and the week before), units_window and value_window (sell-out
-        of the trailing window), sold_last_two, and sell_out_recent (the last FORWARD_BUY_WEEKS weeks)."""
+        """Per line at `week` (default: the period's last): on_hand and on_hand_previous (stock counts of the week
+        and the week before), sold_last_two, and over the `window` latest weeks of the lookback_weeks(window) ending
+        with it that the retailer reported and that ended in stock: their number (cover_weeks), sell-out
+        (units_window, value_window) and the oldest of them (cover_from)."""
         last = self.ctx.last if week is None else week
-        previous = last - WEEK
-        window_start = last - (window - 1) * WEEK
-        recent_start = last - (FORWARD_BUY_WEEKS - 1) * WEEK
+        previous, lo = last - WEEK, lookback_start(last, window)
         parts = []
         if self.has("inventory"):
-            inv = self._table("inventory", previous, last)
-            parts.append(inv.group_by(KEYS).aggregate(on_hand=_at(inv.on_hand_units, inv.week, last),
-                                                      on_hand_previous=_at(inv.on_hand_units, inv.week, previous)))
+            inv = self._table("inventory", lo, last)
+            recent = inv.filter(inv.week >= previous)
+            parts.append(recent.group_by(KEYS).aggregate(
+                on_hand=_at(recent.on_hand_units, recent.week, last),
+                on_hand_previous=_at(recent.on_hand_units, recent.week, previous)))
+            if self.has("sell_out"):
+                reported = self.reported_weeks()
+                reported = reported[(reported["week"] >= _ts(lo)) & (reported["week"] <= _ts(last))]
+                stocked = inv.filter(inv.on_hand_units > 0).select(*KEYS, "week")
+                good = stocked.join(_dates(reported, ["week"]), ["retailer_id", "week"]).select(*KEYS, "week")
+                so = self._table("sell_out", lo, last)
+                sold = so.group_by([*KEYS, "week"]).aggregate(units=so.units.sum(), value=so.sales_value.sum())
+                good = good.left_join(sold, [*KEYS, "week"]).select(
+                    good.retailer_id, good.sku_id, good.week, units=sold.units.fill_null(0.0),
+                    value=sold.value.fill_null(0.0))
+                good = good.mutate(rank=ibis.row_number().over(group_by=KEYS, order_by=ibis.desc(good.week)))
+                good = good.filter(good.rank < window)  # row_number counts from 0
+                parts.append(good.group_by(KEYS).aggregate(
+                    cover_weeks=good.count(), units_window=good.units.sum(), value_window=good.value.sum(),
+                    cover_from=good.week.min()))
         if self.has("sell_out"):
-            so = self._table("sell_out", min(window_start, recent_start, previous), last)
-            parts.append(so.group_by(KEYS).aggregate(
-                units_window=_sum_between(so.units, so.week, window_start, last),
-                value_window=_sum_between(so.sales_value, so.week, window_start, last),
-                sold_last_two=_sum_between(so.units, so.week, previous, last),
-                sell_out_recent=_sum_between(so.units, so.week, recent_start, last),
-            ))
+            so = self._table("sell_out", previous, last)
+            parts.append(so.group_by(KEYS).aggregate(sold_last_two=so.units.sum()))
         return self._run(_by_line(parts))
 
-    def recent_sell_in(self) -> pd.DataFrame:
-        """Sell-in units per retailer over the last FORWARD_BUY_WEEKS weeks (sell_in_recent). Per retailer, not
-        per line, because that is all forward buying needs, and it spares reading the SKU column."""
-        if not self.has("sell_in"):
-            return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "sell_in_recent": pd.Series(dtype=float)})
-        si = self._table("sell_in", self.ctx.last - (FORWARD_BUY_WEEKS - 1) * WEEK)
-        return self.engine.execute(si.group_by("retailer_id").aggregate(sell_in_recent=si.units.sum()))
+    def window_flows(self, weeks: pd.DataFrame) -> pd.DataFrame:
+        """Per retailer: sell-in and sell-out units (sell_in_units, sell_out_units) of the lines in scope over the
+        given retailer x week rows (forward_buy_weeks)."""
+        if weeks.empty:
+            return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "sell_in_units": pd.Series(dtype=float),
+                                 "sell_out_units": pd.Series(dtype=float)})
+        wanted = _dates(weeks, ["week"])
+        lo, hi = weeks["week"].min().date(), weeks["week"].max().date()
+        parts = []
+        for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
+            if self.has(name):
+                t = self._table(name, lo, hi).semi_join(wanted, ["retailer_id", "week"])
+                parts.append(t.group_by("retailer_id").aggregate(**{col: t.units.sum()}))
+        return self._run(_by_line(parts, ["retailer_id"]))
 
     def recent_stock(self, week: dt.date) -> pd.DataFrame:
         """Per line: on_hand and on_hand_previous (stock counts of `week` and the week before) and sold_last_two
@@ -641,10 +913,9 @@ class IbisReads:
         return self.engine.execute(t.group_by([*KEYS, "week"]).aggregate(units=t.units.sum()))
 
     def retailer_weeks(self, retailer_id: str, window: int) -> pd.DataFrame:
-        """One retailer's lines week by week, from the trailing window before the period (and the week before
-        it) to its last week: sku_id, week, on_hand (empty: no count), units (sell-out), shipped (sell-in) and
-        units_window (sell-out of the trailing window ending that week)."""
-        lo = self.ctx.first - max(window - 1, 1) * WEEK
+        """One retailer's lines week by week, from the lookback of weeks of cover before the period to its last
+        week: sku_id, week, on_hand (empty: no count), units (sell-out) and shipped (sell-in)."""
+        lo = lookback_start(self.ctx.first, window)
         parts = []
         for name, col in (("inventory", "on_hand"), ("sell_out", "units"), ("sell_in", "shipped")):
             if self.has(name):
@@ -655,31 +926,26 @@ class IbisReads:
         both = ibis.union(*parts, distinct=False)
         weekly = both.group_by(["sku_id", "week"]).aggregate(
             on_hand=_.on_hand.max(), units=_.units.sum().fill_null(0.0), shipped=_.shipped.sum().fill_null(0.0))
-        weekly = weekly.mutate(wk=(weekly.week.delta(ibis.date(EPOCH), unit="day") // 7).cast("int64"))
-        trailing = ibis.window(group_by="sku_id", order_by="wk", range=(-(window - 1), 0))
-        weekly = weekly.mutate(units_window=weekly.units.sum().over(trailing))
-        return self.engine.execute(weekly.select("sku_id", "week", "on_hand", "units", "shipped", "units_window"))
+        return self.engine.execute(weekly)
 
-    def line_flows(self) -> pd.DataFrame:
-        """Per line: stock counts at the end of the week before the period (opening) and of its last week
-        (closing), and sell-in and sell-out units over the period."""
+    def line_flows(self, ends: pd.DataFrame) -> pd.DataFrame:
+        """Per line: stock counts at the end of the week before the period (opening) and of its retailer's end week
+        (closing; reconciliation_ends), and sell-in and sell-out units from the period's first week to it."""
         opening_week = self.ctx.first - WEEK
+        until = _dates(ends[["retailer_id", "end_week"]], ["end_week"])
         parts = []
         if self.has("inventory"):
-            inv = self._table("inventory", opening_week)
-            inv = inv.filter(inv.week.isin([opening_week, self.ctx.last]))
-            parts.append(inv.group_by(KEYS).aggregate(opening=_at(inv.on_hand_units, inv.week, opening_week),
-                                                      closing=_at(inv.on_hand_units, inv.week, self.ctx.last)))
+            inv = self._table("inventory", opening_week).join(until, "retailer_id")
+            inv = inv.filter((inv.week == opening_week) | (inv.week == inv.end_week))
+            parts.append(inv.group_by(KEYS).aggregate(
+                opening=_at(inv.on_hand_units, inv.week, opening_week),
+                closing=ibis.cases((inv.week == inv.end_week, inv.on_hand_units)).max()))
         for name, col in (("sell_in", "sell_in_units"), ("sell_out", "sell_out_units")):
             if self.has(name):
-                t = self._table(name, self.ctx.first)
+                t = self._table(name, self.ctx.first).join(until, "retailer_id")
+                t = t.filter(t.week <= t.end_week)
                 parts.append(t.group_by(KEYS).aggregate(**{col: t.units.sum()}))
         return self._run(_by_line(parts))
-
-
-def _first_monday(year: int) -> dt.date:
-    day = dt.date(year, 1, 1)
-    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
 
 
 # -- the measures through the engine ----------------------------------------------------------------------------
@@ -730,16 +996,101 @@ def _phantom(reads, lines: pd.DataFrame, week: dt.date) -> pd.DataFrame:
     empty = pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS})
     if not reads.has("inventory") or not reads.has("sell_out") or lines.empty:
         return empty  # without sell-out there is no history of selling to contrast with
-    silent = silent_lines(_filled(lines, ["sold_last_two"], ["on_hand", "on_hand_previous"]))
+    silent = silent_lines(_filled(lines, ["sold_last_two"], ["on_hand", "on_hand_previous"]),
+                          reads.reported_weeks(), week)
     if silent.empty:
         return empty
     return finish_phantom(silent, reads.selling_history(silent, week))
 
 
+def _sub_reads(reads, ctx: Context, retailer_ids, last: dt.date):
+    """The same reads for some retailers only, with `last` as their last week."""
+    sub = copy.copy(reads)
+    sub.ctx = Context(replace(ctx.scope, retailer_ids=tuple(retailer_ids)), min(ctx.first, last), last)
+    return sub
+
+
+def phantom_at_own_weeks(reads, ctx: Context, lines: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Phantom candidates of the lines with a position (positions_at_own_weeks), each retailer checked at its own
+    week (phantom_weeks), with the week checked (checked_week); and the retailers that could not be checked."""
+    placed = lines[lines["status"].notna()]
+    at_by = {r: w.date() for r, w in zip(placed["retailer_id"], placed["position_week"])}
+    groups, unchecked = phantom_weeks(at_by, reads.retailer_latest("sell_out"), reads.reported_weeks())
+    frames = [pd.DataFrame({c: pd.Series(dtype=str if c in KEYS else float) for c in PHANTOM_COLUMNS}).assign(
+        checked_week=pd.Series(dtype="datetime64[s]"))]
+    for week, rids in sorted(groups.items()):
+        here = [r for r in rids if at_by[r] == week]  # their position rows hold the two weeks already
+        if here:
+            frames.append(_phantom(reads, lines[lines["retailer_id"].isin(here)], week).assign(checked_week=_ts(week)))
+        lagging = [r for r in rids if at_by[r] != week]
+        if lagging:  # POS behind the stock counts: their own latest two reported weeks, read on their own
+            sub = _sub_reads(reads, ctx, lagging, week)
+            frames.append(_phantom(sub, sub.recent_stock(week), week).assign(checked_week=_ts(week)))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["checked_week"] = pd.to_datetime(frame["checked_week"]).astype("datetime64[s]")
+    return frame[CHECKED_PHANTOM_COLUMNS].sort_values(KEYS).reset_index(drop=True), unchecked
+
+
+def position_weeks(reads, ctx: Context) -> dict[dt.date, list[str]]:
+    """{week: retailer ids}: each retailer in scope with stock counts is positioned at the period's last week, or at
+    its own latest stock count when that is earlier (its inventory feed lags)."""
+    latest = reads.retailer_latest("inventory")
+    groups: dict[dt.date, list[str]] = {}
+    for rid in scope_retailers(reads, ctx):
+        if rid in latest:
+            groups.setdefault(min(ctx.last, latest[rid]), []).append(rid)
+    return groups
+
+
+def positions_at_own_weeks(reads, ctx: Context, window: int, week: dt.date | None = None) -> pd.DataFrame:
+    """Every line at its retailer's position week (position_weeks; or at `week` for all), as finish_positions gives
+    it, with the week in position_week."""
+    listing, bands, reported = reads.listing(), bands_of(reads.retailers()), reads.reported_weeks()
+    groups = {week: None} if week is not None else position_weeks(reads, ctx)
+    if len(groups) <= 1:  # the usual case: one read over the scope as it is
+        at = next(iter(groups), None) or ctx.last
+        return finish_positions(reads.positions(window, at), listing, bands, at, window, reported).assign(
+            position_week=_ts(at))
+    frames = [finish_positions(_sub_reads(reads, ctx, rids, at).positions(window, at), listing, bands, at, window,
+                               reported).assign(position_week=_ts(at)) for at, rids in sorted(groups.items())]
+    return pd.concat(frames, ignore_index=True).sort_values(KEYS).reset_index(drop=True)
+
+
 def _forward_cover(reads, stock: pd.DataFrame, week: dt.date) -> pd.Series:
     if stock.empty or not reads.has("sell_out"):
         return pd.Series(np.nan, index=stock.index, dtype=float)
-    return finish_forward_cover(stock, reads.forward_demand(stock, week), week)
+    return finish_forward_cover(stock, reads.forward_demand(stock, week), week, reads.reported_weeks())
+
+
+def _forward_cover_at_own_weeks(reads, stock: pd.DataFrame) -> np.ndarray:
+    """Forward cover of rows (retailer_id, sku_id, on_hand, position_week), each at its own position week."""
+    out = np.full(len(stock), np.nan)
+    for week, rows in stock.reset_index(drop=True).groupby("position_week").groups.items():
+        out[rows] = _forward_cover(reads, stock.iloc[rows].reset_index(drop=True), week.date()).to_numpy()
+    return out
+
+
+def scope_retailers(reads, ctx: Context) -> list[str]:
+    ids = list(reads.retailers()["retailer_id"])
+    return ids if ctx.scope.retailer_ids is None else [r for r in ids if r in set(ctx.scope.retailer_ids)]
+
+
+def forward_buying(reads, ctx: Context) -> tuple[pd.DataFrame, list[str]]:
+    """Forward-buy warnings per retailer in scope (forward_buy), and the retailers in scope with sell-out but no
+    sell-in at all (sell-out-only accounts: forward buying needs sell-in)."""
+    ids = scope_retailers(reads, ctx)
+    latest_out = reads.retailer_latest("sell_out")
+    with_sell_in = set(reads.retailer_latest("sell_in"))
+    only_out = [r for r in ids if r in latest_out and r not in with_sell_in]
+    weeks, meta = forward_buy_weeks(ids, latest_out, with_sell_in, reads.reported_weeks(), ctx.last)
+    return forward_buy(reads.window_flows(weeks), meta), only_out
+
+
+def reconcile_period(reads, ctx: Context) -> pd.DataFrame:
+    """The reconciliation per line over the period for every retailer in scope, each up to its own end week."""
+    ends = reconciliation_ends(scope_retailers(reads, ctx), reads.retailer_latest("sell_out"),
+                               reads.reported_weeks(), ctx.first, ctx.last)
+    return reconcile(reads.line_flows(ends), reads.listing(), ctx.first, ends)
 
 
 # -- the page ---------------------------------------------------------------------------------------------------
@@ -755,6 +1106,7 @@ class InventoryPage:
     window: int
     first: dt.date | None = None  # the period's first and last week (None: nothing to show)
     last: dt.date | None = None
+    at: dt.date | None = None  # the week of the positions: the last week, or inventory's latest when earlier
     has_inventory: bool = False  # stock counts for the lines in view
     kpis: dict = field(default_factory=dict)
     retailers: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per retailer with stock counts
@@ -762,7 +1114,11 @@ class InventoryPage:
     low_cover: pd.DataFrame = field(default_factory=pd.DataFrame)
     phantom: pd.DataFrame = field(default_factory=pd.DataFrame)
     overstock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    too_few_weeks: pd.DataFrame = field(default_factory=pd.DataFrame)  # stocked lines with no cover, and why
     forward_buy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sell_out_only: list[str] = field(default_factory=list)  # retailer names in scope with no sell-in at all
+    forward_buy_notes: list[str] = field(default_factory=list)  # the weeks forward buying skipped, in words
+    notes: list[str] = field(default_factory=list)  # what the figures skipped or could not judge, in words
     retailer: str | None = None  # the retailer of the heatmap, trend and reconciliation
     retailer_choices: list[str] = field(default_factory=list)
     band: tuple[float, float] | None = None
@@ -782,6 +1138,11 @@ def _names(reads, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _named(reads, ids) -> list[str]:
+    names = dict(zip(reads.retailers()["retailer_id"], reads.retailers()["retailer_name"]))
+    return [names.get(r, r) for r in ids]
+
+
 def _worst(frame: pd.DataFrame, by: str, columns: list[str]) -> pd.DataFrame:
     """The TOP_ROWS rows with the largest `by` (ties by retailer and SKU), then those without a value."""
     known = frame[frame[by].notna()]
@@ -792,33 +1153,86 @@ def _worst(frame: pd.DataFrame, by: str, columns: list[str]) -> pd.DataFrame:
     return ranked.head(TOP_ROWS)[columns].reset_index(drop=True)
 
 
-def _tables(reads, ctx: Context, lines: pd.DataFrame, lost: pd.DataFrame, phantom: pd.DataFrame) -> dict:
-    """The worst positions at the last week, each with the units and value at stake."""
+def _tables(reads, lines: pd.DataFrame, lost: pd.DataFrame, phantom: pd.DataFrame) -> dict:
+    """The worst positions at their position weeks, each with the units and value at stake."""
     ids = ["retailer_id", "retailer_name", "sku_id", "sku_name"]
     oos = lines[lines["status"] == "oos"].merge(lost, on=KEYS, how="left")
-    oos[["oos_weeks", "lost_units", "lost_value"]] = oos[["oos_weeks", "lost_units", "lost_value"]].fillna(0)
+    oos[LOST_COLUMNS] = oos[LOST_COLUMNS].fillna(0)
     low = lines[lines["status"] == "low"].copy()
     low["shortfall_units"] = low["woc_min"] * low["avg_weekly_units"] - low["on_hand"]
     low["shortfall_value"] = low["shortfall_units"] * low["price"]
     high = lines[lines["status"] == "high"].copy()
     high["excess_units"] = high["on_hand"] - high["woc_max"] * high["avg_weekly_units"]
     high["excess_value"] = high["excess_units"] * high["price"]
+    few = lines[lines["status"] == "too_few_weeks"].copy()
     ghost = phantom.assign(on_hand_value=phantom["on_hand"] * phantom["price"])
     tables = {
-        "out_of_stock": _worst(oos, "lost_value", [*KEYS, "oos_weeks", "lost_units", "lost_value"]),
+        "out_of_stock": _worst(oos, "lost_value", [*KEYS, "oos_weeks", "lost_units", "lost_value",
+                                                   "oos_weeks_unreported"]),
         "low_cover": _worst(low, "shortfall_value", [*KEYS, "on_hand", "avg_weekly_units", "weeks_of_cover",
-                                                     "woc_min", "shortfall_units", "shortfall_value"]),
+                                                     "woc_min", "shortfall_units", "shortfall_value",
+                                                     "unreported_weeks", "position_week"]),
         "overstock": _worst(high, "excess_value", [*KEYS, "on_hand", "avg_weekly_units", "weeks_of_cover", "woc_max",
-                                                   "excess_units", "excess_value"]),
-        "phantom": _worst(ghost, "on_hand_value", [*KEYS, "on_hand", "selling_weeks", "on_hand_value"]),
+                                                   "excess_units", "excess_value", "unreported_weeks",
+                                                   "position_week"]),
+        "phantom": _worst(ghost, "on_hand_value", [*KEYS, "on_hand", "selling_weeks", "on_hand_value",
+                                                   "checked_week"]),
+        "too_few_weeks": _worst(few, "on_hand", [*KEYS, "on_hand", "cover_weeks", "unreported_weeks"]),
     }
     # forward cover only for the rows shown: one narrow read of last year's sell-out
     shown = pd.concat([tables["low_cover"], tables["overstock"]], ignore_index=True)
-    cover = _forward_cover(reads, shown, ctx.last).to_numpy()
+    cover = _forward_cover_at_own_weeks(reads, shown)
     tables["low_cover"]["forward_cover"] = cover[:len(tables["low_cover"])]
     tables["overstock"]["forward_cover"] = cover[len(tables["low_cover"]):]
     return {name: _names(reads, frame)[ids + [c for c in frame.columns if c not in ids]]
             for name, frame in tables.items()}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _notes(reads, ctx: Context, at: dt.date, lines: pd.DataFrame, avail: pd.DataFrame, window: int) -> list[str]:
+    """What the figures skipped or could not judge, in words (unreported weeks, lagging stock counts)."""
+    notes = []
+    skipped = lines[lines["status"].notna() & (lines["unreported_weeks"] > 0)]
+    if len(skipped):
+        per = skipped.groupby("retailer_id")["unreported_weeks"].max()
+        notes.append(f"Weeks of cover skipped unreported sell-out weeks (the retailer's POS did not arrive) on "
+                     f"{_plural(len(skipped), 'line')} of {', '.join(_named(reads, per.index))}: up to "
+                     f"{_plural(int(per.max()), 'week')} per line; they average the retailer's latest reported "
+                     f"in-stock weeks instead.")
+    unreported = int(avail["oos_weeks_unreported"].sum()) if len(avail) else 0
+    if unreported:
+        notes.append(f"Lost sales skipped {_plural(unreported, 'out-of-stock week')} whose sell-out was not "
+                     "reported: no estimate is made for them.")
+    few = int((lines["status"] == "too_few_weeks").sum())
+    if few:
+        notes.append(f"{_plural(few, 'line')} with stock {'has' if few == 1 else 'have'} no weeks of cover: fewer "
+                     f"than {MIN_COVER_WEEKS} reported in-stock weeks in the last {lookback_weeks(window)} to "
+                     "average.")
+    placed = lines[lines["status"].notna()].drop_duplicates("retailer_id")
+    for week, rows in placed[placed["position_week"] < _ts(at)].groupby("position_week"):
+        one = len(rows) == 1
+        notes.append(f"Positions of {', '.join(_named(reads, rows['retailer_id']))} are at {'its' if one else 'their'} "
+                     f"own latest stock count, the week of {week:%d %b %Y} ({'its' if one else 'their'} inventory "
+                     "feed lags).")
+    return notes
+
+
+def _forward_buy_notes(reads, fb: pd.DataFrame, last: dt.date) -> list[str]:
+    notes = []
+    behind = fb[fb["through_week"] < _ts(last)]
+    if len(behind):
+        its = "its" if len(behind) == 1 else "their"
+        notes.append(f"Forward buying of {', '.join(_named(reads, behind['retailer_id']))} ends at {its} own latest "
+                     f"sell-out week ({its} POS lags).")
+    gaps = fb[fb["unreported_weeks"] > 0]
+    if len(gaps):
+        notes.append(f"Forward buying skipped {_plural(int(gaps['unreported_weeks'].sum()), 'unreported week')} of "
+                     f"{', '.join(_named(reads, gaps['retailer_id']))}: sell-in and sell-out are compared over the "
+                     "weeks the retailer reported.")
+    return notes
 
 
 def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: str | None = None) -> InventoryPage:
@@ -829,18 +1243,34 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     if ctx is None:
         return page
     page.first, page.last = ctx.first, ctx.last
-    bands = bands_of(reads.retailers())
-    listed = reads.listing()
-    lines = finish_positions(reads.positions(window), listed, bands, ctx.last, window)
-    page.forward_buy = _names(reads, forward_buy(lines, reads.recent_sell_in()))
+    page.forward_buy, only_out = forward_buying(reads, ctx)
+    page.forward_buy = _names(reads, page.forward_buy)
+    page.sell_out_only = _named(reads, only_out)
+    page.forward_buy_notes = _forward_buy_notes(reads, page.forward_buy, ctx.last)
     page.kpis = {"forward_buy_warnings": int(page.forward_buy["warning"].sum())}
     avail = _availability(reads, ctx, ["retailer_id"]) if reads.has("inventory") else pd.DataFrame()
     page.has_inventory = len(avail) > 0
     if not page.has_inventory:
         return page
 
-    phantom = _phantom(reads, lines, ctx.last)
-    page.__dict__.update(_tables(reads, ctx, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
+    groups = position_weeks(reads, ctx)
+    page.at = at = max(groups) if groups else ctx.last
+    bands = bands_of(reads.retailers())
+    listed = reads.listing()
+    reported = reads.reported_weeks()
+    lines = positions_at_own_weeks(reads, ctx, window)
+    phantom, unchecked = phantom_at_own_weeks(reads, ctx, lines)
+    page.__dict__.update(_tables(reads, lines, lost_by(ledger_rows(reads.ledger(), ctx), KEYS), phantom))
+    page.notes = _notes(reads, ctx, at, lines, avail, window)
+    at_by = lines.drop_duplicates("retailer_id").set_index("retailer_id")["position_week"]
+    lagging = sorted(set(phantom["retailer_id"][phantom["checked_week"] < phantom["retailer_id"].map(at_by)]))
+    if lagging:
+        its = "its" if len(lagging) == 1 else "their"
+        page.notes.append(f"Phantom stock of {', '.join(_named(reads, lagging))} is checked at {its} own latest "
+                          f"sell-out week ({its} POS lags): see the week checked.")
+    if unchecked:
+        page.notes.append(f"Phantom stock not checked for {', '.join(_named(reads, unchecked))}: their sell-out "
+                          "for the week checked or the week before was not reported.")
     now = lines.groupby(["retailer_id", "status"]).size().unstack(fill_value=0).reindex(columns=list(STATUSES),
                                                                                       fill_value=0)
     now["phantom"] = phantom.groupby("retailer_id").size().reindex(now.index, fill_value=0)
@@ -853,6 +1283,7 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     page.kpis.update({
         "in_stock_rate": float(avail["in_stock_weeks"].sum() / listed_weeks),
         "oos_weeks": int(avail["oos_weeks"].sum()),
+        "oos_weeks_unreported": int(avail["oos_weeks_unreported"].sum()),
         "lost_units": float(avail["lost_units"].sum()),
         "lost_value": float(avail["lost_value"].sum()),
         "positions": int(lines["status"].notna().sum()),
@@ -867,14 +1298,17 @@ def build(reads, ctx: Context | None, window: int = DEFAULT_WINDOW, retailer: st
     page.band = (float(band["woc_min"]), float(band["woc_max"]))
     mine = listed[listed["retailer_id"] == page.retailer]
     raw = reads.retailer_weeks(page.retailer, window)
-    weeks = finish_retailer_weeks(raw, mine, page.band, window, ctx.first)
+    weeks = finish_retailer_weeks(raw, mine, page.band, window, ctx.first, ctx.last,
+                                  reported[reported["retailer_id"] == page.retailer])
     page.trend = trend(weeks)
     top = lines[lines["retailer_id"] == page.retailer].sort_values(
         ["value_window", "sku_id"], ascending=[False, True]).head(HEATMAP_SKUS)["sku_id"]
     shown_from = _ts(ctx.last - (HEATMAP_WEEKS - 1) * WEEK)
     page.heatmap = _names(reads, weeks[weeks["sku_id"].isin(top) & (weeks["week"] >= shown_from)].assign(
         retailer_id=page.retailer))
-    recon = reconcile(retailer_flows(raw, page.retailer, ctx.first, ctx.last), mine, ctx.first)
+    ends = reconciliation_ends([page.retailer], reads.retailer_latest("sell_out"), reported, ctx.first, ctx.last)
+    end = ends["end_week"].iloc[0].date()
+    recon = reconcile(retailer_flows(raw, page.retailer, ctx.first, end), mine, ctx.first, ends)
     page.reconciliation = _names(reads, reconciliation_by_retailer(recon))
     if len(page.reconciliation) and page.reconciliation["closing_units"].notna().all():
         page.waterfall = page.reconciliation.iloc[0]
@@ -896,8 +1330,9 @@ def page_data(engine: Engine, filters: Filters, window: int = DEFAULT_WINDOW,
 
 # -- exports ----------------------------------------------------------------------------------------------------
 COVERAGE_COLUMNS = ["retailer_id", "sku_id", "week", "on_hand_units", "avg_weekly_units", "weeks_of_cover",
-                    "forward_cover", "status"]
-AVAILABILITY_COLUMNS = ["retailer_id", "sku_id", "oos_weeks", "lost_units", "lost_value", "phantom_candidate"]
+                    "forward_cover", "status", "cover_weeks", "unreported_weeks"]
+AVAILABILITY_COLUMNS = ["retailer_id", "sku_id", "oos_weeks", "lost_units", "lost_value", "oos_weeks_unreported",
+                        "phantom_candidate"]
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -909,32 +1344,33 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def coverage(engine: Engine, filters: Filters, window: int = DEFAULT_WINDOW,
              week: dt.date | None = None) -> pd.DataFrame:
     """Weeks of cover, forward cover and status of every listed line with a stock count at a week (default: the
-    period's last week), one row per retailer x SKU."""
+    period's last week, or the retailer's latest stock count when earlier), one row per retailer x SKU; cover_weeks
+    is the number of weeks averaged, unreported_weeks those the average skipped."""
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {', '.join(map(str, WINDOWS))}")
     ctx = context(engine, filters, week)
     if ctx is None or not engine.has("inventory"):
         return _empty(COVERAGE_COLUMNS)
     reads = IbisReads(engine, ctx)
-    frame = finish_positions(reads.positions(window), reads.listing(), bands_of(reads.retailers()), ctx.last,
-                             window)
+    frame = positions_at_own_weeks(reads, ctx, window, week)
     frame = frame[frame["status"].notna()].reset_index(drop=True)
-    frame["week"] = _ts(ctx.last)
+    frame["week"] = frame["position_week"]
     frame["on_hand_units"] = frame["on_hand"]
-    frame["forward_cover"] = _forward_cover(reads, frame[[*KEYS, "on_hand"]], ctx.last).to_numpy()
+    frame["forward_cover"] = _forward_cover_at_own_weeks(reads, frame[[*KEYS, "on_hand", "position_week"]])
     return frame[COVERAGE_COLUMNS]
 
 
 @export_metric("availability", columns=AVAILABILITY_COLUMNS)
 def availability(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Out-of-stock weeks and lost sales over the period per listed retailer x SKU with a stock count, and whether
-    it is a phantom inventory candidate at the period's last week."""
+    """Out-of-stock weeks and lost sales over the period per listed retailer x SKU with a stock count (with the
+    out-of-stock weeks left unestimated because their sell-out was not reported), and whether it is a phantom
+    inventory candidate at the week of the positions."""
     ctx = context(engine, filters)
     if ctx is None or not engine.has("inventory"):
         return _empty(AVAILABILITY_COLUMNS)
     reads = IbisReads(engine, ctx)
     frame = _availability(reads, ctx, KEYS)
-    phantom = _phantom(reads, reads.recent_stock(ctx.last), ctx.last)
+    phantom, _ = phantom_at_own_weeks(reads, ctx, positions_at_own_weeks(reads, ctx, DEFAULT_WINDOW))
     flagged = set(zip(phantom["retailer_id"], phantom["sku_id"]))
     frame["phantom_candidate"] = [k in flagged for k in zip(frame["retailer_id"], frame["sku_id"])]
     return frame[AVAILABILITY_COLUMNS]
@@ -942,10 +1378,10 @@ def availability(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 @export_metric("reconciliation", columns=RECONCILIATION_COLUMNS)
 def reconciliation(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Sell-in minus sell-out against the change in on-hand over the period, per retailer (reconciled lines)."""
+    """Sell-in minus sell-out against the change in on-hand over the period, per retailer (reconciled lines), up to
+    each retailer's own latest sell-out week (through_week)."""
     ctx = context(engine, filters)
     if ctx is None or not engine.has("inventory"):
         return _empty(RECONCILIATION_COLUMNS)
-    reads = IbisReads(engine, ctx)
-    per = reconciliation_by_retailer(reconcile(reads.line_flows(), reads.listing(), ctx.first))
+    per = reconciliation_by_retailer(reconcile_period(IbisReads(engine, ctx), ctx))
     return per.dropna(subset=["on_hand_change"])[RECONCILIATION_COLUMNS].reset_index(drop=True)

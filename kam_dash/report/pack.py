@@ -527,9 +527,40 @@ class _Collector:
         return section
 
 
+    def distribution(self) -> Section | None:
+        """Store-level accounts only: distribution x velocity per SKU and the top voids (issue 12)."""
+        st = _module("metrics.stores", "page_data", "DEFINITIONS")
+        charts = _module("charts.stores", "quadrant")
+        if st is None or charts is None or not self.engine.has("sell_out_store"):
+            return None
+        data = st.page_data(self.engine, self.mine, with_stores=False)
+        if data is None or data.distribution.empty:
+            return None  # the account reports by chain: nothing to say about stores
+        section = Section("distribution", "Distribution, velocity and voids", terms=[
+            ("stores", t) for t in ("Numeric distribution", "ACV-weighted distribution (%ACV)", "Velocity", "Void",
+                                    "Estimated lost units")])
+        d, voids = data.distribution, data.voids
+        numeric = d["stores_selling"].sum() / d["stores_open"].sum()
+        velocity = d["units"].sum() / d["stores_selling"].sum() if d["stores_selling"].sum() else None
+        line = (f"{self.name} sold our SKUs in {fmt.pct(numeric)} of its open store-weeks, at "
+                f"{fmt.number(velocity, 1)} units per store selling per week; {len(voids):,} "
+                f"void{'' if len(voids) == 1 else 's'} (a store that stopped selling a SKU the chain sells) cost an "
+                f"estimated {fmt.number(voids['est_lost_units'].sum() if len(voids) else 0)} units.")
+        section.charts.append(Chart("distribution-quadrant", "Distribution x velocity per SKU",
+                                    charts.quadrant(data.skus, {self.rid: self.name}), line))
+        skus = data.skus[["sku_id", "sku_name", "numeric_distribution", "acv_distribution", "velocity",
+                          "velocity_open", "units"]].sort_values("acv_distribution", ascending=False)
+        section.tables.append(Table("Distribution", "Distribution and velocity by SKU", skus.reset_index(drop=True)))
+        if len(voids):
+            top = voids[st.VOID_COLUMNS].head(20).reset_index(drop=True)
+            section.tables.append(Table("Top voids", "The 20 voids with the most estimated lost units", top,
+                                        export="voids"))
+        return section
+
+
 SECTIONS: tuple[Callable[[_Collector], Section | None], ...] = (
     _Collector.key_figures, _Collector.objectives, _Collector.plan, _Collector.pipeline, _Collector.mix,
-    _Collector.promotions, _Collector.inventory)
+    _Collector.promotions, _Collector.inventory, _Collector.distribution)
 
 
 def definitions_of(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -104,3 +104,29 @@ def test_a_database_without_the_inventory_table(app, tmp_path):
     at = app(make_db(tmp_path / "no_stock.duckdb", **tables), page=PAGE)
     assert not at.exception
     assert any("needs the inventory table, which is not loaded" in i.value for i in at.info)
+
+
+def test_lagging_and_sell_out_only_retailers_are_named_in_words(app, tmp_path):
+    # R1 (Alpha) in stock every week, its POS through week 11 only; R2 (Beta) has sell-out through week 12 and no
+    # sell-in at all; R1 ships. A new line R1 x B has stock in week 12 only, which R1 has not reported: no week to
+    # average.
+    from tests.unit.test_inventory import PRODUCTS, RETAILERS, W, inv, so
+
+    rows_inv = [inv(r, "A", w, 40) for r in ("R1", "R2") for w in range(1, 13)] + [inv("R1", "B", 12, 30)]
+    rows_so = [so("R1", "A", w, 10, 20) for w in range(1, 12)] + [so("R2", "A", w, 10, 20) for w in range(1, 13)]
+    sell_in = [dict(week=W[w], retailer_id="R1", sku_id="A", units=10, gross_sales=1, net_sales=1)
+               for w in range(1, 13)]
+    db = make_db(tmp_path / "lag.duckdb", retailers=RETAILERS, products=PRODUCTS, inventory=rows_inv,
+                 sell_out=rows_so, sell_in=sell_in)
+    at = app(db, page=PAGE, query={"period": "l13w"})
+    captions = " ".join(c.value for c in at.caption)
+    assert "Weeks of cover skipped unreported sell-out weeks" in captions and "Alpha" in captions
+    assert "1 line with stock has no weeks of cover" in captions
+    assert "Sell-out behind for 1 retailer: Alpha" in captions  # the page header's freshness, for the tables read
+    infos = " ".join(i.value for i in at.info)
+    assert "it needs sell-in: Beta has sell-out only and is not scored" in infos
+    assert metrics(at)["Below band now"] == "0"
+    no_cover = table(at, "Weeks averaged")
+    assert no_cover["SKU"].tolist() == ["Broth"] and no_cover["Weeks averaged"].tolist() == ["0"]
+    expander = " ".join(m.value for m in at.expander[-1].markdown)
+    assert "**Unreported weeks.**" in expander and "**Weeks of cover.**" in expander

@@ -38,4 +38,4 @@ def test_a_page_says_when_sell_out_units_are_missing(monkeypatch, small_db, tmp_
     assert cli.main(["import", str(path), "--db", str(db)]) == 0
     at = open_app(monkeypatch, db, page="pages/inventory.py")
     notes = [c.value for c in at.caption if "without units" in c.value]
-    assert len(notes) == 1 and notes[0].startswith("2 sell\\-out rows \\(")
+    assert len(notes) == 1 and notes[0].startswith("2 sell-out rows (Fresh Market)")

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from kam_dash import mock_auth
 from kam_dash.state.store import Store
-from tests.e2e.conftest import _free_port, start_server, stop_server, wait_ready
+from tests.e2e.conftest import wait_ready
+from tests.e2e.live_app import _free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.auth]
 

@@ -24,6 +24,9 @@ def test_inventory_renders_tiles_heatmap_and_trend(live_app, browser_page):
     assert charts_drawn(page) >= 3  # heatmap, cover trend, reconciliation waterfall (and pipeline fill)
     expect(page).to_have_url(re.compile(r"inv_window=4"))
     expect(page).to_have_url(re.compile(r"inv_retailer=R\d+"))
+    # the small demo's mess, said in words: POS that lags or never came, and an account with sell-out only
+    expect(page.get_by_text("Weeks of cover skipped unreported sell-out weeks")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"has sell-out only and is not scored"))).to_be_visible()
 
 
 def test_the_window_changes_a_tile_and_the_url(live_app, browser_page):

@@ -52,7 +52,8 @@ def test_the_example_rows_import_cleanly():
                              known={"products": {"SKU00015"}})  # the promotion example's SKU
     assert result.ok, result.render()
     assert {name: len(frame) for name, frame in result.frames.items()} == {
-        "retailers": 1, "products": 1, "sell_in": 1, "sell_out": 1, "inventory": 1, "promotions": 1, "targets": 2}
+        "retailers": 1, "products": 1, "stores": 1, "sell_in": 1, "sell_out": 1, "sell_out_store": 1,
+        "inventory": 1, "inventory_store": 1, "promotions": 1, "targets": 2}
 
 
 def test_every_table_has_a_section_and_no_more():

@@ -233,8 +233,8 @@ def test_subset_of_tables_into_a_database_that_does_not_exist(tmp_path, capsys):
     assert f"into {db} (a new database)" in out
     assert "skipped files that are not CSV, Parquet or Excel: README.txt" in out
     counts = {name: rows(db, 'SELECT count(*) FROM main."' + name + '"')[0][0] for name in schema.LOAD_ORDER}
-    assert counts == {"retailers": 2, "products": 1, "sell_in": 0, "sell_out": 2, "inventory": 0,
-                      "promotions": 0, "targets": 0}
+    assert counts == {"retailers": 2, "products": 1, "stores": 0, "sell_in": 0, "sell_out": 2, "sell_out_store": 0,
+                      "inventory": 0, "inventory_store": 0, "promotions": 0, "targets": 0}
 
 
 def test_a_refused_import_does_not_leave_a_new_database_behind(tmp_path, capsys):
@@ -300,8 +300,8 @@ def test_table_option_loads_any_file_name(demo_copy, tmp_path):
 
 def test_unknown_table_option_is_refused(demo_copy, tmp_path, capsys):
     path = write(tmp_path / "x.csv", "a\n1\n")
-    assert cli.main(["import", str(path), "--db", str(demo_copy), "--table", "stores"]) == 1
-    assert "there is no table 'stores'; the tables are: retailers, products" in capsys.readouterr().err
+    assert cli.main(["import", str(path), "--db", str(demo_copy), "--table", "shops"]) == 1
+    assert "there is no table 'shops'; the tables are: retailers, products" in capsys.readouterr().err
 
 
 def test_the_report_groups_problems_by_reason_with_counts_and_the_first_rows_of_each(demo_copy, tmp_path, capsys):
@@ -336,7 +336,8 @@ def test_checksums_see_a_single_changed_value(demo_copy):
 @pytest.mark.parametrize(("name", "table"), [
     ("retailers.csv", "retailers"), ("SELL_IN.XLSX", "sell_in"), ("sell_out_2024.csv", "sell_out"),
     ("sell_out-week12.parquet", "sell_out"), ("sell_out 2024.csv", "sell_out"), ("targets.2027.csv", "targets"),
-    ("sell_outlet.csv", None), ("products2.csv", None), ("stores.csv", None), ("sell.csv", None),
+    ("sell_outlet.csv", None), ("products2.csv", None), ("shops.csv", None), ("sell.csv", None),
+    ("stores.csv", "stores"), ("sell_out_store_w12.csv", "sell_out_store"), ("inventory_store.parquet", "inventory_store"),
 ])
 def test_file_names_say_the_table(name, table):
     assert ingest.table_for(name) == table

@@ -47,7 +47,7 @@ EXPECTED = {
     "inventory_week_not_monday.csv": (2, "week", "2026-11-18 is a Wednesday, not a Monday"),
     "promotions_end_before_start.csv": (2, "end_date", "end_date 2026-12-07 is before start_date 2026-12-14"),
     "targets_month_not_first.csv": (2, "month", "2026-12-15 is not the first day of a month"),
-    "stores.csv": (None, None, "is not named after a table"),
+    "shops.csv": (None, None, "is not named after a table"),
 }
 
 

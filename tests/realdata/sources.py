@@ -111,3 +111,66 @@ def walmart_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         "sales_value": train["Weekly_Sales"],
     })
     return retailers, products, sell_out
+
+
+def dominicks_store_folder(folder: Path) -> Path:
+    """The orange juice panel as it should be: ONE retailer (Dominick's) with its 83 stores, store rows of
+    sell-out (a `store_id` column), the store's price tier as its format."""
+    oj = pd.read_csv(real_data("dominicks-oj", "oj.csv"))
+    lookup = pd.read_csv(real_data("dominicks-lookups", "stores.csv"), header=None,
+                         names=["store", "city", "tier", "zone", "zip", "address"])
+    monday = dominicks_mondays()
+    folder.mkdir(parents=True, exist_ok=True)
+    in_oj = lookup[lookup["store"].isin(oj["store"].unique())]
+    pd.DataFrame([{"retailer_id": "DFF", "retailer_name": "Dominick's Finer Foods", "channel": "grocery",
+                   "region": "Chicago", "kam": "Chicago team", "store_count": len(in_oj)}]).to_csv(
+        folder / "retailers.csv", index=False)
+    pd.DataFrame({"sku_id": list(DFF_BRANDS), "sku_name": list(DFF_BRANDS.values()),
+                  "brand": ["Tropicana", "Minute Maid", "Dominick's"], "category": "Refrigerated juice",
+                  }).to_csv(folder / "products.csv", index=False)
+    pd.DataFrame({
+        "store_id": "DFF" + in_oj["store"].astype(str).str.zfill(3),
+        "retailer_id": "DFF",
+        "store_name": "Dominick's " + in_oj["city"],
+        "region": "Zone " + in_oj["zone"].astype(str),
+        "format": in_oj["tier"],
+    }).to_csv(folder / "stores.csv", index=False)
+    units = dominicks_units(oj)
+    pd.DataFrame({
+        "week": oj["week"].map(monday),
+        "retailer_id": "DFF",
+        "store_id": "DFF" + oj["store"].astype(str).str.zfill(3),
+        "sku_id": oj["brand"],
+        "units": units,
+        "sales_value": (units * oj["price"]).round(2),
+        "promo_flag": oj["feat"].map({1: "yes", 0: "no"}),
+    }).to_csv(folder / "sell_out.csv", index=False)
+    return folder
+
+
+def walmart_store_folder(folder: Path) -> Path:
+    """Walmart's store x department file as ONE retailer "Walmart" with 45 stores (format: store type, acv
+    weight: store size); sell-out of value only, dated by the Friday ending each week (import with
+    week_ending="fri")."""
+    train = pd.read_csv(real_data("walmart-store-sales", "train.csv"))
+    kinds = pd.read_csv(real_data("walmart-store-sales", "stores_unix.csv"))
+    _, products, _ = walmart_frames()
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"retailer_id": "WM", "retailer_name": "Walmart", "channel": "mass", "region": "US",
+                   "kam": "Walmart team", "store_count": len(kinds)}]).to_csv(folder / "retailers.csv", index=False)
+    products.to_csv(folder / "products.csv", index=False)
+    pd.DataFrame({
+        "store_id": "WM" + kinds["Store"].astype(str).str.zfill(2),
+        "retailer_id": "WM",
+        "store_name": "Walmart store " + kinds["Store"].astype(str),
+        "format": "Type " + kinds["Type"],
+        "acv_weight": kinds["Size"],
+    }).to_csv(folder / "stores.csv", index=False)
+    pd.DataFrame({
+        "week": train["Date"],
+        "retailer_id": "WM",
+        "store_id": "WM" + train["Store"].astype(str).str.zfill(2),
+        "sku_id": "D" + train["Dept"].astype(str).str.zfill(2),
+        "sales_value": train["Weekly_Sales"],
+    }).to_csv(folder / "sell_out.csv", index=False)
+    return folder

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,6 +73,10 @@ def case_tables() -> dict:
         inventory_rows.append(inv("R2", "B", w, 20 if w <= 3 else 0))
     for w in range(1, 5):
         sell_out.append(so("R2", "B", w, 5, 5))
+    # R2 x C sells 1 unit a week and has no stock counts: R2 reports sell-out every week (a week in which a
+    # retailer reports no sell-out row at all is unreported, not a week that sold 0).
+    for w in range(1, 13):
+        sell_out.append(so("R2", "C", w, 1, 1))
     # R3 has sales and no inventory.
     for w in range(1, 13):
         sell_out.append(so("R3", "A", w, 8, 16))
@@ -168,3 +173,24 @@ def test_availability_by_retailer_without_inventory(hand_db):
     engine = hand_db(**tables)
     frame = inventory.availability_by_retailer(engine, ALL_WEEKS)
     assert frame.empty and list(frame.columns) == inventory.AVAILABILITY_BY_RETAILER_COLUMNS
+
+
+def test_lost_sales_skip_weeks_the_retailer_did_not_report(hand_db):
+    # R1 x A: 50 on hand, 0 in weeks 10 and 12; 10 units a week at price 2 whenever R1 reported, 2 in week 12.
+    # R1 reported no sell-out at all in weeks 5 and 10 (its POS did not arrive).
+    rows_inv = [inv("R1", "A", w, 0 if w in (10, 12) else 50) for w in range(1, 13)]
+    rows_so = [so("R1", "A", w, 10, 20) for w in range(1, 12) if w not in (5, 10)] + [so("R1", "A", 12, 2, 4)]
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, inventory=rows_inv, sell_out=rows_so)
+    rows = by_key(inventory.ledger(engine).assign(week=lambda f: f["week"].dt.date))
+    # Week 10: out of stock but unreported: what it sold is unknown, so no estimate (reading it as 0 sold would
+    # lose the whole 8.75-a-week rate).
+    r = rows[("R1", "A", W[10])]
+    assert not r["reported"] and np.isnan(r["lost_units"]) and np.isnan(r["lost_value"])
+    # Week 12: the 8 weeks before are 4-11; week 10 was out of stock and week 5 unreported, leaving 4, 6, 7, 8, 9
+    # and 11 at 10 a week -> rate 10; sold 2 -> 8 lost at price 2 -> 16. (Week 5 read as 0 sold: 60 / 7 = 8.57.)
+    r = rows[("R1", "A", W[12])]
+    assert r["reported"] and r["rate_weeks"] == 6 and r["expected_units"] == pytest.approx(10)
+    assert r["lost_units"] == pytest.approx(8) and r["lost_value"] == pytest.approx(16)
+    frame = inventory.availability(engine, ALL_WEEKS).set_index("sku_id")
+    assert frame.loc["A", "oos_weeks"] == 2 and frame.loc["A", "oos_weeks_unreported"] == 1
+    assert frame.loc["A", "lost_units"] == pytest.approx(8)
