@@ -23,7 +23,7 @@ USERS = [dict(email="admin@example.com", name="Ad Min", role="admin"),
          dict(email="avery@example.com", name="Avery Chen", role="kam"),  # R001 by the kam column
          dict(email="viewer@example.com", name="Vi Ewer", role="viewer"),
          dict(email="broker@example.com", name="Bro Ker", role="viewer", retailers="R003", restrict_reads="true")]
-PAGES = ["portfolio", "account_review", "account_plan", "plan", "promotions", "inventory", "seasonality"]
+PAGES = ["portfolio", "account_review", "account_plan", "plan", "promotions", "inventory", "stores", "seasonality"]
 
 
 @pytest.fixture()
