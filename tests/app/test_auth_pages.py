@@ -22,6 +22,7 @@ NAMES = {"R001": "Fresh Market", "R002": "Value Market", "R003": "Metro Online",
 USERS = [dict(email="admin@example.com", name="Ad Min", role="admin"),
          dict(email="avery@example.com", name="Avery Chen", role="kam"),  # R001 by the kam column
          dict(email="viewer@example.com", name="Vi Ewer", role="viewer"),
+         dict(email="lead@example.com", name="Lea Der", role="leadership"),
          dict(email="broker@example.com", name="Bro Ker", role="viewer", retailers="R003", restrict_reads="true")]
 PAGES = ["portfolio", "account_review", "account_plan", "plan", "promotions", "inventory", "stores", "seasonality"]
 
@@ -93,7 +94,7 @@ def test_an_unverified_email_is_refused_even_when_it_is_a_users(signed_in, monke
 
 @pytest.mark.parametrize("page", ["data", "users"])
 @pytest.mark.parametrize(("email", "allowed"), [("admin@example.com", True), ("avery@example.com", False),
-                                                ("viewer@example.com", False)])
+                                                ("viewer@example.com", False), ("lead@example.com", False)])
 def test_admin_pages_are_for_admins(signed_in, page, email, allowed):
     at = signed_in(email, page)
     refused = [w.value for w in at.warning if "is for admins" in plain(w.value)]
@@ -118,7 +119,7 @@ def test_a_kam_edits_own_accounts_and_reads_others_and_the_history_records_the_e
     assert all(b.key not in ("objective_save", "contact_save", "meeting_save") for b in other.button)
 
 
-@pytest.mark.parametrize("email", ["viewer@example.com", "broker@example.com"])
+@pytest.mark.parametrize("email", ["viewer@example.com", "lead@example.com", "broker@example.com"])
 def test_readers_edit_nothing(signed_in, email):
     at = signed_in(email, "account_plan", {"account": "R003"})
     assert "you may read Metro Online's plan but not edit it" in plain(at.info[0].value)
