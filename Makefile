@@ -24,8 +24,13 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt requirements
 $(DB): | $(VENV)/.run-installed
 	$(PY) -m kam_dash.cli demo --db $(DB)
 
+# KAM_DASH_AUTH=mock make run: the same app behind sign-in, against a mock OpenID Connect provider (README).
 run: $(VENV)/.run-installed $(DB)
+ifeq ($(KAM_DASH_AUTH),mock)
+	KAM_DASH_DB=$(DB) $(PY) -m kam_dash.mock_auth --db $(DB) --port $(PORT)
+else
 	KAM_DASH_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+endif
 
 # Chromium and Java first: stop before a long install (or half-way through the suite) when they are missing.
 test-deps:

@@ -25,6 +25,7 @@ PAGES = {
     ],
     "Admin": [
         ("data.py", "Data", ":material/upload_file:"),
+        ("users.py", "Users", ":material/manage_accounts:"),
     ],
 }
 
@@ -33,6 +34,6 @@ navigation = st.navigation({
     section: [st.Page(str(HERE / "pages" / file), title=title, icon=icon, url_path=file.removesuffix(".py"))
               for file, title, icon in pages if (HERE / "pages" / file).exists()]
     for section, pages in PAGES.items()
-})
-ui.sidebar_filters(ui.engine())
+}, position=ui.menu_position())
+ui.sidebar_filters(ui.engine())  # with sign-in, the sign-in screen stops the run here: no page before it
 navigation.run()

@@ -1,4 +1,4 @@
-"""`kam-dash` commands: demo, import, export, review, export-parquet, plans, docs."""
+"""`kam-dash` commands: demo, import, export, review, export-parquet, plans, users, docs."""
 
 from __future__ import annotations
 
@@ -262,6 +262,28 @@ def cmd_plans(args) -> int:
     return EXIT_OK
 
 
+def cmd_users(args) -> int:
+    """`users import FILE` / `users export FILE`: who may sign in, their role and retailers (kam_dash.auth)."""
+    import getpass
+
+    from kam_dash import auth
+    from kam_dash.state.store import StateError
+
+    try:
+        if args.action == "export":
+            store = _state_store(args, create=False)
+            n = auth.export_csv(store, Path(args.file))
+            print(f"Wrote {n:,} users of {store.path} to {args.file}")
+            return EXIT_OK
+        store = _state_store(args, create=True)
+        read, changed = auth.import_csv(store, Path(args.file), args.actor or f"cli:{getpass.getuser()}")
+    except StateError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{read:,} users read, {changed:,} added or changed; saved in {store.path}")
+    return EXIT_OK
+
+
 def cmd_docs(args) -> int:
     from kam_dash import docs
 
@@ -349,6 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "checked against (default KAM_DASH_DB)")
     p.add_argument("--actor", default=None, help="import: the name recorded in the history (default cli:USER)")
     p.set_defaults(func=cmd_plans)
+
+    p = sub.add_parser("users", help="import or export the users who may sign in (CSV: email, name, role, "
+                       "retailers, restrict_reads)")
+    p.add_argument("action", choices=("import", "export"))
+    p.add_argument("file", help="the CSV file; retailers are ids separated by ';' (empty: by the kam column)")
+    p.add_argument("--state", default=None, help="state database (default KAM_DASH_STATE, else beside the database)")
+    p.add_argument("--db", default=None, help="the analytics database the state database sits beside")
+    p.add_argument("--actor", default=None, help="import: the name recorded in the history (default cli:USER)")
+    p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("docs", help="regenerate docs/METRICS.md from the metric definitions")
     p.add_argument("--out", default="docs/METRICS.md")

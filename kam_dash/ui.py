@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -71,16 +72,22 @@ def engine() -> Engine:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached(_fn: Callable, fn_key: str, version: str, filters_key: tuple, kwargs_key: tuple, _filters, _kwargs):
+def _cached(_fn: Callable, fn_key: str, version: str, filters_key: tuple, kwargs_key: tuple, reader_key: tuple,
+            _filters, _kwargs):
     return _fn(engine(), _filters, **_kwargs)
 
 
 def compute(fn: Callable, filters: Filters, **kwargs):
-    """Run a metric function (engine, filters, **kwargs) through the cache, keyed on the data's version."""
+    """Run a metric function (engine, filters, **kwargs) through the cache, keyed on the data's version and on
+    what the signed-in user may read (a result never reaches a user who may not read all of it)."""
     eng = engine()
     key = f"{fn.__module__}.{fn.__qualname__}"
     kwargs_key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()))
-    return _cached(fn, key, eng.data_version, filters.cache_key(), kwargs_key, filters, kwargs)
+    access = signed_in_access()
+    if access is not None:
+        filters = replace(filters, retailers=access.restrict(filters.retailers))
+    reader_key = ("open",) if access is None else access.cache_key
+    return _cached(fn, key, eng.data_version, filters.cache_key(), kwargs_key, reader_key, filters, kwargs)
 
 
 # -- filters --------------------------------------------------------------------------
@@ -122,7 +129,10 @@ def _seed_widgets(filters: Filters, known) -> None:
 
 
 def sidebar_filters(eng: Engine) -> Filters:
-    """Draw the shared filters in the sidebar; seed them from the URL once; keep the URL in step."""
+    """Draw the shared filters in the sidebar; seed them from the URL once; keep the URL in step.
+    With sign-in, first the sign-in screen (nothing else before it), and a user whose reads are restricted
+    is offered, and gets, only their retailers."""
+    access = signed_in_access()
     known = scope.known(eng)
     state = st.session_state
     if "kam_seeded" not in state:
@@ -139,8 +149,10 @@ def sidebar_filters(eng: Engine) -> Filters:
 
     r = scope.retailers(eng)
     p = scope.products(eng)
-    names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    names = {i: n for i, n in zip(r["retailer_id"], r["retailer_name"]) if access is None or access.can_read(i)}
     with st.sidebar:
+        if access is not None:
+            _signed_in_box(access)
         st.header("Filters")
         st.selectbox("Period", list(PERIODS), format_func=PERIODS.get, **_widget("f_period"))
         period = state["f_period"]
@@ -171,13 +183,15 @@ def sidebar_filters(eng: Engine) -> Filters:
         st.multiselect("Brands", sorted(set(p["brand"].dropna())), **_widget("f_brand"),
                        placeholder="All brands")
 
-    filters = Filters(period=period, year=year, start=start, end=end,
-                      **{name: tuple(state.get(f"f_{key}", [])) for key, name in LIST_PARAMS.items()})
+    chosen = Filters(period=period, year=year, start=start, end=end,
+                     **{name: tuple(state.get(f"f_{key}", [])) for key, name in LIST_PARAMS.items()})
+    # the URL keeps what the user chose; every query gets the choice within what they may read
+    filters = chosen if access is None else replace(chosen, retailers=access.restrict(chosen.retailers))
     previous = state.get(FILTERS_KEY)
     if previous is not None and previous != filters:
         state["kam_url_warnings"] = []  # the user has moved on from the link's problems
     state[FILTERS_KEY] = filters
-    _write_url(filters)
+    _write_url(chosen)
     return filters
 
 
@@ -216,10 +230,87 @@ def current_filters() -> Filters:
 
 
 # -- access ---------------------------------------------------------------------------
+ACCESS_KEY = "kam_access"
+
+
+def sign_in_configured() -> bool:
+    """Sign-in is on when the secrets have an [auth] section (Streamlit's OpenID Connect); else the app is open."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def menu_position() -> str:
+    """The page menu is hidden before sign-in (the sign-in screen is all there is)."""
+    return "hidden" if sign_in_configured() and not st.user.is_logged_in else "sidebar"
+
+
+def _sign_in_screen() -> None:
+    st.title("kam-dash")
+    st.markdown("Sign in to see the dashboards and the account plans.")
+    st.button("Sign in", type="primary", icon=":material/login:", key="sign_in", on_click=st.login)
+    st.stop()
+
+
+def _signed_in_box(access) -> None:
+    user = access.user
+    st.caption(f"Signed in as **{fmt.md_text(user.name)}** ({fmt.md_text(user.email)}), {user.role}"
+               + (", your retailers only" if access.readable is not None else ""))
+    st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
+
+
+def signed_in_access():
+    """The signed-in user's kam_dash.auth.Access, or None when sign-in is off (the app is open to all).
+
+    Before sign-in this draws the sign-in screen and stops the run, so no figure is ever shown; a signed-in
+    email without a kam-dash account (or a restricted one without retailers) is told so and stopped.
+    Resolved once per run (a changed role applies on the user's next click)."""
+    from kam_dash import auth
+
+    if not sign_in_configured():
+        return None
+    if not st.user.is_logged_in:
+        _sign_in_screen()
+    run = _run_marker()
+    kept = st.session_state.get(ACCESS_KEY)
+    email = auth.normal_email(st.user.get("email"))
+    if kept is not None and kept[0] is run and kept[1].user.email == email:
+        return kept[1]
+    # a provider that says it has not verified the address cannot vouch for who this is
+    user = None if st.user.get("email_verified") is False else auth.get_user(state(), email)
+    if user is None:
+        why = ("whose email the sign-in provider has not verified: verify it there, then sign in again"
+               if st.user.get("email_verified") is False else "who has no kam-dash account: ask an admin to add you")
+        st.error(f"You are signed in as {fmt.md_text(email or '(no email)')}, {why}.", icon=":material/person_off:")
+        st.button("Sign out", icon=":material/logout:", key="sign_out_unknown", on_click=st.logout)
+        st.stop()
+    access = auth.access_for(user, scope.retailers(engine()))
+    if access.readable is not None and not access.readable:
+        st.error(f"{fmt.md_text(email)} may read only their own retailers, and none is assigned: ask an admin.",
+                 icon=":material/person_off:")
+        st.button("Sign out", icon=":material/logout:", key="sign_out_none", on_click=st.logout)
+        st.stop()
+    st.session_state[ACCESS_KEY] = (run, access)
+    return access
+
+
 def admin_gate(page: str) -> bool:
-    """The one place that decides who may use an admin page (the Data page). Open to everyone until sign-in
-    exists; sign-in guards this function (say why and return False for a non-admin), not the pages."""
-    return True
+    """The one place that decides who may use an admin page (Data, Users): everyone while sign-in is off;
+    with sign-in, admins only (anyone else is told why)."""
+    access = signed_in_access()
+    if access is None or access.user.role == "admin":
+        return True
+    st.title(page)
+    st.warning(f"The {page} page is for admins; you are signed in as {fmt.md_text(access.user.email)} "
+               f"({access.user.role}).", icon=":material/lock:")
+    return False
+
+
+def may_edit(retailer_id: str, names: Mapping[str, str] | None = None) -> bool:
+    """Whether the user may edit this account's plan; says why not once (the library refuses such saves too)."""
+    access = signed_in_access()
+    if access is None or access.can_edit(retailer_id):
+        return True
+    st.info(fmt.md_text(access.edit_refusal(retailer_id, dict(names or {}))), icon=":material/lock:")
+    return False
 
 
 def filters_in_force() -> Filters:
@@ -326,8 +417,11 @@ STATUS_COLOR = {"on track": "green", "at risk": "orange", "off track": "red", "n
 
 
 def current_actor(ask: bool = True) -> str | None:
-    """Who is editing, recorded with every change. The one hook sign-in replaces: for now the name the user
-    gives once per session (asked for here when `ask` and not given yet)."""
+    """Who is editing, recorded with every change: with sign-in the signed-in email (never asked); without,
+    the name the user gives once per session (asked for here when `ask` and not given yet)."""
+    access = signed_in_access()
+    if access is not None:
+        return access.actor
     name = (st.session_state.get(ACTOR_KEY) or "").strip()
     if name or not ask:
         return name or None
@@ -465,7 +559,7 @@ def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, ve
     st.session_state.pop(f"{key}_stale", None)
     try:
         if delete:
-            plans.delete(store, kind, pick, actor, version)
+            plans.delete(store, kind, pick, actor, version, access=signed_in_access())
             message = f"Deleted {spec.label} {pick}."
         else:
             if values is None:
@@ -474,7 +568,8 @@ def _save_record(store, kind: str, key: str, pick: str, fixed: Mapping, refs, ve
                 if version is not None:
                     values[spec.key] = pick
                 values = {k: (None if v == "" else v) for k, v in values.items()}
-            message = f"Saved {spec.label} {plans.save(store, kind, values, actor, version, refs)[spec.key]}."
+            saved = plans.save(store, kind, values, actor, version, refs, access=signed_in_access())
+            message = f"Saved {spec.label} {saved[spec.key]}."
     except StaleEdit as exc:
         # someone else saved (or deleted) it since this form was drawn: ask, never overwrite silently
         current = plans.get(store, kind, pick)
@@ -515,13 +610,16 @@ def _ask_about_stale_edit(store, kind: str, key: str, pick: str, fixed: Mapping,
 
 def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: Mapping | None = None,
                   choices: Mapping[str, Mapping] | None = None, defaults: Mapping | None = None,
-                  describe: Callable | None = None) -> None:
+                  describe: Callable | None = None, editable: bool = True) -> None:
     """Add, edit or delete one record of `kind` with a form: every save validated (a message in words, nothing
     stored when refused), checked against the version read, recorded in the history shown below it.
 
     fixed: fields the page decides (e.g. the retailer); choices: field -> {value: label} for pickers;
-    describe: row -> label in the record picker."""
+    describe: row -> label in the record picker; editable: False for a reader (see may_edit): no form."""
     from kam_dash.state import plans
+
+    if not editable:
+        return
 
     spec = plans.RECORD_TYPES[kind]
     fixed, defaults = dict(fixed or {}), dict(defaults or {})
@@ -577,7 +675,8 @@ def _make_initiative(store, key: str, steps: list, refs) -> None:
         saved = plans.save(store, "initiatives", dict(
             initiative_id=plans.new_id("initiatives"), objective_id=state_[f"{key}_objective"], title=step,
             owner=state_[f"{key}_owner"], function=state_[f"{key}_function"], status="planned",
-            due_date=state_[f"{key}_due"]), current_actor(ask=False), refs=refs)
+            due_date=state_[f"{key}_due"]), current_actor(ask=False), refs=refs,
+            access=signed_in_access())
     except StateError as exc:
         state_[f"{key}_error"] = str(exc)
         return
@@ -585,9 +684,12 @@ def _make_initiative(store, key: str, steps: list, refs) -> None:
 
 
 def next_step_to_initiative(store, meetings: pd.DataFrame, objective_titles: Mapping[str, str], refs,
-                            key: str) -> None:
+                            key: str, editable: bool = True) -> None:
     """Turn a meeting's next step into an initiative under an objective of the account."""
     from kam_dash.state import plans
+
+    if not editable:
+        return
 
     steps = [(m["meeting_id"], m["date"], step) for m in meetings.to_dict("records") for step in plans.next_steps(m)]
     if not steps:

@@ -28,7 +28,8 @@ if ui.page_header("Account plan", engine, filters,
     stored_years = set(plans.records(store, "objectives", rid)["year"].astype(int))
     years = sorted({latest.year - 1, latest.year, latest.year + 1, *stored_years})
     year = st.selectbox("Plan year", years, index=years.index(plan.plan_year(filters, latest)), key="plan_year")
-    actor = ui.current_actor()
+    editable = ui.may_edit(rid, names)
+    actor = ui.current_actor() if editable else None
     if actor:
         st.caption(f"Editing as **{actor}**")
     ui.show_flash()
@@ -43,7 +44,7 @@ if ui.page_header("Account plan", engine, filters,
         ui.objectives_progress(engine, store, rid, year)
         ui.record_editor(store, "objectives", objectives, refs, "objective", fixed={"retailer_id": rid},
                          choices={"measure": MEASURE_LABELS}, describe=lambda r: r["title"],
-                         defaults={"year": year, "due_date": f"{year}-12-31", "owner": actor})
+                         defaults={"year": year, "due_date": f"{year}-12-31", "owner": actor}, editable=editable)
 
     with tab_initiatives:
         initiatives = plans.records(store, "initiatives", rid, year)
@@ -65,8 +66,8 @@ if ui.page_header("Account plan", engine, filters,
             ui.record_editor(store, "initiatives", initiatives, refs, "initiative",
                              choices={"objective_id": titles}, describe=lambda r: r["title"],
                              defaults={"status": "planned", "owner": actor,
-                                       "due_date": (today + dt.timedelta(weeks=4)).isoformat()})
-        else:
+                                       "due_date": (today + dt.timedelta(weeks=4)).isoformat()}, editable=editable)
+        elif editable:
             st.info(f"Add an objective for {year} first: every initiative serves one.")
 
     with tab_contacts:
@@ -80,7 +81,7 @@ if ui.page_header("Account plan", engine, filters,
             st.caption("No contacts recorded yet.")
         ui.record_editor(store, "contacts", contacts, refs, "contact", fixed={"retailer_id": rid},
                          describe=lambda r: f"{r['name']} ({r['role']})",
-                         defaults={"relationship_owner": actor, "last_contact": today.isoformat()})
+                         defaults={"relationship_owner": actor, "last_contact": today.isoformat()}, editable=editable)
 
     with tab_meetings:
         meetings = plans.records(store, "meetings", rid)
@@ -95,6 +96,6 @@ if ui.page_header("Account plan", engine, filters,
             st.caption("No meetings logged yet.")
         ui.record_editor(store, "meetings", meetings, refs, "meeting", fixed={"retailer_id": rid},
                          describe=lambda r: f"{r['date']} · {r['attendees']}",
-                         defaults={"date": today.isoformat(), "attendees": actor})
-        ui.next_step_to_initiative(store, meetings, titles, refs, "next_step")
+                         defaults={"date": today.isoformat(), "attendees": actor}, editable=editable)
+        ui.next_step_to_initiative(store, meetings, titles, refs, "next_step", editable=editable)
     ui.definitions(objective_metrics.DEFINITIONS)

@@ -354,9 +354,32 @@ def write_record(con, kind: str, record: dict, actor: str, expected_version: int
     return stored
 
 
+def _record_retailer(con, kind: str, record: dict | None) -> str | None:
+    """The retailer a record belongs to (an initiative: its objective's)."""
+    if record is None:
+        return None
+    if kind != "initiatives":
+        return record.get("retailer_id")
+    row = con.execute("SELECT retailer_id FROM objectives WHERE objective_id = ?", (record["objective_id"],)).fetchone()
+    return None if row is None else row[0]
+
+
+def _check_access(con, access, kind: str, record: dict | None, current: dict | None) -> None:
+    """With sign-in (an Access), the record's retailer before and after the change must be one the user may
+    edit: a KAM cannot write another KAM's account, nor move a record out of or into one."""
+    if access is None:
+        return
+    label = RECORD_TYPES[kind].label
+    for row in (current, record):
+        if row is not None:
+            access.check_edit(_record_retailer(con, kind, row), label)
+
+
 def save(store: Store, kind: str, values: dict, actor: str, expected_version: int | None = None,
-         refs: Refs = Refs()) -> dict:
-    """Validate and save one record in one transaction; raises StateError (or StaleEdit) with the reason."""
+         refs: Refs = Refs(), access=None) -> dict:
+    """Validate and save one record in one transaction; raises StateError (or StaleEdit) with the reason.
+    access: the signed-in user's kam_dash.auth.Access (None when sign-in is off): a save outside the user's
+    retailers is refused (AccessDenied) and nothing is written."""
     actor = check_actor(actor)
     record, errors = validate(kind, values, refs)
     if errors:
@@ -366,6 +389,10 @@ def save(store: Store, kind: str, values: dict, actor: str, expected_version: in
             problem = _check_objective_exists(con, record["objective_id"])
             if problem:
                 raise StateError(f"initiative not saved: {problem}")
+        if access is not None:
+            spec = RECORD_TYPES[kind]
+            row = con.execute(f'SELECT * FROM "{spec.name}" WHERE "{spec.key}" = ?', (record[spec.key],)).fetchone()
+            _check_access(con, access, kind, record, None if row is None else _row_dict(row))
         saved = write_record(con, kind, record, actor, expected_version)
         if kind == "meetings" and record["date"] <= (refs.today or dt.date.today()).isoformat():
             _touch_contacts(con, record, actor)
@@ -388,13 +415,15 @@ def _touch_contacts(con, meeting: dict, actor: str) -> None:
             write_record(con, "contacts", updated, actor, contact["version"])
 
 
-def delete(store: Store, kind: str, record_id: str, actor: str, expected_version: int) -> None:
-    """Delete one record (refused if it changed since read, or if initiatives still hang from an objective)."""
+def delete(store: Store, kind: str, record_id: str, actor: str, expected_version: int, access=None) -> None:
+    """Delete one record (refused if it changed since read, if initiatives still hang from an objective, or,
+    with an `access`, if the record's retailer is not one the user may edit)."""
     actor = check_actor(actor)
     spec = RECORD_TYPES[kind]
     with store.transaction() as con:
         row = con.execute(f'SELECT * FROM "{spec.name}" WHERE "{spec.key}" = ?', (record_id,)).fetchone()
         current = None if row is None else _row_dict(row)
+        _check_access(con, access, kind, None, current)
         if current is None or current["version"] != expected_version:
             raise StaleEdit(_stale_message(spec, record_id, current, expected_version))
         if kind == "objectives":

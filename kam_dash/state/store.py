@@ -64,6 +64,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER history_no_delete BEFORE DELETE ON history
         BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
     """,
+    # 2: who may sign in and what they may see and edit (kam_dash.auth); retailers is a JSON list of ids
+    """
+    CREATE TABLE users (
+        email TEXT PRIMARY KEY, name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'leadership', 'kam', 'viewer')),
+        retailers TEXT NOT NULL DEFAULT '[]', restrict_reads INTEGER NOT NULL DEFAULT 0 CHECK (restrict_reads IN (0, 1)),
+        version INTEGER NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
+    """,
 )
 
 

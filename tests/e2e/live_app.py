@@ -29,8 +29,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, log_path: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_server(db: Path, log_path: Path, env_extra: dict | None = None,
+                 args: list[str] | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """args: more `streamlit run` options (e.g. --secrets.files); port: a chosen one (default a free one)."""
+    port = port or _free_port()
     # The account plans go to a state file of this server's own unless a test names one: a shared demo database
     # must not get a plan beside it that another test's review pack would then show.
     env = {**os.environ, "KAM_DASH_DB": str(db), "KAM_DASH_ENGINE": "duckdb",
@@ -39,7 +41,7 @@ def start_server(db: Path, log_path: Path, env_extra: dict | None = None) -> tup
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from kam_dash.state import plans
-from kam_dash.state.store import StaleEdit, StateError, Store, default_state_path, state_path_from_env
+from kam_dash.state.store import MIGRATIONS, StaleEdit, StateError, Store, default_state_path, state_path_from_env
 
 REFS = plans.Refs(retailers=frozenset({"R1", "R2"}), promo_ids=frozenset({"P1"}), today=dt.date(2026, 6, 1))
 OBJECTIVE = dict(objective_id="O1", retailer_id="R1", year=2026, title="Grow", measure="net_sales",
@@ -39,11 +39,11 @@ def test_state_path_defaults_beside_the_database():
 
 
 def test_the_file_is_sqlite_in_wal_mode_with_the_schema_version(store):
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS)
     with store.read() as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     Store(store.path)  # opening again migrates nothing and keeps the rows
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS)
 
 
 def test_a_newer_schema_is_refused(store):
