@@ -40,17 +40,21 @@ DEFINITIONS = {
         "category and brand filters do."
     ),
     "Complete year": (
-        "A year is complete for a series (a category under the filters in view) when sell-out was reported "
-        "in every one of its weeks: each week has at least one sell-out row (any product) of the series' "
-        "retailers. Inside a complete year a week without a row for the series' products sold 0 units (a "
-        "real zero, such as sun care in winter). Years not fully loaded, years with an unreported week, and "
-        "years in which the series sold nothing are left out; with fewer than two complete years the index "
-        "rests on one year and is flagged."
+        "A year is complete for a series (a category under the filters in view) when it is fully loaded and at "
+        "least one of the series' retailers reported sell-out in every one of its weeks (a row for any product). "
+        "The year's values sum only those retailers: a retailer with an unreported week in a year is left out of "
+        "that year (its missing week is not a zero), and the page says how many retailers each year used. Inside "
+        "the year a week without a row for the series' products sold 0 units for those retailers (a real zero, "
+        "such as sun care in winter). Years not fully loaded, years in which no retailer reported every week, "
+        "and years in which the series sold nothing are left out; with fewer than two complete years the index "
+        "rests on one year and is flagged. Months are calendar months (the Monday's month) whatever the "
+        "KAM_DASH_CALENDAR setting, so the index lines up with the plan's monthly targets."
     ),
     "Peaks and troughs": "For each category, the three periods with the highest index and the three with the "
     "lowest.",
-    "Year-over-year lines": "Weekly sell-out units of the chosen category, one line per ISO year on an ISO "
-    "week axis (partial years included).",
+    "Year-over-year lines": "Weekly sell-out units of the chosen category over the retailers in view, one line "
+    "per ISO year on an ISO week axis (partial years included). A week in which a retailer in view did not "
+    "report sell-out is left out (the line breaks there), never drawn as a low week; the page says how many.",
     "Retailer vs portfolio": "The chosen retailer's seasonal index for the category beside the portfolio's "
     "(every retailer, same brand filter), both computed as above from their own complete years.",
     "Plan phasing index": (
@@ -62,8 +66,10 @@ DEFINITIONS = {
     ),
     "Trend / seasonal / remainder": (
         "STL decomposition (statsmodels, robust, 52-week season) of the chosen category's weekly sell-out "
-        "units over the reported weeks: trend + seasonal + remainder = the weekly units. It needs at least "
-        "two years of weeks."
+        "units over the retailers in view: trend + seasonal + remainder = the weekly units. The series runs from "
+        "the first to the last week every retailer in view reported; a week inside it that some retailer did "
+        "not report is interpolated (a straight line between the reported weeks around it), never read as 0, "
+        "and is marked on the chart. It needs at least two years of weeks."
     ),
 }
 

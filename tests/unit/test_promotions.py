@@ -370,12 +370,23 @@ def test_filter_events():
 
 
 def test_weekly_seasonal_index_by_hand():
-    # ISO year 2024 complete (52 weeks): units 2 in ISO week 10, 1 elsewhere -> mean 53/52.
+    # ISO year 2024 complete (52 weeks): R1 sells 2 in ISO week 10, 1 elsewhere -> mean 53/52.
     weeks = pd.date_range("2024-01-01", periods=52, freq="7D")
-    weekly = pd.DataFrame({"category": "Snacks", "week": weeks, "units": [2.0 if i == 9 else 1.0 for i in range(52)],
-                           "rows": 1})
-    index = promo.weekly_seasonal_index(weekly, dt.date(2024, 1, 1), dt.date(2024, 12, 23)).set_index("iso_week")
+    units = pd.DataFrame({"category": "Snacks", "retailer_id": "R1", "week": weeks,
+                          "units": [2.0 if i == 9 else 1.0 for i in range(52)]})
+    reported = units[["retailer_id", "week"]]
+    index = promo.weekly_seasonal_index(units, reported, dt.date(2024, 1, 1), dt.date(2024, 12, 23))
+    index = index.set_index("iso_week")
     assert index.loc[10, "index"] == pytest.approx(2 / (53 / 52))
     assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
     # without a complete year there is no index
-    assert promo.weekly_seasonal_index(weekly.iloc[:40], dt.date(2024, 1, 1), dt.date(2024, 9, 30)).empty
+    assert promo.weekly_seasonal_index(units.iloc[:40], reported.iloc[:40], dt.date(2024, 1, 1),
+                                       dt.date(2024, 9, 30)).empty
+    # R2 sells 10 every week but its POS for ISO week 11 never arrived: 2024 reads R1 alone (the only retailer
+    # that reported every week), so the index is unchanged. Read as a zero, R2's missing week would have
+    # pulled week 11 down to (1 + 0) / ((53 + 510) / 52) = 0.09.
+    r2 = pd.DataFrame({"category": "Snacks", "retailer_id": "R2", "week": weeks.delete(10), "units": 10.0})
+    both = pd.concat([units, r2], ignore_index=True)
+    index = promo.weekly_seasonal_index(both, both[["retailer_id", "week"]], dt.date(2024, 1, 1),
+                                        dt.date(2024, 12, 23)).set_index("iso_week")
+    assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
