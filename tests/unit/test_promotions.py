@@ -390,3 +390,71 @@ def test_weekly_seasonal_index_by_hand():
     index = promo.weekly_seasonal_index(both, both[["retailer_id", "week"]], dt.date(2024, 1, 1),
                                         dt.date(2024, 12, 23)).set_index("iso_week")
     assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
+
+
+# -- unreported weeks, sell-out lag, 53-week years (issue 10) -------------------------------------------------
+def test_unreported_weeks_after_a_promotion_are_no_dip(hand_db):
+    # R1 reported no sell-out at all (no row for any SKU) in weeks 10 and 11, the 2 weeks after P1. Read as
+    # zeros they would be a dip of 2 full weeks of baseline: 2 x 100 - 0 = 200. They are unknown instead: no
+    # dip, a flag, and 2 unreported weeks counted. The lift does not depend on them: (320 - 200) / 200 = 0.6.
+    series = SERIES[:10] + [0, 0] + SERIES[12:]
+    r = lift(base_db(hand_db, series=series)).loc["P1"]
+    assert r["lift_pct"] == pytest.approx(0.6)
+    assert np.isnan(r["post_dip_units"]) and np.isnan(r["net_incremental_units"])
+    assert "unreported week in the 2 weeks after" in r["flag"]
+    assert r["unreported_weeks"] == 2
+
+
+def test_inside_a_reported_week_a_missing_row_still_sold_zero(hand_db):
+    # Same weeks 10 and 11 without an S1 row, but R1 reported S2 (5 units) in them: the weeks were reported,
+    # so S1 sold 0 there and the dip is a real 2 x 100 - (0 + 0) = 200.
+    series = SERIES[:10] + [0, 0] + SERIES[12:]
+    engine = base_db(hand_db, series=series, sell_out=sell_out(series) + sell_out([5, 5], sku="S2", first=10))
+    r = lift(engine).loc["P1"]
+    assert r["post_dip_units"] == pytest.approx(200) and r["unreported_weeks"] == 0
+
+
+def test_an_unreported_pre_week_is_not_a_clean_week(hand_db):
+    # Week 1 (110 units) never arrived. Clean pre-weeks: the other 7, summing 800 - 110 = 690 -> mean 690/7;
+    # baseline 2 x 690/7 = 197.14; lift (320 - 1380/7) / (1380/7) = 0.6232. Read as a 0 it would have been a
+    # clean week: mean 690/8 = 86.25 and a lift of 0.855.
+    series = [SERIES[0], 0] + SERIES[2:]
+    r = lift(base_db(hand_db, series=series)).loc["P1"]
+    assert r["clean_weeks"] == 7 and r["unreported_weeks"] == 1
+    assert r["baseline_units"] == pytest.approx(2 * 690 / 7)
+    assert r["lift_pct"] == pytest.approx((320 - 1380 / 7) / (1380 / 7))
+
+
+def test_an_event_past_its_retailers_latest_sell_out_week_is_unfinished(hand_db):
+    # R1's POS lags: its sell-out stops at week 8 while R2's runs to week 19 (the latest week loaded). P1's second
+    # week (9) is past R1's latest week: read as 0 it would give a lift of (150 + 0 - 200) / 200 = -0.25.
+    # It is not measurable yet: no actual units, no lift, and the flag says why.
+    other = sell_out([50] * 20, retailer="R2")
+    engine = base_db(hand_db, series=SERIES[:9], sell_out=sell_out(SERIES[:9]) + other)
+    r = lift(engine).loc["P1"]
+    assert np.isnan(r["actual_units"]) and np.isnan(r["lift_pct"])
+    assert "unfinished: this retailer's sell-out runs through 26 Feb 2024" in r["flag"]  # week 8 = 26 Feb 2024
+    # With R1 through week 10 the event is over but week 11 of the dip is not reported yet: lift, no dip.
+    engine = base_db(hand_db, series=SERIES[:11], sell_out=sell_out(SERIES[:11]) + other)
+    r = lift(engine).loc["P1"]
+    assert r["lift_pct"] == pytest.approx(0.6) and np.isnan(r["post_dip_units"])
+    assert "not reported yet by this retailer" in r["flag"]
+
+
+def test_last_year_skips_the_53rd_monday(hand_db):
+    # R1 x S1 sells 100 every week from 30 Oct 2023 to 24 Feb 2025, except 500 in the week of 1 Jan 2024.
+    # P9 runs the week of 6 Jan 2025 and sells 150. Pre-weeks: 11 Nov .. 30 Dec 2024, all 100 -> mean 100.
+    # Their last years: 13 Nov .. 25 Dec 2023 (7 weeks of 100); 30 Dec 2024 is the 53rd Monday of 2024 and
+    # has none (364 days back is 1 Jan 2024, in its own year). So the last-year pre-mean is 100, the ratio
+    # 100 / 100 = 1, the event's last year (8 Jan 2024) sold 100 -> baseline 100, lift (150 - 100) / 100 = 0.5.
+    # A plain 52-week offset would read 1 Jan 2024 (500) into the last-year pre-period: mean 1200/8 = 150,
+    # baseline 100 x 100/150 = 66.7 and a lift of 1.25.
+    start = dt.date(2023, 10, 30)
+    weeks = [start + dt.timedelta(weeks=i) for i in range(70)]
+    rows = [{"week": w, "retailer_id": "R1", "sku_id": "S1", "units": 500.0 if w == dt.date(2024, 1, 1)
+             else 150.0 if w == dt.date(2025, 1, 6) else 100.0, "sales_value": 1.0} for w in weeks]
+    p9 = promotion("P9", dt.date(2025, 1, 6), dt.date(2025, 1, 12))
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=rows, promotions=[p9])
+    r = lift(engine, "last_year", Filters(period="year", year=2025)).loc["P9"]
+    assert r["clean_weeks"] == 8 + 7 + 1
+    assert r["baseline_units"] == pytest.approx(100) and r["lift_pct"] == pytest.approx(0.5)
