@@ -100,13 +100,13 @@ def test_pre_post_by_hand(hand_db):
 
 
 def test_seasonal_pre_by_hand(hand_db):
-    # One complete ISO year (2024: 52 weeks from 1 Jan). The category (S1 + S2) sells 1000 a week, 1200 in the
-    # event weeks and 1100 in the dip weeks, so its index is 1.2 and 1.1 times the pre-weeks' there.
-    category = [1000.0] * 52
-    category[8] = category[9] = 1200.0
-    category[10] = category[11] = 1100.0
+    # One complete ISO year (2024: 52 weeks from 1 Jan). S1 is promoted in 2024, so the category index reads the
+    # unpromoted line S2 alone (S2 is over a quarter of the category's units): it sells 900 a week, 1080 in the
+    # event weeks and 990 in the dip weeks, so the index there is 1.2 and 1.1 times the pre-weeks'.
+    s2 = [900.0] * 52
+    s2[8] = s2[9] = 1080.0
+    s2[10] = s2[11] = 990.0
     s1 = SERIES + [100.0] * 32
-    s2 = [c - u for c, u in zip(category, s1)]
     engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1) + sell_out(s2, sku="S2"),
                      sell_in=SELL_IN, promotions=[P1])
     r = lift(engine, "seasonal_pre").loc["P1"]
@@ -118,10 +118,25 @@ def test_seasonal_pre_by_hand(hand_db):
     assert lift(engine).loc["P1", "baseline_units"] == pytest.approx(200)
 
 
-def test_seasonal_pre_needs_a_complete_year(hand_db):
-    r = lift(base_db(hand_db), "seasonal_pre").loc["P1"]  # 20 weeks of data: no seasonal index
-    assert np.isnan(r["lift_pct"]) and np.isnan(r["baseline_units"])
-    assert "no seasonal index" in r["flag"]
+def test_the_category_index_leaves_out_the_promoted_line(hand_db):
+    # The category is S1 (promoted in 2024: SERIES, then 100 a week) plus S2, 900 every week. With S1 in it the
+    # index would rise in the event weeks by S1's own lift: category 900 + 150 = 1050 and 900 + 170 = 1070 against
+    # a pre-week mean of 900 + 100 = 1000, and the baseline would swallow part of the lift (100 x 1.05 + 100 x 1.07
+    # = 212). Read from S2 alone the category is flat: baseline 2 x 100 = 200, lift (320 - 200) / 200 = 0.6.
+    s1 = SERIES + [100.0] * 32
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1) + sell_out([900.0] * 52, sku="S2"),
+                     sell_in=SELL_IN, promotions=[P1])
+    r = lift(engine, "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(200) and r["lift_pct"] == pytest.approx(0.6)
+    assert not r["flag"] or "seasonal index" not in r["flag"]
+
+
+def test_seasonal_pre_without_a_complete_year_keeps_the_plain_pre_period_and_says_so(hand_db):
+    # 20 weeks of data: no seasonal index. seasonal_pre (the default) then reads the plain pre-period mean:
+    # baseline 2 x 100 = 200, lift (320 - 200) / 200 = 0.6, and flags that it did not rescale.
+    r = lift(base_db(hand_db), "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(200) and r["lift_pct"] == pytest.approx(0.6)
+    assert "no seasonal index for the category" in r["flag"] and "not rescaled" in r["flag"]
 
 
 def two_years(ly_promos=()):
