@@ -42,38 +42,50 @@ DEFINITIONS = {
     "Promotion event": "A row of the promotions table: one retailer x SKU from start to end date (inclusive). "
     "Its weeks are the ISO weeks (Mondays) it touches; a one-day promotion touches one week. An event is in "
     "view when one of its weeks falls in the period and its retailer and SKU pass the filters.",
-    "Clean week": "A week of the event's retailer x SKU that can stand for normal sales: it is in the loaded "
-    "data, on or after the line's first sale in the weeks we look at (before it the line was not on the "
-    "shelf), not inside another promotion of the same retailer x SKU, not in the 2 weeks after one (the "
-    "post-promotion dip), and not a stock-out week (retailer on-hand 0 at the end of the week). Sell-out "
-    "units of a week are summed over store and online; a week with no row sold 0.",
-    "Baseline: pre_period (default)": "The mean weekly sell-out units of the clean weeks among the 8 weeks "
-    "before the event, for every event week and the 2 weeks after. Needs at least 4 clean weeks.",
+    "Clean week": "A week of the event's retailer x SKU that can stand for normal sales: the retailer reported "
+    "sell-out that week (see Unreported weeks; a week after the retailer's own latest sell-out week is not "
+    "reported yet), the line had sold in the weeks we look at by then (before its first sale it was not on the "
+    "shelf), it is not inside another promotion of the same retailer x SKU, not in the 2 weeks after one (the "
+    "post-promotion dip), and not a stock-out week (retailer on-hand 0 at the end of the week). Sell-out units of "
+    "a week are summed over store and online; inside a reported week a line with no row sold 0.",
+    "Unreported weeks skipped": "Per event, the weeks among those its baselines and dip read (this year's and "
+    "last year's) in which its retailer reported no sell-out for any SKU. They are never clean weeks and never "
+    "dip weeks; an event week that is unreported leaves the event without actual units or lift.",
+    "Baseline: seasonal_pre (default)": "The mean weekly sell-out units of the clean weeks among the 8 weeks "
+    "before the event, rescaled week by week by the category's seasonal index: baseline of a week = pre-period "
+    "mean x index of that week / mean index of the clean pre-weeks used. Needs at least 4 clean pre-weeks. Where "
+    "the category has no seasonal index yet (no complete year) it keeps the plain pre-period mean, with a flag. "
+    "It is the default because it is the most accurate on the demo's planted lifts over seeds it was not tuned "
+    "to (total incremental units within 10%, median lift error under 8 points).",
+    "Baseline: pre_period": "The mean weekly sell-out units of the clean weeks among the 8 weeks before the "
+    "event, for every event week and the 2 weeks after. Needs at least 4 clean weeks.",
     "Baseline: pre_post": "The mean weekly units of the clean weeks among the 8 weeks before the event and "
     "the 8 weeks that follow the 2 dip weeks right after it (weeks 3 to 10 after the last event week). "
     "Needs at least 4 clean weeks.",
-    "Baseline: seasonal_pre": "The pre_period mean rescaled week by week by the category's seasonal index: "
-    "baseline of a week = pre-period mean x index of that week / mean index of the clean pre-weeks used. "
-    "Needs at least 4 clean pre-weeks and a seasonal index.",
-    "Category seasonal index (weekly)": "The Seasonality page's seasonal index of the category at ISO-week "
-    "grain, from the sell-out units of every retailer and SKU of the category over every complete year "
-    "loaded (see Seasonality: Seasonal index, Complete year). No filter applies: seasonality belongs to the "
-    "category. Without a complete year there is no index and seasonal_pre gives no lift.",
-    "Baseline: last_year": "The units of the same weeks 52 weeks earlier, scaled by the ratio of this year's "
-    "to last year's pre-period (mean of the clean weeks among the 8 weeks before the event, and before the "
-    "same weeks last year). A last-year week that is not clean takes the mean of the clean last-year event "
-    "weeks. Needs at least one clean last-year event week and at least 4 clean weeks in each pre-period; "
-    "its clean weeks count all three.",
+    "Category seasonal index (weekly)": "The Seasonality page's seasonal index of the category at week grain "
+    "(ISO week numbers, week 53 folded into 52), over every retailer and every complete year loaded, each year "
+    "reading only the retailers that reported every week of it (see Seasonality: Seasonal index, Complete "
+    "year). It leaves out each retailer x SKU line in the years it was promoted (any event week or the 2 weeks "
+    "after), so promotions, an event's own lift included, do not pose as season; where the unpromoted lines "
+    "hold under a quarter of the category's units, it reads every line. No filter applies: seasonality "
+    "belongs to the category.",
+    "Baseline: last_year": "The units of the same weeks last year (each week's last year: 364 days earlier, "
+    "none for a 53rd Monday such as 30 Dec 2024), scaled by the ratio of this year's to last year's pre-period "
+    "(mean of the clean weeks among the 8 weeks before the event, and among their last years). A last-year week "
+    "that is not clean, or does not exist, takes the mean of the clean last-year event weeks. Needs at least one "
+    "clean last-year event week and at least 4 clean weeks in each pre-period; its clean weeks count all three.",
     "Low baseline coverage": "A method that lacks enough clean weeks gives no lift for that event; the flag "
     "says how many clean weeks it found. No number is made up.",
     "Baseline units": "The method's baseline summed over the event weeks.",
     "Actual units": "Sell-out units over the event weeks. An event that has not started, or is not over, in "
-    "the loaded weeks has no actual units and no lift yet.",
+    "its retailer's sell-out (each retailer's sell-out stops at its own latest week, which may lag the other "
+    "tables) is unfinished: no actual units and no lift yet, never a drop to zero. Nor has an event one of whose "
+    "weeks its retailer did not report.",
     "Incremental units": "Actual minus baseline units over the event weeks.",
     "Lift": "Incremental units divided by baseline units (0.25 = +25%). Empty when the baseline is zero.",
     "Post-promotion dip": "Baseline minus actual units over the 2 weeks after the event (positive = a dip). "
-    "Empty, with a flag, when those weeks are not yet loaded, fall inside another promotion or are "
-    "stock-out weeks.",
+    "Empty, with a flag, when those weeks are not yet reported by the retailer, include a week it did not "
+    "report, fall inside another promotion or are stock-out weeks.",
     "Net incremental units": "Incremental units minus the post-promotion dip.",
     "Overlapping promotions": "When promotions of the same retailer x SKU overlap, each counts all the units "
     "above its baseline in its own weeks, so their lift is shared and must not be added up; the flag names "

@@ -353,7 +353,7 @@ class _Collector:
         if not self.engine.has("promotions"):
             self.missing.append("Promotions: the promotions table is not loaded.")
             return None
-        terms = ("Promotion event", "Baseline: pre_period (default)", "Clean week", "Low baseline coverage",
+        terms = ("Promotion event", "Baseline: seasonal_pre (default)", "Clean week", "Low baseline coverage",
                  "Incremental units", "Lift", "Post-promotion dip", "Net incremental units",
                  "Incremental gross profit", "ROI", "Share paid back", "ROI by mechanic / retailer")
         section = Section("promotions", "Promotions of the period: lift and ROI",
