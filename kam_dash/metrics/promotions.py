@@ -23,10 +23,10 @@ from kam_dash.filters import Filters
 from kam_dash.metrics import seasonality
 from kam_dash.scope import Scope, resolve
 
-METHODS = {
+METHODS = {  # the default first: the page offers them in this order
+    "seasonal_pre": "Seasonal pre-period",
     "pre_period": "Pre-period",
     "pre_post": "Pre and post",
-    "seasonal_pre": "Seasonal pre-period",
     "last_year": "Last year",
 }
 DEFAULT_METHOD = "seasonal_pre"  # the most accurate on demo seeds 1-5 (see accuracy_report and the tests)
@@ -823,7 +823,24 @@ def kpis(table: pd.DataFrame) -> dict[str, float | int | None]:
         "roi": float((roi_rows["incremental_gross_profit"].sum() - spend) / spend) if len(roi_rows) and spend > 0
         else None,
         "paid_back_share": float((has_roi >= 0).mean()) if len(has_roi) else None,
+        "unreported_weeks": int(table["unreported_weeks"].sum()) if len(table) else 0,
+        "events_with_unreported_weeks": int((table["unreported_weeks"] > 0).sum()) if len(table) else 0,
+        "unfinished": int(table["flag"].fillna("").str.startswith("unfinished").sum()) if len(table) else 0,
     }
+
+
+def skipped_note(k: dict) -> str | None:
+    """The page's line on what the figures skipped: unreported weeks and events not measurable yet."""
+    parts = []
+    if k.get("unreported_weeks"):
+        n, e = k["unreported_weeks"], k["events_with_unreported_weeks"]
+        parts.append(f"{n:,} unreported week{'s' if n != 1 else ''} (no sell-out from the retailer) skipped, not "
+                     f"read as zeros, around {e:,} event{'s' if e != 1 else ''}")
+    if k.get("unfinished"):
+        n = k["unfinished"]
+        parts.append(f"{n:,} event{'s' if n != 1 else ''} unfinished in {'their' if n != 1 else 'its'} retailer's "
+                     f"sell-out (it lags): no lift yet")
+    return "; ".join(parts) + "." if parts else None
 
 
 @dataclass
