@@ -380,7 +380,7 @@ class _Collector:
                 int(table["roi"].notna().sum()), (str(best["group"]), float(best["roi"])))))
         else:
             section.notes.append("No event has an ROI (trade spend, unit costs or a measured lift are missing).")
-        section.tables.append(Table("Promotions", "Promotion lift and ROI (pre-period baseline)", table,
+        section.tables.append(Table("Promotions", "Promotion lift and ROI (seasonal pre-period baseline)", table,
                                     export="promo-lift"))
         return section
 
