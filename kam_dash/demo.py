@@ -9,6 +9,29 @@ What it plants, and where the truth is recorded (schema `truth`):
 - phantom inventory (stock on the books, nothing sold): `truth.phantom`;
 - each retailer's underlying annual growth: `truth.retailer_trend`.
 
+And the mess of real retailer feeds, at every scale (the largest account, R001, is always left clean):
+- late POS: two retailers (three from the default scale up) whose sell-out lags sell-in by 1 or 2 weeks; their
+  latest sell-out weeks are simply absent while sell-in and inventory run to the latest week:
+  `truth.sell_out_lag(retailer_id, lag_weeks)`;
+- unreported weeks inside history, in which a retailer has no sell-out row for any SKU in either channel
+  (`truth.unreported_weeks(retailer_id, week, kind, after_promotion)`): one retailer misses four scattered
+  weeks between two years ago and two months before the end, two of them the first week after one of its
+  promotions (kind `scattered`); a store chain that also sells online sends nothing for the week of
+  15 December last year (kind `chain_wide`). No missing week is a promotion week of its retailer, and the
+  other retailers report every week, so at least two complete years of seasonality stay clean;
+- a sell-out-only account (buys through a distributor): POS and stock, no sell-in rows and no targets:
+  `truth.sell_out_only(retailer_id, has_targets, has_inventory)`;
+- range churn: besides launches and delistings at the January range reset, a few tail SKUs are discontinued
+  at every retailer partway through last year and a few new SKUs are listed this year, so last year holds
+  sales of SKUs that sell nothing this year: `truth.sku_life(sku_id, first_week, last_week)` (listed weeks,
+  for every SKU not listed for the whole range);
+- a 53-Monday year: the calendar starts in January three years before as-of, so 2024 (Mondays 2024-01-01 ..
+  2024-12-30) lies inside it; trend runs on days (not 52-week years), targets phase weeks into the month of
+  their Monday, and season and Easter follow the date, so nothing assumes 52 weeks a year.
+
+The truth is what the data can show: lost sales and phantom stock are recorded in reported weeks only, and a
+promotion's `true_post_dip_units` counts its dip weeks that were reported (its lift is always fully reported).
+
 Demand per retailer x SKU x week is
     base x trend(retailer) x season(category, week) x noise x promotion x post-promotion dip
 with AR(1) log-normal noise, then a Poisson draw. Retailer stock follows
@@ -196,6 +219,82 @@ def _seasonality_truth(weeks: list[dt.date]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["category", "grain", "period", "index"])
 
 
+@dataclass(frozen=True)
+class ReportingMess:
+    """How retailers' feeds fall short of the truth (retailers and weeks as indices)."""
+    unreported: np.ndarray  # (retailers, weeks): no sell-out row of that retailer in that week
+    lags: dict[int, int]  # retailer -> weeks its latest sell-out lags the latest week
+    gaps: list[tuple[int, int, str, bool]]  # (retailer, week, kind, first week after one of its promotions)
+    sell_out_only: np.ndarray  # (retailers,): no sell-in at all
+
+    def sell_out_only_ids(self, ret_ids: list[str]) -> list[str]:
+        return [ret_ids[r] for r in np.nonzero(self.sell_out_only)[0]]
+
+
+def _plant_reporting_mess(mess: np.random.Generator, weeks: list[dt.date], ret_ids: list[str],
+                          channels: list[str], sells_online: np.ndarray, ser_r: np.ndarray,
+                          promo_touch: np.ndarray, dip_parts: list) -> ReportingMess:
+    """Choose the retailers whose feeds are late, gappy or sell-out only, and the weeks they miss.
+
+    The largest account (R001) stays clean, so a complete account is always there to compare with. Every
+    other role goes to a different retailer. No missing week is ever a promotion week of its retailer, so
+    each event's lift is fully visible; some missing weeks are the first week after one of its promotions.
+    """
+    R, W = len(ret_ids), len(weeks)
+    year_now = weeks[-1].year
+    touched = np.zeros((R, W), dtype=np.int64)
+    np.add.at(touched, ser_r, promo_touch)
+    touched = touched > 0  # weeks in which the retailer runs any promotion
+    post_promo = np.zeros((R, W), dtype=bool)  # the first week after one of the retailer's promotions
+    for i, parts in dip_parts:
+        post_promo[ser_r[i], parts[0][0]] = True
+    is_ecom = np.array(channels) == "ecommerce"
+    free = list(range(1, R))
+    unreported = np.zeros((R, W), dtype=bool)
+    gaps: list[tuple[int, int, str, bool]] = []
+
+    # A chain-wide missing week: a store chain that also sells online sends no POS at all, in either
+    # channel, for the week of 15 December last year (the Christmas peak). Any store chain if none of the
+    # free ones sells online.
+    chains = [r for r in free if sells_online[r] and not is_ecom[r]] or [r for r in free if not is_ecom[r]]
+    chain = int(mess.choice(chains))
+    free.remove(chain)
+    w_chain = weeks.index(monday(dt.date(year_now - 1, 12, 15)))
+    while touched[chain, w_chain]:
+        w_chain -= 1
+    gaps.append((chain, w_chain, "chain_wide", bool(post_promo[chain, w_chain])))
+
+    # Scattered missed weeks: four weeks, from two years ago to two months before the end, at least six
+    # weeks apart; two of them right after one of the retailer's promotions (where a dip would be read).
+    window = [i for i, w in enumerate(weeks) if w.year >= year_now - 2 and i < W - 8]
+    after = {r: [w for w in window if post_promo[r, w] and not touched[r, w]] for r in free if not is_ecom[r]}
+    enough = [r for r in after if len(after[r]) >= 2] or [max(after, key=lambda r: len(after[r]))]
+    gappy = int(mess.choice(enough))
+    free.remove(gappy)
+    chosen: list[int] = []
+    plain = [w for w in window if not touched[gappy, w] and not post_promo[gappy, w]]
+    for pool, upto in ((after[gappy], 2), (plain, 4)):
+        for w in mess.permutation(pool):
+            if len(chosen) < upto and all(abs(int(w) - c) >= 6 for c in chosen):
+                chosen.append(int(w))
+    gaps += [(gappy, w, "scattered", bool(post_promo[gappy, w])) for w in sorted(chosen)]
+    for r, w, _, _ in gaps:
+        unreported[r, w] = True
+
+    # A retailer that buys through a distributor: its POS and stock reach us, our shipments to it do not exist.
+    sell_out_only = np.zeros(R, dtype=bool)
+    sell_out_only[int(mess.choice([r for r in free if not is_ecom[r]]))] = True
+    free = [r for r in free if not sell_out_only[r]]
+
+    # Late POS: two or three retailers whose sell-out arrives one or two weeks after our shipments.
+    laggards = sorted(int(r) for r in mess.choice(free, 2 if R < 10 else 3, replace=False))
+    lag_weeks = [1, 2, int(mess.integers(1, 3))][: len(laggards)]
+    lags = dict(zip(laggards, lag_weeks, strict=True))
+    for r, lag in lags.items():
+        unreported[r, W - lag:] = True
+    return ReportingMess(unreported, lags, sorted(gaps), sell_out_only)
+
+
 def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None,
              progress: Callable[[str, float], None] | None = None) -> dict[str, pd.DataFrame]:
     """Build every table in memory. Keys are table names; truth tables are prefixed `truth.`."""
@@ -208,7 +307,8 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     weeks = calendar(as_of)
     W = len(weeks)
     week_ts = pd.to_datetime(weeks)
-    years_from_start = np.arange(W) / 52.0
+    # Years by the day, not by 52 weeks: 2024 has 53 Mondays, and a 52-week year would drift the trend.
+    years_from_start = np.array([(w - weeks[0]).days for w in weeks]) / 365.25
 
     # -- retailers ----------------------------------------------------------------------
     say("retailers and products", 0.02)
@@ -297,6 +397,22 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     launch[late] = rng.choice(resets, late.sum())
     gone = (~late) & (rng.random(K) < 0.04)
     delist[gone] = rng.choice(resets, gone.sum())
+    # Ranges also churn inside a year: a few tail lines are discontinued partway through last year (at every
+    # retailer at once) and a few new lines are listed this year, so last year holds sales of SKUs that sell
+    # nothing this year. The mess is drawn from its own stream, so the rest of the demo keeps its draws.
+    mess = np.random.default_rng([seed, 10])
+    n_churn = max(2, round(0.04 * K))
+    year_now = weeks[-1].year
+    last_year_mid = [i for i, w in enumerate(weeks) if w.year == year_now - 1 and 3 <= w.month <= 9]
+    # (early in January there is no room left this year: the new lines then arrive in the last half-year)
+    this_year = [i for i, w in enumerate(weeks) if w.year == year_now and i < W - 8] or list(range(W - 26, W - 8))
+    steady = np.nonzero((launch == 0) & (delist == W))[0]
+    tail = steady[np.argsort(popularity[steady], kind="stable")][: max(len(steady) // 2, 2 * n_churn)]
+    discontinued = np.sort(mess.choice(tail, n_churn, replace=False))
+    # the first week no longer listed; distinct weeks while there are enough (the large scale churns more lines)
+    delist[discontinued] = mess.choice(last_year_mid, n_churn, replace=n_churn > len(last_year_mid))
+    newcomers = np.sort(mess.choice(np.setdiff1d(steady, discontinued), n_churn, replace=False))
+    launch[newcomers] = mess.choice(this_year, n_churn, replace=n_churn > len(this_year))
 
     # -- series: which retailer carries which SKU ---------------------------------------
     say("demand", 0.08)
@@ -338,6 +454,7 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     weight = base * promotability / (base * promotability).sum()
     weight_cdf = weight.cumsum()  # draw like rng.choice(S, p=weight), without its O(S) checks per draw
     promo_rows, truth_rows = [], []
+    dip_parts = []  # per event: (series, ((week, dip units), (week, dip units)))
     mech_names = list(MECHANIC_WEIGHTS)
     mech_p = np.array(list(MECHANIC_WEIGHTS.values()))
     span_days = (last_day - first_day).days
@@ -394,6 +511,8 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         pid = f"P{len(promo_rows) + 1:05d}"
         promo_rows.append((pid, ret_ids[r_i], sku_ids[k_i], start, end, mech, disc, trade_spend, planned, i, lift))
         truth_rows.append((pid, incr_total, incr_total / cf_total, dip_units))
+        dip_parts.append((i, ((w1 + 1, counterfactual[i, w1 + 1] * dip1),
+                              (w1 + 2, counterfactual[i, w1 + 2] * dip2))))
 
     promotions_df = pd.DataFrame(
         [p[:9] for p in promo_rows],
@@ -403,6 +522,13 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     promotions_df["planned_incremental_units"] = promotions_df["planned_incremental_units"].astype("Float64")
     truth_promo = pd.DataFrame(truth_rows, columns=["promo_id", "true_incremental_units", "true_lift_pct",
                                                      "true_post_dip_units"])
+    mess_plan = _plant_reporting_mess(mess, weeks, ret_ids, channels, online_end > 0, ser_r, promo_touch,
+                                      dip_parts)
+    unreported = mess_plan.unreported  # (R, W): no sell-out row of that retailer in that week
+    # The post-promotion dip counts only the weeks the retailer reported: a dip in a week whose POS never
+    # arrived cannot be seen in the data (promotion weeks themselves are always reported, so the lift is exact).
+    truth_promo["true_post_dip_units"] = [
+        sum(units for w, units in parts if not unreported[ser_r[i], w]) for i, parts in dip_parts]
     # discount depth during the promotion's days, for shelf prices
     disc_frac = np.zeros((S, W))
     for p in promo_rows:
@@ -450,7 +576,9 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     sold = np.zeros((S, W))
     lost = np.zeros((S, W))
     stock = np.where(listed[:, 0], np.round(cov * expected[:, 0]), 0.0)
-    returns = rng.random((S, W)) < 0.002
+    # Returns come back while a line is listed; a delisted line's leftovers are cleared by the retailer (so a
+    # discontinued SKU has no sell-in at all after its last listed week, not returns years later).
+    returns = (rng.random((S, W)) < 0.002) & listed
     for t in range(W):
         nxt = expected[:, t + 1] if t + 1 < W else expected[:, t]
         target = cov * nxt
@@ -483,7 +611,7 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     gross_price = list_price[ser_k][:, None]
     net_factor = (1 - terms[ser_r])[:, None]
     sell_in_df = long(
-        sell_in_units != 0,
+        (sell_in_units != 0) & ~mess_plan.sell_out_only[ser_r, None],
         units=sell_in_units,
         gross_sales=np.round(sell_in_units * gross_price, 2),
         net_sales=np.round(sell_in_units * gross_price * net_factor, 2),
@@ -495,11 +623,13 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
     shelf_price = (list_price[ser_k] * 1.35)[:, None] * (1 - disc_frac)
     dist = rng.uniform(0.6, 1.0, S)
     stores_selling = np.round(store_count[ser_r] * dist)[:, None] * np.ones((1, W))
-    store_df = long(store_units > 0, units=store_units, sales_value=np.round(store_units * shelf_price, 2),
-                    stores_selling=stores_selling, promo_flag=promo_touch)
+    reported = ~unreported[ser_r]
+    store_df = long((store_units > 0) & reported, units=store_units,
+                    sales_value=np.round(store_units * shelf_price, 2), stores_selling=stores_selling,
+                    promo_flag=promo_touch)
     store_df.insert(3, "sales_channel", "store")
-    online_df = long(online_units > 0, units=online_units, sales_value=np.round(online_units * shelf_price, 2),
-                     promo_flag=promo_touch)
+    online_df = long((online_units > 0) & reported, units=online_units,
+                     sales_value=np.round(online_units * shelf_price, 2), promo_flag=promo_touch)
     online_df.insert(3, "sales_channel", "online")
     online_df["stores_selling"] = np.nan
     online_df = online_df[store_df.columns]
@@ -509,12 +639,17 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
 
     inventory_df = long(listed, on_hand_units=on_hand)
 
-    lost_df = long(lost > 0.5, lost_units=lost)
-    phantom_df = long(phantom)
+    # Stock-outs and phantom stock are recorded where the data can show them: in weeks the retailer reported.
+    lost_df = long((lost > 0.5) & reported, lost_units=lost)
+    phantom_df = long(phantom & reported)
 
     # -- targets --------------------------------------------------------------------------
     say("targets", 0.75)
     targets_df = _targets(rng, weeks, expected * listed, ser_r, ser_k, sku_cat, cats, list_price, terms, growth, ret_ids, as_of)
+
+    # The sell-out-only account buys through a distributor: no shipments of ours, and no plan with us.
+    targets_df = targets_df[~targets_df["retailer_id"].isin(mess_plan.sell_out_only_ids(ret_ids))]
+    targets_df = targets_df.reset_index(drop=True)
 
     seasonality_truth = _seasonality_truth(weeks)
     trend_df = pd.DataFrame({"retailer_id": ret_ids, "annual_growth": growth})
@@ -531,6 +666,19 @@ def generate(scale: str = "default", seed: int = 7, as_of: dt.date | None = None
         "truth.lost_sales": lost_df,
         "truth.phantom": phantom_df,
         "truth.retailer_trend": trend_df,
+        "truth.sell_out_lag": pd.DataFrame({
+            "retailer_id": [ret_ids[r] for r in mess_plan.lags],
+            "lag_weeks": np.array(list(mess_plan.lags.values()), dtype=np.int32)}),
+        "truth.unreported_weeks": pd.DataFrame(
+            mess_plan.gaps, columns=["retailer_id", "week", "kind", "after_promotion"]).assign(
+                retailer_id=lambda f: [ret_ids[r] for r in f["retailer_id"]],
+                week=lambda f: pd.to_datetime([weeks[w] for w in f["week"]])),
+        "truth.sell_out_only": pd.DataFrame({
+            "retailer_id": mess_plan.sell_out_only_ids(ret_ids), "has_targets": False, "has_inventory": True}),
+        "truth.sku_life": pd.DataFrame(
+            [(sku_ids[k], week_ts[launch[k]], week_ts[delist[k] - 1]) for k in range(K)
+             if launch[k] > 0 or delist[k] < W],
+            columns=["sku_id", "first_week", "last_week"]),
     }
 
 
@@ -555,6 +703,7 @@ def _targets(rng, weeks, expected, ser_r, ser_k, sku_cat, cats, list_price, term
     future = np.empty((expected.shape[0], P))
     future[:, :W] = expected
     for t in range(W, P):
+        # the same week last year is the one 364 days earlier (the calendar's rule), also after a 53-Monday year
         future[:, t] = future[:, t - 52] * (1 + growth[ser_r])
     season = np.array([[seasonal_multiplier(c, w) for w in plan_weeks] for c in cats])
     phased = season.copy()

@@ -197,6 +197,13 @@ TRUTH_DDL = {
     "phantom": "CREATE TABLE truth.phantom (retailer_id VARCHAR, sku_id VARCHAR, week DATE, "
     "PRIMARY KEY (retailer_id, sku_id, week))",
     "retailer_trend": "CREATE TABLE truth.retailer_trend (retailer_id VARCHAR PRIMARY KEY, annual_growth DOUBLE)",
+    # The demo's real-world mess: late POS, missed POS weeks, an account without sell-in, range churn.
+    "sell_out_lag": "CREATE TABLE truth.sell_out_lag (retailer_id VARCHAR PRIMARY KEY, lag_weeks INTEGER)",
+    "unreported_weeks": "CREATE TABLE truth.unreported_weeks (retailer_id VARCHAR, week DATE, kind VARCHAR, "
+    "after_promotion BOOLEAN, PRIMARY KEY (retailer_id, week))",
+    "sell_out_only": "CREATE TABLE truth.sell_out_only (retailer_id VARCHAR PRIMARY KEY, has_targets BOOLEAN, "
+    "has_inventory BOOLEAN)",
+    "sku_life": "CREATE TABLE truth.sku_life (sku_id VARCHAR PRIMARY KEY, first_week DATE, last_week DATE)",
 }
 
 
