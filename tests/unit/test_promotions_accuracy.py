@@ -73,3 +73,21 @@ def test_the_default_estimate_holds_on_seeds_nobody_tuned_to(seed_reports):
     shown = default[["events", "median_abs_lift_error", "incremental_ratio"]].round(3).to_dict("index")
     assert default["incremental_ratio"].between(0.9, 1.1).all(), shown
     assert (default["median_abs_lift_error"] < 0.08).all(), shown
+
+
+def test_the_demos_unreported_weeks_after_promotions_make_no_dip(default_db, default_engine):
+    """The demo plants unreported weeks right after promotions (truth.unreported_weeks): no event reads them as
+    zeros. (Its lagging retailers have no event near their latest week, the Christmas freeze sees to that, so the
+    lag rule is tested by hand in test_promotions.py.)"""
+    with duckdb.connect(str(default_db), read_only=True) as con:
+        gaps = con.execute("SELECT retailer_id, week FROM truth.unreported_weeks").df()
+    table = promo.promo_lift(default_engine, promo.ALL_TIME)
+    weeks = table.assign(d1=pd.to_datetime(table["end_week"]) + pd.Timedelta(weeks=1),
+                         d2=pd.to_datetime(table["end_week"]) + pd.Timedelta(weeks=2))
+    gaps["week"] = pd.to_datetime(gaps["week"])
+    hit = pd.concat([weeks.merge(gaps, left_on=["retailer_id", d], right_on=["retailer_id", "week"])
+                     for d in ("d1", "d2")])
+    assert len(hit) > 0, "the demo puts unreported weeks right after some promotions"
+    assert hit["post_dip_units"].isna().all()
+    assert hit["flag"].str.contains("unreported week in the 2 weeks after").all()
+    assert (table.set_index("promo_id").loc[hit["promo_id"], "unreported_weeks"] > 0).all()
