@@ -86,15 +86,15 @@ def _calendar(weeks: pd.Series, grain: str) -> tuple[pd.Series, pd.Series]:
 
     Month: the Gregorian year and month the Monday falls in (calendar.month_of). Week: the ISO year and the
     ISO week number with week 53 folded into 52 (calendar.week_number)."""
-    days = pd.Series(pd.to_datetime(weeks).dt.date, index=weeks.index)
-    uniq = pd.unique(days)
+    codes, uniq = pd.factorize(pd.to_datetime(weeks))
+    days = pd.DatetimeIndex(uniq).date
     if grain == "month":
-        pairs = {d: calendar.month_of(d, calendar.GREGORIAN) for d in uniq}
+        pairs = [calendar.month_of(d, calendar.GREGORIAN) for d in days]
     else:
-        pairs = {d: (d.isocalendar()[0], calendar.week_number(d)) for d in uniq}
-    year = days.map(lambda d: pairs[d][0]).astype(int)
-    period = days.map(lambda d: pairs[d][1]).astype(int)
-    return year, period
+        pairs = [(d.isocalendar()[0], calendar.week_number(d)) for d in days]
+    table = np.array(pairs, dtype="int64").reshape(-1, 2)
+    return (pd.Series(table[codes, 0], index=weeks.index, dtype="int64"),
+            pd.Series(table[codes, 1], index=weeks.index, dtype="int64"))
 
 
 def _weeks_in_year(year: int, grain: str) -> int:
