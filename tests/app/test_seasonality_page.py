@@ -132,3 +132,26 @@ def test_an_empty_database(app, empty_db):
     at = app(empty_db, page=PAGE)
     assert not at.exception
     assert any("No sales data is loaded" in i.value for i in at.info)
+
+
+def test_an_unreported_week_is_no_zero_in_the_stl_chart_and_the_page_says_so(app, tmp_path):
+    # Nobody reported the week of 2 Jun 2025. Its neighbours sold R1 10 + R2 10 = 20 Ice Cream units each, so
+    # the STL chart draws 20 there (interpolated, marked), not 0, and the page says what it skipped: that week
+    # and the 53 Mondays of 2024 in which R2 reported nothing, 54 weeks.
+    import datetime as dt
+
+    gap = dt.date(2025, 6, 2)
+    db = make_db(tmp_path / "gap.duckdb", retailers=RETAILERS, products=PRODUCTS,
+                 sell_out=[r for r in sell_out_rows() if r["week"] != gap])
+    at = app(db, page=PAGE, query={"series": "Ice Cream"})
+    assert not at.exception
+    stl = next(s for t, s in figures(at).items() if "(STL)" in t)
+    observed = stl["data"][0]
+    at_gap = [y for x, y in zip(observed["x"], values(observed["y"])) if str(x).startswith("2025-06-02")]
+    assert at_gap == [20.0]
+    marked = next(tr for tr in stl["data"] if tr.get("name") == "Interpolated (unreported)")
+    marked_weeks = [str(x)[:10] for x in marked["x"]]
+    assert len(marked_weeks) == 54 and "2025-06-02" in marked_weeks and "2024-12-30" in marked_weeks
+    assert any("interpolates 54 unreported weeks" in i.value for i in at.info)
+    assert any("54 weeks in which a retailer in view did not report sell-out are left out" in i.value
+               for i in at.info)
