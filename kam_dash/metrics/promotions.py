@@ -252,16 +252,16 @@ def category_week_units(engine: Engine) -> pd.DataFrame:
     s, p = engine.table("sell_out"), engine.table("products")
     j = s.join(p.select("sku_id", "category"), "sku_id")
     promoted = promoted_series_years(_all_promotions(engine))
-    keys = [j.category, j.retailer_id, j.week]
     if len(promoted):
+        # The promoted line-years are few (one to three per promotion): a left join flags their rows.
         m = ibis.memtable(promoted.rename(columns={"retailer_id": "m_retailer", "sku_id": "m_sku", "year": "m_year"}),
                           schema={"m_retailer": "string", "m_sku": "string", "m_year": "int64"})
         j = j.left_join(m, [j.retailer_id == m.m_retailer, j.sku_id == m.m_sku, j.week.year() == m.m_year])
         unpromoted = ibis.ifelse(j.m_year.isnull(), j.units, 0).sum()
-        keys = [j.category, j.retailer_id, j.week]
     else:
         unpromoted = j.units.sum()
-    frame = engine.execute(j.group_by(keys).aggregate(units=j.units.sum(), units_unpromoted=unpromoted))
+    frame = engine.execute(j.group_by([j.category, j.retailer_id, j.week]).aggregate(
+        units=j.units.sum(), units_unpromoted=unpromoted))
     return frame.astype({"week": "datetime64[ns]", "units": float, "units_unpromoted": float})
 
 
