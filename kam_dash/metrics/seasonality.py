@@ -53,8 +53,11 @@ DEFINITIONS = {
     "Peaks and troughs": "For each category, the three periods with the highest index and the three with the "
     "lowest.",
     "Year-over-year lines": "Weekly sell-out units of the chosen category over the retailers in view, one line "
-    "per ISO year on an ISO week axis (partial years included). A week in which a retailer in view did not "
-    "report sell-out is left out (the line breaks there), never drawn as a low week; the page says how many.",
+    "per ISO year on an ISO week axis (partial years included). A week a retailer did not report (between its "
+    "first and latest sell-out weeks) is never read as 0: that retailer's units that week are the straight line "
+    "between its own reported weeks around it, and the page says how many retailer-weeks were filled so. The "
+    "lines end at the latest week every retailer in view has reported (a retailer whose sell-out lags is not "
+    "read as selling nothing).",
     "Retailer vs portfolio": "The chosen retailer's seasonal index for the category beside the portfolio's "
     "(every retailer, same brand filter), both computed as above from their own complete years.",
     "Plan phasing index": (
@@ -66,10 +69,9 @@ DEFINITIONS = {
     ),
     "Trend / seasonal / remainder": (
         "STL decomposition (statsmodels, robust, 52-week season) of the chosen category's weekly sell-out "
-        "units over the retailers in view: trend + seasonal + remainder = the weekly units. The series runs from "
-        "the first to the last week every retailer in view reported; a week inside it that some retailer did "
-        "not report is interpolated (a straight line between the reported weeks around it), never read as 0, "
-        "and is marked on the chart. It needs at least two years of weeks."
+        "units over the retailers in view, the same weekly series as the year-over-year lines (unreported "
+        "retailer-weeks interpolated, never 0, and marked on the chart; ending at the latest week every retailer "
+        "has reported): trend + seasonal + remainder = the weekly units. It needs at least two years of weeks."
     ),
 }
 
@@ -240,26 +242,39 @@ def series_grid(units: pd.DataFrame, reported: pd.DataFrame, categories: list[st
     return grid[["series", "category", "week", "units", "reported", "retailers"]]
 
 
-def unreported_count(reported: pd.DataFrame, weeks: pd.DatetimeIndex) -> pd.Series:
-    """Per loaded week: how many of the retailers did not report it, counting from each retailer's first
-    sell-out week (freshness.DEFINITIONS, Unreported weeks). The index is `weeks`."""
-    out = pd.Series(0, index=weeks, dtype="int64")
-    for _, w in reported.groupby("retailer_id")["week"]:
-        span = weeks[weeks >= w.min()]
-        out.loc[span[~span.isin(w)]] += 1
-    return out
-
-
 def detail_series(units: pd.DataFrame, reported: pd.DataFrame, category: str, weeks: pd.DatetimeIndex
                   ) -> pd.DataFrame:
-    """The weekly units of one category over the view's retailers (week, units, unreported): `unreported`
-    counts the retailers that did not report the week; such a week's sum is incomplete, so it is never read
-    as a number (year-over-year lines break there, STL interpolates it)."""
-    one = units[units["category"] == category].groupby("week")["units"].sum()
-    frame = pd.DataFrame({"week": weeks, "units": one.reindex(weeks).fillna(0.0).to_numpy(),
-                          "unreported": unreported_count(reported, weeks).to_numpy()})
-    return frame
+    """The weekly units of one category summed over the view's retailers: week, units, interpolated, late.
 
+    A retailer's unreported week (inside its span of reported weeks) is never a 0: its units that week are the
+    straight line between its own reported weeks around it, and `interpolated` counts the retailers so filled.
+    After a retailer's latest sell-out week its units are unknown: `late` marks the weeks some retailer has not
+    reported yet, which the charts leave out (they end where every retailer's sell-out ends). Before a
+    retailer's first sell-out week it was not selling (0)."""
+    rids = pd.Index(sorted(set(reported["retailer_id"])))
+    n_weeks = len(weeks)
+    out = pd.DataFrame({"week": weeks, "units": 0.0, "interpolated": 0, "late": False})
+    if not len(rids) or not n_weeks:
+        return out
+    rep = reported[reported["week"].isin(weeks)]
+    has = np.zeros((len(rids), n_weeks), dtype=bool)
+    has[rids.get_indexer(rep["retailer_id"]), weeks.get_indexer(rep["week"])] = True
+    one = units[(units["category"] == category) & units["retailer_id"].isin(rids) & units["week"].isin(weeks)]
+    one = one.groupby(["retailer_id", "week"], as_index=False)["units"].sum()
+    values = np.zeros((len(rids), n_weeks))
+    values[rids.get_indexer(one["retailer_id"]), weeks.get_indexer(one["week"])] = one["units"].to_numpy(float)
+    at = np.arange(n_weeks)
+    any_week = has.any(axis=1)
+    first = np.where(any_week, has.argmax(axis=1), n_weeks)
+    last = np.where(any_week, n_weeks - 1 - has[:, ::-1].argmax(axis=1), -1)
+    gap = (at >= first[:, None]) & (at <= last[:, None]) & ~has
+    late = any_week[:, None] & (at > last[:, None])
+    # Each retailer along its own weeks: a gap lies between two reported weeks, so the line always has both ends.
+    filled = pd.DataFrame(np.where(gap, np.nan, values).T).interpolate(limit_area="inside").to_numpy().T
+    out["units"] = np.where(late, 0.0, filled).sum(axis=0)
+    out["interpolated"] = gap.sum(axis=0)
+    out["late"] = late.any(axis=0)
+    return out
 
 
 # -- the plan's phasing ------------------------------------------------------------------
@@ -290,18 +305,12 @@ def plan_phasing(engine: Engine, scope: Scope, year: int) -> tuple[pd.DataFrame,
 
 # -- STL ----------------------------------------------------------------------------------
 def stl_input(series: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The weeks STL reads from a detail_series (week, units, interpolated) and how many unreported weeks it
-    interpolated. Unreported weeks at either end are dropped (the series starts and ends with a week every
-    retailer reported); inside, each is replaced by the straight line between the reported weeks around it,
-    never by 0."""
-    ok = series["unreported"].to_numpy() == 0
-    if not ok.any():
-        return pd.DataFrame(columns=["week", "units", "interpolated"]), 0
-    first, last = np.flatnonzero(ok)[[0, -1]]
-    span = series.iloc[first:last + 1].reset_index(drop=True)
-    gap = span["unreported"].to_numpy() > 0
-    units = span["units"].astype(float).where(~gap).interpolate(method="linear")
-    return pd.DataFrame({"week": span["week"], "units": units.to_numpy(), "interpolated": gap}), int(gap.sum())
+    """The weeks STL reads from a detail_series (week, units, interpolated) and how many of them hold an
+    interpolated retailer-week: up to the last week every retailer has reported (later weeks are not in yet)."""
+    shown = series[~series["late"].to_numpy(dtype=bool)]
+    gap = shown["interpolated"].to_numpy() > 0
+    return (pd.DataFrame({"week": shown["week"].to_numpy(), "units": shown["units"].to_numpy(dtype=float),
+                          "interpolated": gap}), int(gap.sum()))
 
 
 def decompose(series: pd.DataFrame) -> pd.DataFrame | None:
@@ -434,17 +443,22 @@ def page_data(engine: Engine, filters: Filters, grain: str = "month", category: 
     if coverage:
         notes.append(coverage)
 
-    # The detail charts: one category, every retailer in view; a week some retailer did not report is no number.
+    # The detail charts: one category, every retailer in view; an unreported retailer-week is interpolated from
+    # that retailer's own weeks around it, never read as 0, and weeks not every retailer has reported yet end them.
     detail = detail_series(units, reported, category, weeks)
-    shown = detail[detail["unreported"] == 0]
+    shown = detail[~detail["late"]]
     iso = shown["week"].dt.isocalendar()
     yoy = pd.DataFrame({"year": iso["year"].astype(int).to_numpy(), "week_of_year": iso["week"].astype(int).to_numpy(),
                         "units": shown["units"].to_numpy()})
-    skipped = int((detail["unreported"] > 0).sum())
-    if skipped:
-        notes.append(f"{skipped} week{'s' if skipped != 1 else ''} in which a retailer in view did not report "
-                     f"sell-out {'are' if skipped != 1 else 'is'} left out of the year-over-year lines (not "
-                     f"zeros).")
+    filled = int(detail["interpolated"].sum())
+    if filled:
+        notes.append(f"{filled} unreported retailer-week{'s' if filled != 1 else ''} (no sell-out from the retailer) "
+                     f"{'are' if filled != 1 else 'is'} interpolated in the year-over-year lines and the trend split: "
+                     f"a straight line between that retailer's own reported weeks around "
+                     f"{'them' if filled != 1 else 'it'}, never 0.")
+    if detail["late"].any() and len(shown):
+        notes.append(f"The weekly lines stop at {shown['week'].max():%d %b %Y}, the latest week every retailer in view "
+                     f"has reported sell-out for.")
     names = dict(zip(retailers(engine)["retailer_id"], retailers(engine)["retailer_name"]))
     if scope.retailer_ids is None:
         all_units, all_reported = units, reported
@@ -480,11 +494,10 @@ def page_data(engine: Engine, filters: Filters, grain: str = "month", category: 
     stl = decompose(stl_weeks)
     if stl is None:
         notes.append(f"The trend / seasonal / remainder split of {category} needs at least {2 * STL_PERIOD} "
-                     f"reported weeks; there are {len(stl_weeks)}.")
+                     f"weeks of sell-out; there are {len(stl_weeks)}.")
     elif interpolated:
-        notes.append(f"The trend / seasonal / remainder split interpolates {interpolated} unreported "
-                     f"week{'s' if interpolated != 1 else ''} (a straight line between the reported weeks "
-                     f"around {'them' if interpolated != 1 else 'it'}, never 0); they are marked on the chart.")
+        notes.append(f"{interpolated} week{'s' if interpolated != 1 else ''} of the trend split hold"
+                     f"{'' if interpolated != 1 else 's'} interpolated retailer-weeks; they are marked on the chart.")
     return SeasonalityPage(
         grain=grain, categories=tuple(categories), category=category, retailer=retailer, index=index, years=years,
         peaks=peaks_and_troughs(index, grain), yoy=yoy, comparison=comparison,

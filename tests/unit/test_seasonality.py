@@ -206,18 +206,19 @@ def test_page_data_compares_the_retailer_with_the_portfolio_and_the_plan(engine)
     assert data.phasing_measure == "units target" and data.plan_year == 2025
     assert phasing.loc[7, "plan_index"] == pytest.approx(2400 / 13)
     assert phasing.loc[7, "seasonal_index"] == pytest.approx((2 * 12 / 13 + 16 / 9) / 3 * 100)
-    # YoY lines: only weeks every retailer reported. R2 reported nothing in the 53 Mondays of 2024 (Jan 1 ..
-    # Dec 30 2024), so ISO 2024 is gone and ISO 2025 (Dec 30 2024 .. Dec 22 2025) keeps 51 weeks: ISO 2023
-    # (52), 2025 (51) and the first week of ISO 2026 (Dec 29 2025) remain: 52 + 51 + 1 = 104 of the 157
-    # weeks, and the page says 53 weeks were left out.
-    assert sorted(data.yoy["year"].unique()) == [2023, 2025, 2026] and len(data.yoy) == 104
-    assert any("53 weeks in which a retailer in view did not report" in n for n in data.notes)
-    # 157 weeks: enough for STL; the 53 unreported ones are interpolated, not zeros; trend + seasonal +
-    # remainder rebuild the weekly units.
+    # YoY lines: R2 reported nothing in the 53 Mondays of 2024 (Jan 1 .. Dec 30 2024), a gap between its
+    # reported weeks of 25 Dec 2023 (10 units) and 6 Jan 2025 (10): each of them is R2's straight line, 10, never
+    # 0. So all 157 weeks are drawn, ISO 2023 to the first week of ISO 2026; a 2024 week outside January sells
+    # R1 10 + R2 10 = 20, and the page says 53 retailer-weeks were interpolated.
+    assert sorted(data.yoy["year"].unique()) == [2023, 2024, 2025, 2026] and len(data.yoy) == len(WEEKS_3Y)
+    june_2024 = data.yoy[(data.yoy["year"] == 2024) & (data.yoy["week_of_year"] == 23)]["units"]
+    assert june_2024.tolist() == [20.0]
+    assert any("53 unreported retailer-weeks" in n for n in data.notes)
+    # 157 weeks: enough for STL; the 53 weeks holding an interpolated retailer-week are marked; trend +
+    # seasonal + remainder rebuild the weekly units.
     rebuilt = data.stl["trend"] + data.stl["seasonal"] + data.stl["remainder"]
     assert np.allclose(rebuilt, data.stl["observed"]) and len(data.stl) == len(WEEKS_3Y)
-    assert int(data.stl["interpolated"].sum()) == 53 and data.stl["observed"].min() > 0
-    assert any("interpolates 53 unreported weeks" in n for n in data.notes)
+    assert int(data.stl["interpolated"].sum()) == 53 and data.stl["observed"].min() >= 20
     assert not data.warnings
 
 
@@ -271,8 +272,11 @@ def test_a_year_uses_only_the_retailers_that_reported_every_week(hand_db):
     years = data.years[data.years["series"] == "Ice Cream"].set_index("year")["retailers"]
     assert years[2023] == 2 and years[2024] == 1
     assert any("2024: 1 of 2" in n for n in data.notes)
-    # The year-over-year lines leave the week out (1 of 105 weeks), rather than drawing 10 for it.
-    assert len(data.yoy) == len(weeks) - 1
+    # The year-over-year lines draw R2's missing week as its straight line (10, between 10 and 10): R1 10 + 10
+    # = 20 in ISO week 23 of 2024 (3 Jun), not the 10 a zero would give.
+    week_23 = data.yoy[(data.yoy["year"] == 2024) & (data.yoy["week_of_year"] == 23)]["units"]
+    assert len(data.yoy) == len(weeks) and week_23.tolist() == [20.0]
+    assert any("1 unreported retailer-week" in n for n in data.notes)
 
 
 def test_stl_interpolates_a_chain_wide_unreported_week_instead_of_reading_zero(hand_db):
@@ -289,11 +293,18 @@ def test_stl_interpolates_a_chain_wide_unreported_week_instead_of_reading_zero(h
     assert stl.loc[pd.Timestamp(D(2025, 6, 9)), "observed"] == pytest.approx(20)
 
 
-def test_stl_input_drops_unreported_ends_and_interpolates_inside():
-    # Weeks 0-5 sell 10, 12, ?, 16, 18, ? with weeks 2 and 5 unreported: week 5 is at the end -> dropped;
-    # week 2 lies between 12 and 16 -> 14.
-    weeks = pd.date_range("2025-01-06", periods=6, freq="7D")
-    series = pd.DataFrame({"week": weeks, "units": [10, 12, 0, 16, 18, 0.0], "unreported": [0, 0, 3, 0, 0, 1]})
-    got, interpolated = seasonality.stl_input(series)
-    assert list(got["units"]) == [10, 12, 14, 16, 18] and interpolated == 1
-    assert list(got["interpolated"]) == [False, False, True, False, False]
+def test_detail_series_interpolates_each_retailers_own_gap_and_stops_where_a_retailer_lags():
+    # Weeks 0-5. A reports 10, 12, -, 16, 18, 20 (week 2 unreported); B reports 5 in weeks 0-3 and then lags.
+    # Week 2: A's line between 12 and 16 -> 14, plus B's 5 = 19 (1 interpolated retailer-week). Weeks 4-5: B has
+    # not reported them yet -> late, left out. STL reads 15, 17, 19, 21.
+    weeks = pd.date_range("2025-01-06", periods=6, freq="7D").astype("datetime64[ns]")
+    a_weeks = [w for i, w in enumerate(weeks) if i != 2]
+    units = pd.DataFrame({"category": "C", "retailer_id": ["A"] * 5 + ["B"] * 4,
+                          "week": a_weeks + list(weeks[:4]), "units": [10, 12, 16, 18, 20, 5, 5, 5, 5.0]})
+    reported = units[["retailer_id", "week"]]
+    detail = seasonality.detail_series(units, reported, "C", pd.DatetimeIndex(weeks))
+    assert detail["interpolated"].tolist() == [0, 0, 1, 0, 0, 0]
+    assert detail["late"].tolist() == [False] * 4 + [True] * 2
+    got, interpolated = seasonality.stl_input(detail)
+    assert list(got["units"]) == [15, 17, 19, 21] and interpolated == 1
+    assert list(got["interpolated"]) == [False, False, True, False]
