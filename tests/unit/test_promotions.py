@@ -473,3 +473,17 @@ def test_last_year_skips_the_53rd_monday(hand_db):
     r = lift(engine, "last_year", Filters(period="year", year=2025)).loc["P9"]
     assert r["clean_weeks"] == 8 + 7 + 1
     assert r["baseline_units"] == pytest.approx(100) and r["lift_pct"] == pytest.approx(0.5)
+
+
+def test_the_page_note_counts_skipped_weeks_and_unfinished_events():
+    # Three events: 2 + 0 + 1 = 3 unreported weeks around 2 of them; one is unfinished in its retailer's sell-out.
+    table = pd.DataFrame({"lift_pct": [0.2, np.nan, 0.1], "roi": np.nan, "trade_spend": 10.0,
+                          "incremental_gross_profit": np.nan, "incremental_units": [5.0, np.nan, 2.0],
+                          "net_incremental_units": [4.0, np.nan, 1.0], "unreported_weeks": [2, 0, 1],
+                          "flag": [None, "unfinished: this retailer's sell-out runs through 2 Nov 2026", None]})
+    k = promo.kpis(table)
+    assert (k["unreported_weeks"], k["events_with_unreported_weeks"], k["unfinished"]) == (3, 2, 1)
+    assert promo.skipped_note(k) == ("3 unreported weeks (no sell-out from the retailer) skipped, not read as zeros, "
+                                     "around 2 events; 1 event unfinished in its retailer's sell-out (it lags): "
+                                     "no lift yet.")
+    assert promo.skipped_note(promo.kpis(table.assign(unreported_weeks=0, flag=None))) is None
