@@ -131,6 +131,18 @@ def test_the_category_index_leaves_out_the_promoted_line(hand_db):
     assert not r["flag"] or "seasonal index" not in r["flag"]
 
 
+def test_a_category_of_promoted_lines_only_falls_back_to_every_line(hand_db):
+    # S1 is the only line of its category with sales (S2 sells nothing) and it is promoted in 2024: the
+    # unpromoted lines hold 0% of the units (< 25%), so the index reads every line, P1's own weeks included.
+    # The index then follows S1 itself, so baseline of a week = pre-mean 100 x units(week) / mean pre-units 100:
+    # 150 + 170 = 320 = the actual units, lift 0 (what a promoted-only category can tell).
+    s1 = SERIES + [100.0] * 32
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1), sell_in=SELL_IN, promotions=[P1])
+    r = lift(engine, "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(320) and r["lift_pct"] == pytest.approx(0)
+    assert not r["flag"] or "no seasonal index" not in r["flag"]
+
+
 def test_seasonal_pre_without_a_complete_year_keeps_the_plain_pre_period_and_says_so(hand_db):
     # 20 weeks of data: no seasonal index. seasonal_pre (the default) then reads the plain pre-period mean:
     # baseline 2 x 100 = 200, lift (320 - 200) / 200 = 0.6, and flags that it did not rescale.
