@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import fmt, ui
+from kam_dash import fmt, freshness, ui
 from kam_dash.charts import promotions as charts
 from kam_dash.metrics import promotions as promo
 from kam_dash.metrics import seasonality
@@ -21,7 +21,8 @@ LABELS = {"promo_id": "Promotion", "retailer_name": "Retailer", "sku_name": "SKU
           "planned_incremental_units": "Planned incremental", "vs_plan": "Actual vs plan", "lift_pct": "Lift",
           "post_dip_units": "Dip units", "net_incremental_units": "Net incremental units", "trade_spend": "Trade spend",
           "incremental_gross_profit": "Incremental gross profit", "roi": "ROI",
-          "cost_per_incremental_unit": "Cost per incremental unit", "flag": "Flag", "method_name": "Method"}
+          "cost_per_incremental_unit": "Cost per incremental unit", "unreported_weeks": "Unreported weeks",
+          "flag": "Flag", "method_name": "Method"}
 
 
 def show_table(frame, cols: list[str], key: str) -> None:
@@ -48,7 +49,7 @@ def keep_in_url(param: str) -> None:
 engine = ui.engine()
 filters = ui.current_filters()
 if ui.page_header("Promotions", engine, filters, "What each promotion added over its baseline, and whether "
-                  "it paid.") and ui.missing_note(engine, ["promotions", "sell_out"], "Promotion lift"):
+                  "it paid.", tables=("sell_out", "sell_in", "inventory")) and ui.missing_note(engine, ["promotions", "sell_out"], "Promotion lift"):
     in_url("method", list(promo.METHODS), "baseline method")
     method = st.segmented_control("Baseline method", list(promo.METHODS), format_func=promo.METHODS.get,
                                   key="promo_method", on_change=keep_in_url, args=("method",)) or promo.DEFAULT_METHOD
@@ -68,6 +69,8 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     ui.tile(c[3], "Median lift", SIGNED(k["median_lift"]), help=promo.DEFINITIONS["Lift"])
     ui.tile(c[4], "ROI", SIGNED(k["roi"]), help=promo.DEFINITIONS["ROI of a group"])
     ui.tile(c[5], "Paid back", fmt.pct(k["paid_back_share"], 0), help=promo.DEFINITIONS["Share paid back"])
+    if note := promo.skipped_note(k):
+        st.caption(note)
 
     rows = st.radio("Calendar rows", ["sku", "brand"], format_func={"sku": "Retailer x SKU",
                     "brand": "Retailer x brand"}.get, horizontal=True, key="promo_calendar_rows")
@@ -84,7 +87,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     cols = ["promo_id", "retailer_name", "sku_name", "mechanic", "discount_pct", "start_date", "end_date",
             "clean_weeks", "baseline_units", "actual_units", "incremental_units", "planned_incremental_units",
             "vs_plan", "lift_pct", "post_dip_units", "net_incremental_units", "trade_spend",
-            "incremental_gross_profit", "roi", "cost_per_incremental_unit", "flag"]
+            "incremental_gross_profit", "roi", "cost_per_incremental_unit", "unreported_weeks", "flag"]
     st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]}")
     show_table(shown, cols, "promo_table")
     st.download_button("Download the events (CSV)", ui.csv_bytes(shown[promo.EXPORT_COLUMNS]),
@@ -114,4 +117,4 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
         right.info("No event in view has an ROI: it needs a lift, the dip after, a unit cost, a net price and "
                    "a trade spend.", icon=":material/info:")
     season = {f"Seasonality: {k}": seasonality.DEFINITIONS[k] for k in ("Seasonal index", "Complete year")}
-    ui.definitions({**promo.DEFINITIONS, **season})
+    ui.definitions({**promo.DEFINITIONS, **season, **freshness.DEFINITIONS})

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import fmt, ui
+from kam_dash import fmt, freshness, ui
 from kam_dash.charts import seasonality as charts
 from kam_dash.metrics import seasonality
 
@@ -32,7 +32,7 @@ engine = ui.engine()
 filters = ui.current_filters()
 caption = ("When in the year each category sells, from sell-out units over every complete year loaded. "
            "The period filter does not apply here; retailer, channel, category and brand filters do.")
-if ui.page_header("Seasonality", engine, filters, caption) and ui.missing_note(engine, ["sell_out"], "Seasonality"):
+if ui.page_header("Seasonality", engine, filters, caption, tables=("sell_out",)) and ui.missing_note(engine, ["sell_out"], "Seasonality"):
     categories, retailer_names = seasonality.choices(engine, filters)
     if not categories or not retailer_names:
         st.info("No retailer or product matches the sidebar filters.")
@@ -72,4 +72,4 @@ if ui.page_header("Seasonality", engine, filters, caption) and ui.missing_note(e
         export = data.index.rename(columns={"series": "category"})[seasonality.INDEX_COLUMNS]
         st.download_button("Download the seasonal index (CSV)", ui.csv_bytes(export),
                            f"seasonality-{grain}.csv", "text/csv", key="season_download")
-    ui.definitions(seasonality.DEFINITIONS)
+    ui.definitions({**seasonality.DEFINITIONS, **freshness.DEFINITIONS})

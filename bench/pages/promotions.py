@@ -20,7 +20,7 @@ from kam_dash.filters import Filters
 from kam_dash.metrics import promotions as promo
 
 PAGE = "Promotions"
-_ONCE: dict[int, tuple] = {}  # per connection / tables: (first week, seasonal index, stock-out weeks)
+_ONCE: dict[int, tuple] = {}  # per connection / tables: (first week, seasonal index, stock-out weeks, reported weeks)
 
 
 def ibis_work(engine, filters: Filters):
@@ -28,14 +28,15 @@ def ibis_work(engine, filters: Filters):
 
 
 def _finish(events, promos, units, prices, once, products, retailers, latest_week, period):
-    first, index, stockouts = once
+    first, index, stockouts, reported = once
     inputs = promo.Inputs(
         events=events,
         promos=promos[promos["retailer_id"].isin(events["retailer_id"]) & promos["sku_id"].isin(events["sku_id"])],
         units=units.astype({"week": "datetime64[ns]", "units": float}),
         stockouts=stockouts.astype({"week": "datetime64[ns]"}),
         prices=prices.astype({"si_net_sales": float, "si_units": float}),
-        index=index, products=products, first_week=first, latest_week=latest_week, start=period[0], end=period[1])
+        index=index, products=products, first_week=first, latest_week=latest_week, start=period[0], end=period[1],
+        reported=reported)
     return promo.page_from(inputs, retailers, promo.DEFAULT_METHOD, [])
 
 
@@ -51,12 +52,24 @@ def _sql_once(con, latest_week):
     if id(con) not in _ONCE:
         first = con.execute("SELECT least((SELECT min(week) FROM sell_out), (SELECT min(week) FROM sell_in))"
                             ).fetchone()[0]
-        weekly = con.execute("""SELECT p.category, s.week, sum(s.units) AS units, count(*) AS rows
-                                FROM sell_out AS s JOIN products AS p USING (sku_id)
-                                GROUP BY p.category, s.week""").df()
+        every = promo.with_weeks(con.execute(f"SELECT {', '.join(promo.PROMO_COLUMNS)} FROM promotions").df())
+        con.register("promoted_years", promo.promoted_series_years(every))
+        try:
+            weekly = con.execute("""
+                SELECT p.category, s.retailer_id, s.week, sum(s.units) AS units,
+                       sum(CASE WHEN m.year IS NULL THEN s.units ELSE 0 END) AS units_unpromoted
+                FROM sell_out AS s JOIN products AS p USING (sku_id)
+                LEFT JOIN promoted_years AS m
+                  ON m.retailer_id = s.retailer_id AND m.sku_id = s.sku_id AND m.year = year(s.week)
+                GROUP BY p.category, s.retailer_id, s.week""").df()
+        finally:
+            con.unregister("promoted_years")
         weekly["week"] = pd.to_datetime(weekly["week"])
+        reported = con.execute("SELECT DISTINCT retailer_id, week FROM sell_out").df()
+        reported["week"] = pd.to_datetime(reported["week"]).astype("datetime64[ns]")
         stockouts = con.execute("SELECT retailer_id, sku_id, week FROM inventory WHERE on_hand_units <= 0").df()
-        _ONCE[id(con)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week), stockouts)
+        _ONCE[id(con)] = (first, promo.weekly_seasonal_index(weekly, reported, first, latest_week), stockouts,
+                          reported)
     return _ONCE[id(con)]
 
 
@@ -97,12 +110,20 @@ def _pandas_once(tables, latest_week):
     if id(tables) not in _ONCE:
         so, si = tables["sell_out"], tables["sell_in"]
         first = min(pd.Timestamp(so["week"].min()), pd.Timestamp(si["week"].min())).date()
-        weekly = so.merge(tables["products"][["sku_id", "category"]], on="sku_id").groupby(
-            ["category", "week"], as_index=False, observed=True).agg(units=("units", "sum"), rows=("units", "size"))
-        weekly["week"] = pd.to_datetime(weekly["week"])
+        every = promo.with_weeks(tables["promotions"][promo.PROMO_COLUMNS])
+        promoted = promo.promoted_series_years(every).assign(promoted=True)
+        rows = so[["retailer_id", "sku_id", "week", "units"]].assign(
+            week=pd.to_datetime(so["week"]), retailer_id=so["retailer_id"].astype(str), sku_id=so["sku_id"].astype(str))
+        rows["year"] = rows["week"].dt.year
+        rows = rows.merge(promoted, on=["retailer_id", "sku_id", "year"], how="left")
+        rows["units_unpromoted"] = rows["units"].where(rows["promoted"].isna(), 0.0)
+        weekly = rows.merge(tables["products"][["sku_id", "category"]], on="sku_id").groupby(
+            ["category", "retailer_id", "week"], as_index=False, observed=True)[["units", "units_unpromoted"]].sum()
+        reported = rows[["retailer_id", "week"]].drop_duplicates().astype({"week": "datetime64[ns]"})
         inv = tables["inventory"]
         stockouts = inv.loc[inv["on_hand_units"] <= 0, ["retailer_id", "sku_id", "week"]]
-        _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, first, latest_week), stockouts)
+        _ONCE[id(tables)] = (first, promo.weekly_seasonal_index(weekly, reported, first, latest_week), stockouts,
+                             reported)
     return _ONCE[id(tables)]
 
 

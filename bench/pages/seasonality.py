@@ -1,10 +1,10 @@
 """Seasonality: the seasonal index of every category in view (month grain), the first category's
 retailer-vs-portfolio comparison, the plan's phasing and the STL split.
 
-The SQL floor and the pandas baseline compute the weekly sell-out per category (units of the products in
-view and the rows reported, for the retailers in view, for every retailer and for the compared retailer)
-and the category targets by month, then finish with the same pure functions as the app (the index, peaks,
-STL).
+The SQL floor and the pandas baseline compute the weekly sell-out per category and retailer (units of the
+products in view, for the retailers in view and for every retailer), the weeks each retailer reported any
+sell-out, and the category targets by month, then finish with the same pure functions as the app (the index
+over each year's fully reporting retailers, peaks, STL over the reported weeks).
 """
 
 from __future__ import annotations
@@ -36,21 +36,24 @@ def _choices(retailers: pd.DataFrame, products: pd.DataFrame, filters: Filters, 
     return categories, (in_view[0] if in_view else None)
 
 
-def _finish(views: dict[str, pd.DataFrame], monthly_targets: pd.DataFrame | None, categories: list[str],
-            focus: str | None, weeks: pd.DatetimeIndex, latest_week: dt.date):
-    """The page's results from the weekly views (category, week, units, rows) and the category targets by
-    month (category, month, value), with the app's own arithmetic."""
+def _finish(units: dict[str, pd.DataFrame], reported: pd.DataFrame, rid, monthly_targets: pd.DataFrame | None,
+            categories: list[str], focus: str | None, weeks: pd.DatetimeIndex, latest_week: dt.date):
+    """The page's results from the weekly units per retailer (category, retailer_id, week, units) of the view and
+    of every retailer, the weeks each retailer reported, and the category targets by month (category, month,
+    value), with the app's own arithmetic."""
+    view_reported = reported if rid is None else reported[reported["retailer_id"].isin(rid)]
 
-    def index_of(view: pd.DataFrame, cats: list[str], label=None):
-        grid = seasonality.series_grid(view, "units", "rows", cats, weeks, label)
+    def index_of(u: pd.DataFrame, rep: pd.DataFrame, cats: list[str], label=None):
+        grid = seasonality.series_grid(u, rep, cats, weeks, "month", label)
         return seasonality.seasonal_index(grid, "month"), grid
 
-    (index, _), grid = index_of(views["view"], categories)
+    (index, _), _ = index_of(units["view"], view_reported, categories)
     first = categories[0]
-    (portfolio, _), _ = index_of(views["all"], [first], "Portfolio")
-    (focused, _), _ = index_of(views["focus"], [first], focus)
-    one = grid[(grid["category"] == first) & grid["reported"]]
-    stl = seasonality.decompose(one[["week", "units"]]) if len(one) else None
+    (portfolio, _), _ = index_of(units["all"], reported, [first], "Portfolio")
+    (focused, _), _ = index_of(units["view"][units["view"]["retailer_id"] == focus],
+                               view_reported[view_reported["retailer_id"] == focus], [first], focus)
+    stl_weeks, _ = seasonality.stl_input(seasonality.detail_series(units["view"], view_reported, first, weeks))
+    stl = seasonality.decompose(stl_weeks)
     phasing = None
     if monthly_targets is not None and len(monthly_targets):
         m = monthly_targets[monthly_targets["category"] == first].copy()
@@ -73,13 +76,13 @@ def _sql_view(con, filters: Filters, rid) -> pd.DataFrame:
     if filters.brands:
         conds.append(f"p.brand IN ({', '.join('?' * len(filters.brands))})")
         params += list(filters.brands)
-    units = f"sum(CASE WHEN {' AND '.join(conds)} THEN units ELSE 0 END)" if conds else "sum(units)"
-    where = sql_in("s.retailer_id", rid, params)
+    where = "".join(f" AND {c}" for c in conds) + sql_in("s.retailer_id", rid, params)
     frame = con.execute(f"""
-        SELECT p.category, s.week, {units} AS units, count(*) AS rows
+        SELECT p.category, s.retailer_id, s.week, sum(s.units) AS units
         FROM sell_out AS s JOIN products AS p USING (sku_id)
-        WHERE TRUE{where} GROUP BY p.category, s.week""", params).df()
+        WHERE TRUE{where} GROUP BY p.category, s.retailer_id, s.week""", params).df()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[ns]")
+    frame["units"] = frame["units"].astype(float)
     return frame
 
 
@@ -90,7 +93,8 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
     categories, focus = _choices(retailers, products, filters, rid)
     views = {"view": _sql_view(con, filters, rid)}
     views["all"] = views["view"] if rid is None else _sql_view(con, filters, None)
-    views["focus"] = _sql_view(con, filters, [focus])
+    reported = con.execute("SELECT DISTINCT retailer_id, week FROM sell_out").df()
+    reported["week"] = pd.to_datetime(reported["week"]).astype("datetime64[ns]")
     first = con.execute("SELECT min(week) FROM sell_out").fetchone()[0]
     targets = None
     if not filters.brands:
@@ -102,7 +106,7 @@ def sql_work(con, filters: Filters, latest_week: dt.date):
             WHERE month BETWEEN ? AND ? AND coalesce(category, '') <> ''{where}
             GROUP BY category, month ORDER BY category, month""", params).df()
         targets["month"] = pd.to_datetime(targets["month"]).dt.date
-    return _finish(views, targets, categories, focus, _weeks(first, latest_week), latest_week)
+    return _finish(views, reported, rid, targets, categories, focus, _weeks(first, latest_week), latest_week)
 
 
 # -- pandas -------------------------------------------------------------------------------------------------
@@ -114,9 +118,10 @@ def _pandas_view(sell_out: pd.DataFrame, products: pd.DataFrame, filters: Filter
         in_view &= p["category"].isin(filters.categories)
     if filters.brands:
         in_view &= p["brand"].isin(filters.brands)
-    frame = pd.DataFrame({"category": t["sku_id"].map(p["category"]), "week": t["week"],
-                          "units": t["units"].where(t["sku_id"].map(in_view), 0.0), "rows": 1})
-    frame = frame.groupby(["category", "week"], as_index=False)[["units", "rows"]].sum()
+    t = t[t["sku_id"].map(in_view).fillna(False).astype(bool)]
+    frame = pd.DataFrame({"category": t["sku_id"].map(p["category"]), "retailer_id": t["retailer_id"].astype(str),
+                          "week": t["week"], "units": t["units"].astype(float)})
+    frame = frame.groupby(["category", "retailer_id", "week"], as_index=False, observed=True)["units"].sum()
     frame["week"] = pd.to_datetime(frame["week"]).astype("datetime64[ns]")
     return frame
 
@@ -127,7 +132,8 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
     categories, focus = _choices(retailers, products, filters, rid)
     views = {"view": _pandas_view(sell_out, products, filters, rid)}
     views["all"] = views["view"] if rid is None else _pandas_view(sell_out, products, filters, None)
-    views["focus"] = _pandas_view(sell_out, products, filters, [focus])
+    reported = pd.DataFrame({"retailer_id": sell_out["retailer_id"].astype(str),
+                             "week": pd.to_datetime(sell_out["week"]).astype("datetime64[ns]")}).drop_duplicates()
     targets = None
     if not filters.brands:
         t = tables["targets"]
@@ -140,4 +146,4 @@ def pandas_work(tables: dict, filters: Filters, latest_week: dt.date):
         targets = t.groupby(["category", "month"], as_index=False)["units_target"].sum().rename(
             columns={"units_target": "value"})
     first = pd.to_datetime(sell_out["week"]).min().date()
-    return _finish(views, targets, categories, focus, _weeks(first, latest_week), latest_week)
+    return _finish(views, reported, rid, targets, categories, focus, _weeks(first, latest_week), latest_week)

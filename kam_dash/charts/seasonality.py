@@ -97,4 +97,11 @@ def stl_panels(stl: pd.DataFrame, category: str) -> go.Figure:
             trace = go.Scatter(x=stl["week"], y=stl[col], mode="lines", line=dict(color=PALETTE["actual"]),
                                hovertemplate=hover)
         fig.add_trace(trace.update(name=label, showlegend=False), row=row, col=1)
+    if "interpolated" in stl and stl["interpolated"].any():
+        # Weeks a retailer did not report are interpolated, not zeros: mark them so nobody reads them as sales.
+        gaps = stl[stl["interpolated"]]
+        fig.add_trace(go.Scatter(x=gaps["week"], y=gaps["observed"], mode="markers", name="Interpolated (unreported)",
+                                 marker=dict(color=PALETTE["neutral"], symbol="circle-open", size=8),
+                                 hovertemplate="%{x|%d %b %Y}<br>Unreported week, interpolated %{y:,.0f}"
+                                               "<extra></extra>"), row=1, col=1)
     return base_layout(fig, f"{category}: trend, seasonal and remainder (STL)", height=640)

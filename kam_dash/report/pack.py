@@ -367,7 +367,7 @@ class _Collector:
         if not self.engine.has("promotions"):
             self.missing.append("Promotions: the promotions table is not loaded.")
             return None
-        terms = ("Promotion event", "Baseline: pre_period (default)", "Clean week", "Low baseline coverage",
+        terms = ("Promotion event", "Baseline: seasonal_pre (default)", "Clean week", "Low baseline coverage",
                  "Incremental units", "Lift", "Post-promotion dip", "Net incremental units",
                  "Incremental gross profit", "ROI", "Share paid back", "ROI by mechanic / retailer")
         section = Section("promotions", "Promotions of the period: lift and ROI",
@@ -394,7 +394,7 @@ class _Collector:
                 int(table["roi"].notna().sum()), (str(best["group"]), float(best["roi"])))))
         else:
             section.notes.append("No event has an ROI (trade spend, unit costs or a measured lift are missing).")
-        section.tables.append(Table("Promotions", "Promotion lift and ROI (pre-period baseline)", table,
+        section.tables.append(Table("Promotions", "Promotion lift and ROI (seasonal pre-period baseline)", table,
                                     export="promo-lift"))
         return section
 

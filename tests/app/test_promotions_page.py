@@ -45,7 +45,7 @@ def shown_text(at) -> list[str]:
     return out
 
 
-def expected(db, method="pre_period", filters=Filters()) -> pd.DataFrame:
+def expected(db, method=promo.DEFAULT_METHOD, filters=Filters()) -> pd.DataFrame:
     engine = DuckDBEngine(db)
     frame = export.compute("promo-lift", engine, filters, method=method)
     engine.close()
@@ -160,3 +160,18 @@ def test_without_a_promotions_table(app, tmp_path):
     at = app(db, page=PAGE)
     assert not at.exception
     assert any("needs the promotions table" in i.value for i in at.info)
+
+
+def test_the_page_says_what_it_skipped_and_shows_no_dip_from_unreported_weeks(app, tmp_path):
+    # R1's POS for the 2 weeks after P1 never arrived (no row for any SKU): the page counts the 2 unreported
+    # weeks, shows no dip (a dash), and the lift (320 - 200) / 200 = +60% (no seasonal index: plain pre-period).
+    from tests.unit.test_promotions import P1, PRODUCTS, RETAILERS, SELL_IN, SERIES, sell_out
+
+    series = SERIES[:10] + [0, 0] + SERIES[12:]
+    db = make_db(tmp_path / "gaps.duckdb", retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(series),
+                 sell_in=SELL_IN, promotions=[P1])
+    at = app(db, page=PAGE, query={"period": "custom", "start": "2024-01-01", "end": "2024-12-31"})
+    assert not at.exception
+    assert any("2 unreported weeks (no sell-out from the retailer) skipped" in c.value for c in at.caption)
+    row = events_table(at).set_index("promo_id").loc["P1"]
+    assert row["lift_pct"] == "+60%" and row["Dip units"] == fmt.DASH and row["Unreported weeks"] == 2

@@ -132,3 +132,24 @@ def test_an_empty_database(app, empty_db):
     at = app(empty_db, page=PAGE)
     assert not at.exception
     assert any("No sales data is loaded" in i.value for i in at.info)
+
+
+def test_an_unreported_week_is_no_zero_in_the_stl_chart_and_the_page_says_so(app, tmp_path):
+    # Nobody reported the week of 2 Jun 2025. Each retailer sold 10 Ice Cream units in the weeks around it, so
+    # each is interpolated to 10 and the STL chart draws 20 there (marked), not 0. The page counts the
+    # interpolated retailer-weeks: those 2, and R2's 53 Mondays of 2024 in which it reported nothing: 55.
+    import datetime as dt
+
+    gap = dt.date(2025, 6, 2)
+    db = make_db(tmp_path / "gap.duckdb", retailers=RETAILERS, products=PRODUCTS,
+                 sell_out=[r for r in sell_out_rows() if r["week"] != gap])
+    at = app(db, page=PAGE, query={"series": "Ice Cream"})
+    assert not at.exception
+    stl = next(s for t, s in figures(at).items() if "(STL)" in t)
+    observed = stl["data"][0]
+    at_gap = [y for x, y in zip(observed["x"], values(observed["y"])) if str(x).startswith("2025-06-02")]
+    assert at_gap == [20.0]
+    marked = next(tr for tr in stl["data"] if tr.get("name") == "Interpolated (unreported)")
+    marked_weeks = [str(x)[:10] for x in marked["x"]]
+    assert len(marked_weeks) == 54 and "2025-06-02" in marked_weeks and "2024-12-30" in marked_weeks
+    assert any("55 unreported retailer-weeks" in i.value for i in at.info)

@@ -52,7 +52,7 @@ def test_pick_an_event_and_see_its_baselines(live_app, browser_page, events):
     chart.scroll_into_view_if_needed()
     legend = [t.strip() for t in chart.locator(".legendtext").all_text_contents()]
     assert "Actual sell-out" in legend
-    assert f"{promo.METHODS['pre_period']} ({target['lift_pct'] * 100:+.0f}%)" in legend
+    assert f"{promo.METHODS[promo.DEFAULT_METHOD]} ({target['lift_pct'] * 100:+.0f}%)" in legend
     assert sum(name.startswith(tuple(promo.METHODS.values())) for name in legend) >= 2
 
 

@@ -100,13 +100,13 @@ def test_pre_post_by_hand(hand_db):
 
 
 def test_seasonal_pre_by_hand(hand_db):
-    # One complete ISO year (2024: 52 weeks from 1 Jan). The category (S1 + S2) sells 1000 a week, 1200 in the
-    # event weeks and 1100 in the dip weeks, so its index is 1.2 and 1.1 times the pre-weeks' there.
-    category = [1000.0] * 52
-    category[8] = category[9] = 1200.0
-    category[10] = category[11] = 1100.0
+    # One complete ISO year (2024: 52 weeks from 1 Jan). S1 is promoted in 2024, so the category index reads the
+    # unpromoted line S2 alone (S2 is over a quarter of the category's units): it sells 900 a week, 1080 in the
+    # event weeks and 990 in the dip weeks, so the index there is 1.2 and 1.1 times the pre-weeks'.
+    s2 = [900.0] * 52
+    s2[8] = s2[9] = 1080.0
+    s2[10] = s2[11] = 990.0
     s1 = SERIES + [100.0] * 32
-    s2 = [c - u for c, u in zip(category, s1)]
     engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1) + sell_out(s2, sku="S2"),
                      sell_in=SELL_IN, promotions=[P1])
     r = lift(engine, "seasonal_pre").loc["P1"]
@@ -118,10 +118,37 @@ def test_seasonal_pre_by_hand(hand_db):
     assert lift(engine).loc["P1", "baseline_units"] == pytest.approx(200)
 
 
-def test_seasonal_pre_needs_a_complete_year(hand_db):
-    r = lift(base_db(hand_db), "seasonal_pre").loc["P1"]  # 20 weeks of data: no seasonal index
-    assert np.isnan(r["lift_pct"]) and np.isnan(r["baseline_units"])
-    assert "no seasonal index" in r["flag"]
+def test_the_category_index_leaves_out_the_promoted_line(hand_db):
+    # The category is S1 (promoted in 2024: SERIES, then 100 a week) plus S2, 900 every week. With S1 in it the
+    # index would rise in the event weeks by S1's own lift: category 900 + 150 = 1050 and 900 + 170 = 1070 against
+    # a pre-week mean of 900 + 100 = 1000, and the baseline would swallow part of the lift (100 x 1.05 + 100 x 1.07
+    # = 212). Read from S2 alone the category is flat: baseline 2 x 100 = 200, lift (320 - 200) / 200 = 0.6.
+    s1 = SERIES + [100.0] * 32
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1) + sell_out([900.0] * 52, sku="S2"),
+                     sell_in=SELL_IN, promotions=[P1])
+    r = lift(engine, "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(200) and r["lift_pct"] == pytest.approx(0.6)
+    assert not r["flag"] or "seasonal index" not in r["flag"]
+
+
+def test_a_category_of_promoted_lines_only_falls_back_to_every_line(hand_db):
+    # S1 is the only line of its category with sales (S2 sells nothing) and it is promoted in 2024: the
+    # unpromoted lines hold 0% of the units (< 25%), so the index reads every line, P1's own weeks included.
+    # The index then follows S1 itself, so baseline of a week = pre-mean 100 x units(week) / mean pre-units 100:
+    # 150 + 170 = 320 = the actual units, lift 0 (what a promoted-only category can tell).
+    s1 = SERIES + [100.0] * 32
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=sell_out(s1), sell_in=SELL_IN, promotions=[P1])
+    r = lift(engine, "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(320) and r["lift_pct"] == pytest.approx(0)
+    assert not r["flag"] or "no seasonal index" not in r["flag"]
+
+
+def test_seasonal_pre_without_a_complete_year_keeps_the_plain_pre_period_and_says_so(hand_db):
+    # 20 weeks of data: no seasonal index. seasonal_pre (the default) then reads the plain pre-period mean:
+    # baseline 2 x 100 = 200, lift (320 - 200) / 200 = 0.6, and flags that it did not rescale.
+    r = lift(base_db(hand_db), "seasonal_pre").loc["P1"]
+    assert r["baseline_units"] == pytest.approx(200) and r["lift_pct"] == pytest.approx(0.6)
+    assert "no seasonal index for the category" in r["flag"] and "not rescaled" in r["flag"]
 
 
 def two_years(ly_promos=()):
@@ -370,12 +397,105 @@ def test_filter_events():
 
 
 def test_weekly_seasonal_index_by_hand():
-    # ISO year 2024 complete (52 weeks): units 2 in ISO week 10, 1 elsewhere -> mean 53/52.
+    # ISO year 2024 complete (52 weeks): R1 sells 2 in ISO week 10, 1 elsewhere -> mean 53/52.
     weeks = pd.date_range("2024-01-01", periods=52, freq="7D")
-    weekly = pd.DataFrame({"category": "Snacks", "week": weeks, "units": [2.0 if i == 9 else 1.0 for i in range(52)],
-                           "rows": 1})
-    index = promo.weekly_seasonal_index(weekly, dt.date(2024, 1, 1), dt.date(2024, 12, 23)).set_index("iso_week")
+    units = pd.DataFrame({"category": "Snacks", "retailer_id": "R1", "week": weeks,
+                          "units": [2.0 if i == 9 else 1.0 for i in range(52)]})
+    reported = units[["retailer_id", "week"]]
+    index = promo.weekly_seasonal_index(units, reported, dt.date(2024, 1, 1), dt.date(2024, 12, 23))
+    index = index.set_index("iso_week")
     assert index.loc[10, "index"] == pytest.approx(2 / (53 / 52))
     assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
     # without a complete year there is no index
-    assert promo.weekly_seasonal_index(weekly.iloc[:40], dt.date(2024, 1, 1), dt.date(2024, 9, 30)).empty
+    assert promo.weekly_seasonal_index(units.iloc[:40], reported.iloc[:40], dt.date(2024, 1, 1),
+                                       dt.date(2024, 9, 30)).empty
+    # R2 sells 10 every week but its POS for ISO week 11 never arrived: 2024 reads R1 alone (the only retailer
+    # that reported every week), so the index is unchanged. Read as a zero, R2's missing week would have
+    # pulled week 11 down to (1 + 0) / ((53 + 510) / 52) = 0.09.
+    r2 = pd.DataFrame({"category": "Snacks", "retailer_id": "R2", "week": weeks.delete(10), "units": 10.0})
+    both = pd.concat([units, r2], ignore_index=True)
+    index = promo.weekly_seasonal_index(both, both[["retailer_id", "week"]], dt.date(2024, 1, 1),
+                                        dt.date(2024, 12, 23)).set_index("iso_week")
+    assert index.loc[11, "index"] == pytest.approx(1 / (53 / 52))
+
+
+# -- unreported weeks, sell-out lag, 53-week years (issue 10) -------------------------------------------------
+def test_unreported_weeks_after_a_promotion_are_no_dip(hand_db):
+    # R1 reported no sell-out at all (no row for any SKU) in weeks 10 and 11, the 2 weeks after P1. Read as
+    # zeros they would be a dip of 2 full weeks of baseline: 2 x 100 - 0 = 200. They are unknown instead: no
+    # dip, a flag, and 2 unreported weeks counted. The lift does not depend on them: (320 - 200) / 200 = 0.6.
+    series = SERIES[:10] + [0, 0] + SERIES[12:]
+    r = lift(base_db(hand_db, series=series)).loc["P1"]
+    assert r["lift_pct"] == pytest.approx(0.6)
+    assert np.isnan(r["post_dip_units"]) and np.isnan(r["net_incremental_units"])
+    assert "unreported week in the 2 weeks after" in r["flag"]
+    assert r["unreported_weeks"] == 2
+
+
+def test_inside_a_reported_week_a_missing_row_still_sold_zero(hand_db):
+    # Same weeks 10 and 11 without an S1 row, but R1 reported S2 (5 units) in them: the weeks were reported,
+    # so S1 sold 0 there and the dip is a real 2 x 100 - (0 + 0) = 200.
+    series = SERIES[:10] + [0, 0] + SERIES[12:]
+    engine = base_db(hand_db, series=series, sell_out=sell_out(series) + sell_out([5, 5], sku="S2", first=10))
+    r = lift(engine).loc["P1"]
+    assert r["post_dip_units"] == pytest.approx(200) and r["unreported_weeks"] == 0
+
+
+def test_an_unreported_pre_week_is_not_a_clean_week(hand_db):
+    # Week 1 (110 units) never arrived. Clean pre-weeks: the other 7, summing 800 - 110 = 690 -> mean 690/7;
+    # baseline 2 x 690/7 = 197.14; lift (320 - 1380/7) / (1380/7) = 0.6232. Read as a 0 it would have been a
+    # clean week: mean 690/8 = 86.25 and a lift of 0.855.
+    series = [SERIES[0], 0] + SERIES[2:]
+    r = lift(base_db(hand_db, series=series)).loc["P1"]
+    assert r["clean_weeks"] == 7 and r["unreported_weeks"] == 1
+    assert r["baseline_units"] == pytest.approx(2 * 690 / 7)
+    assert r["lift_pct"] == pytest.approx((320 - 1380 / 7) / (1380 / 7))
+
+
+def test_an_event_past_its_retailers_latest_sell_out_week_is_unfinished(hand_db):
+    # R1's POS lags: its sell-out stops at week 8 while R2's runs to week 19 (the latest week loaded). P1's second
+    # week (9) is past R1's latest week: read as 0 it would give a lift of (150 + 0 - 200) / 200 = -0.25.
+    # It is not measurable yet: no actual units, no lift, and the flag says why.
+    other = sell_out([50] * 20, retailer="R2")
+    engine = base_db(hand_db, series=SERIES[:9], sell_out=sell_out(SERIES[:9]) + other)
+    r = lift(engine).loc["P1"]
+    assert np.isnan(r["actual_units"]) and np.isnan(r["lift_pct"])
+    assert "unfinished: this retailer's sell-out runs through 26 Feb 2024" in r["flag"]  # week 8 = 26 Feb 2024
+    # With R1 through week 10 the event is over but week 11 of the dip is not reported yet: lift, no dip.
+    engine = base_db(hand_db, series=SERIES[:11], sell_out=sell_out(SERIES[:11]) + other)
+    r = lift(engine).loc["P1"]
+    assert r["lift_pct"] == pytest.approx(0.6) and np.isnan(r["post_dip_units"])
+    assert "not reported yet by this retailer" in r["flag"]
+
+
+def test_last_year_skips_the_53rd_monday(hand_db):
+    # R1 x S1 sells 100 every week from 30 Oct 2023 to 24 Feb 2025, except 500 in the week of 1 Jan 2024.
+    # P9 runs the week of 6 Jan 2025 and sells 150. Pre-weeks: 11 Nov .. 30 Dec 2024, all 100 -> mean 100.
+    # Their last years: 13 Nov .. 25 Dec 2023 (7 weeks of 100); 30 Dec 2024 is the 53rd Monday of 2024 and
+    # has none (364 days back is 1 Jan 2024, in its own year). So the last-year pre-mean is 100, the ratio
+    # 100 / 100 = 1, the event's last year (8 Jan 2024) sold 100 -> baseline 100, lift (150 - 100) / 100 = 0.5.
+    # A plain 52-week offset would read 1 Jan 2024 (500) into the last-year pre-period: mean 1200/8 = 150,
+    # baseline 100 x 100/150 = 66.7 and a lift of 1.25.
+    start = dt.date(2023, 10, 30)
+    weeks = [start + dt.timedelta(weeks=i) for i in range(70)]
+    rows = [{"week": w, "retailer_id": "R1", "sku_id": "S1", "units": 500.0 if w == dt.date(2024, 1, 1)
+             else 150.0 if w == dt.date(2025, 1, 6) else 100.0, "sales_value": 1.0} for w in weeks]
+    p9 = promotion("P9", dt.date(2025, 1, 6), dt.date(2025, 1, 12))
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=rows, promotions=[p9])
+    r = lift(engine, "last_year", Filters(period="year", year=2025)).loc["P9"]
+    assert r["clean_weeks"] == 8 + 7 + 1
+    assert r["baseline_units"] == pytest.approx(100) and r["lift_pct"] == pytest.approx(0.5)
+
+
+def test_the_page_note_counts_skipped_weeks_and_unfinished_events():
+    # Three events: 2 + 0 + 1 = 3 unreported weeks around 2 of them; one is unfinished in its retailer's sell-out.
+    table = pd.DataFrame({"lift_pct": [0.2, np.nan, 0.1], "roi": np.nan, "trade_spend": 10.0,
+                          "incremental_gross_profit": np.nan, "incremental_units": [5.0, np.nan, 2.0],
+                          "net_incremental_units": [4.0, np.nan, 1.0], "unreported_weeks": [2, 0, 1],
+                          "flag": [None, "unfinished: this retailer's sell-out runs through 2 Nov 2026", None]})
+    k = promo.kpis(table)
+    assert (k["unreported_weeks"], k["events_with_unreported_weeks"], k["unfinished"]) == (3, 2, 1)
+    assert promo.skipped_note(k) == ("3 unreported weeks (no sell-out from the retailer) skipped, not read as zeros, "
+                                     "around 2 events; 1 event unfinished in its retailer's sell-out (it lags): "
+                                     "no lift yet.")
+    assert promo.skipped_note(promo.kpis(table.assign(unreported_weeks=0, flag=None))) is None

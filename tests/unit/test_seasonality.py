@@ -206,11 +206,19 @@ def test_page_data_compares_the_retailer_with_the_portfolio_and_the_plan(engine)
     assert data.phasing_measure == "units target" and data.plan_year == 2025
     assert phasing.loc[7, "plan_index"] == pytest.approx(2400 / 13)
     assert phasing.loc[7, "seasonal_index"] == pytest.approx((2 * 12 / 13 + 16 / 9) / 3 * 100)
-    # YoY lines: one per ISO year of reported weeks (ISO 2023, 2024, 2025 and the first week of ISO 2026).
-    assert sorted(data.yoy["year"].unique()) == [2023, 2024, 2025, 2026]
-    # 156 weeks: enough for STL; trend + seasonal + remainder rebuild the weekly units.
+    # YoY lines: R2 reported nothing in the 53 Mondays of 2024 (Jan 1 .. Dec 30 2024), a gap between its
+    # reported weeks of 25 Dec 2023 (10 units) and 6 Jan 2025 (10): each of them is R2's straight line, 10, never
+    # 0. So all 157 weeks are drawn, ISO 2023 to the first week of ISO 2026; a 2024 week outside January sells
+    # R1 10 + R2 10 = 20, and the page says 53 retailer-weeks were interpolated.
+    assert sorted(data.yoy["year"].unique()) == [2023, 2024, 2025, 2026] and len(data.yoy) == len(WEEKS_3Y)
+    june_2024 = data.yoy[(data.yoy["year"] == 2024) & (data.yoy["week_of_year"] == 23)]["units"]
+    assert june_2024.tolist() == [20.0]
+    assert any("53 unreported retailer-weeks" in n for n in data.notes)
+    # 157 weeks: enough for STL; the 53 weeks holding an interpolated retailer-week are marked; trend +
+    # seasonal + remainder rebuild the weekly units.
     rebuilt = data.stl["trend"] + data.stl["seasonal"] + data.stl["remainder"]
     assert np.allclose(rebuilt, data.stl["observed"]) and len(data.stl) == len(WEEKS_3Y)
+    assert int(data.stl["interpolated"].sum()) == 53 and data.stl["observed"].min() >= 20
     assert not data.warnings
 
 
@@ -243,3 +251,60 @@ def test_page_data_on_an_empty_database(empty_db):
 def test_decompose_needs_two_cycles():
     weeks = pd.date_range("2023-01-02", periods=103, freq="7D")
     assert seasonality.decompose(pd.DataFrame({"week": weeks, "units": 1.0})) is None
+
+
+# -- unreported weeks (issue 10, item 5) ------------------------------------------------------------
+def test_a_year_uses_only_the_retailers_that_reported_every_week(hand_db):
+    # R1 and R2 sell 10 Ice Cream units every week of 2023 and 2024 (flat: every index 100). R2's POS for the
+    # week of 3 Jun 2024 never arrived (no row for any SKU). Reading that week as 0 would make June 2024
+    # (Mondays 3, 10, 17, 24) average (10 + 20 + 20 + 20) / 4 = 17.5 against a year mean near 20, an index
+    # below 100. The rule: 2024 reads only R1, which reported every week -> June 10 / 10 = 100, like every
+    # month; 2023 reads both retailers.
+    weeks = mondays(D(2023, 1, 2), D(2024, 12, 30))
+    rows = [dict(week=w, retailer_id=r, sku_id="A", units=10, sales_value=1) for w in weeks for r in ("R1", "R2")
+            if not (r == "R2" and w == D(2024, 6, 3))]
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=rows)
+    frame = export.compute("seasonality", engine, Filters(), grain="month")
+    ice = frame[frame["category"] == "Ice Cream"].set_index("period")["index"]
+    assert ice[6] == pytest.approx(100) and list(ice) == pytest.approx([100.0] * 12)
+    assert set(frame["years_used"]) == {"2023, 2024"}
+    data = seasonality.page_data(engine, Filters(), "month", category="Ice Cream")
+    years = data.years[data.years["series"] == "Ice Cream"].set_index("year")["retailers"]
+    assert years[2023] == 2 and years[2024] == 1
+    assert any("2024: 1 of 2" in n for n in data.notes)
+    # The year-over-year lines draw R2's missing week as its straight line (10, between 10 and 10): R1 10 + 10
+    # = 20 in ISO week 23 of 2024 (3 Jun), not the 10 a zero would give.
+    week_23 = data.yoy[(data.yoy["year"] == 2024) & (data.yoy["week_of_year"] == 23)]["units"]
+    assert len(data.yoy) == len(weeks) and week_23.tolist() == [20.0]
+    assert any("1 unreported retailer-week" in n for n in data.notes)
+
+
+def test_stl_interpolates_a_chain_wide_unreported_week_instead_of_reading_zero(hand_db):
+    # The sell-out of the week of 2 Jun 2025 never arrived from anyone. Its neighbours (26 May and 9 Jun 2025)
+    # sold R1 10 + R2 10 = 20 Ice Cream units each (outside January and July), so STL reads a straight line
+    # between them: 20, not 0.
+    gap = D(2025, 6, 2)
+    rows = [r for r in sell_out_rows() if r["week"] != gap]
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, sell_out=rows)
+    data = seasonality.page_data(engine, Filters(), "month", category="Ice Cream")
+    stl = data.stl.set_index("week")
+    assert stl.loc[pd.Timestamp(gap), "observed"] == pytest.approx(20)
+    assert bool(stl.loc[pd.Timestamp(gap), "interpolated"])
+    assert stl.loc[pd.Timestamp(D(2025, 6, 9)), "observed"] == pytest.approx(20)
+
+
+def test_detail_series_interpolates_each_retailers_own_gap_and_stops_where_a_retailer_lags():
+    # Weeks 0-5. A reports 10, 12, -, 16, 18, 20 (week 2 unreported); B reports 5 in weeks 0-3 and then lags.
+    # Week 2: A's line between 12 and 16 -> 14, plus B's 5 = 19 (1 interpolated retailer-week). Weeks 4-5: B has
+    # not reported them yet -> late, left out. STL reads 15, 17, 19, 21.
+    weeks = pd.date_range("2025-01-06", periods=6, freq="7D").astype("datetime64[ns]")
+    a_weeks = [w for i, w in enumerate(weeks) if i != 2]
+    units = pd.DataFrame({"category": "C", "retailer_id": ["A"] * 5 + ["B"] * 4,
+                          "week": a_weeks + list(weeks[:4]), "units": [10, 12, 16, 18, 20, 5, 5, 5, 5.0]})
+    reported = units[["retailer_id", "week"]]
+    detail = seasonality.detail_series(units, reported, "C", pd.DatetimeIndex(weeks))
+    assert detail["interpolated"].tolist() == [0, 0, 1, 0, 0, 0]
+    assert detail["late"].tolist() == [False] * 4 + [True] * 2
+    got, interpolated = seasonality.stl_input(detail)
+    assert list(got["units"]) == [15, 17, 19, 21] and interpolated == 1
+    assert list(got["interpolated"]) == [False, False, True, False]
