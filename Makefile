@@ -36,8 +36,10 @@ endif
 test-deps:
 	.ci/test-deps
 
+# Two workers (the machines have 2 cores); a test module stays on one worker, so its server or Spark session is
+# started once.
 test: test-deps $(VENV)/.dev-installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadscope
 
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.run --scales $(BENCH_SCALES) --browser-runs $(BENCH_BROWSER_RUNS)
