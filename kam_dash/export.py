@@ -41,6 +41,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "revenue-share": ("sell_in|sell_out",),
     "account-scores": ("sell_in|sell_out",),
     "white-space": ("sell_in|sell_out", "products"),
+    "distribution": ("sell_out_store",),
+    "voids": ("sell_out_store",),
+    "stores": ("sell_out_store",),
 }
 
 

@@ -34,3 +34,30 @@ def dominicks_db(tmp_path_factory) -> Path:
         ingest.import_files([sources.dominicks_folder(folder)], path)
 
     return _built_once(tmp_path_factory, "dominicks", build)
+
+
+@pytest.fixture(scope="session")
+def dominicks_chain_db(tmp_path_factory) -> Path:
+    """Dominick's orange juice as it really is: one retailer with 83 stores (store rows and their chain rollup)."""
+
+    def build(folder, path):
+        ingest.import_files([sources.dominicks_store_folder(folder)], path)
+
+    return _built_once(tmp_path_factory, "dominicks-chain", build)
+
+
+@pytest.fixture(scope="session")
+def walmart_db(tmp_path_factory) -> Path:
+    """Walmart's store x department file as delivered (Friday week endings, value only, returns negative): one
+    retailer with 45 stores, departments as SKUs."""
+
+    def build(folder, path):
+        ingest.import_files([sources.walmart_store_folder(folder)], path, layout=ingest.Layout(week_ending="fri"))
+
+    return _built_once(tmp_path_factory, "walmart", build)
+
+
+@pytest.fixture(params=["dominicks", "dominicks_chain", "walmart"])
+def real_db(request) -> Path:
+    """Each real panel in turn: Dominick's as 83 store accounts, as one chain of 83 stores, and Walmart."""
+    return request.getfixturevalue(f"{request.param}_db")

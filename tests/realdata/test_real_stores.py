@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kam_dash import export, ingest
+from kam_dash import export
 from kam_dash.engine import DuckDBEngine
 from kam_dash.filters import Filters
 from kam_dash.metrics import stores
-from tests.realdata import sources
 
 DFF_WEEKS = Filters(period="custom", start=dt.date(1990, 6, 11), end=dt.date(1992, 9, 28))
 WALMART_WEEKS = Filters(period="custom", start=dt.date(2010, 2, 1), end=dt.date(2012, 10, 22))
@@ -42,12 +41,9 @@ def by_sql(db) -> pd.DataFrame:
     return frame
 
 
-@pytest.fixture(scope="module")
-def dff_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("dff")
-    db = folder / "dff.duckdb"
-    ingest.import_files([sources.dominicks_store_folder(folder / "files")], db)
-    return db
+@pytest.fixture()
+def dff_db(dominicks_chain_db):
+    return dominicks_chain_db  # built once per run (tests/realdata/conftest.py)
 
 
 def test_dominicks_is_one_retailer_with_83_stores(dff_db):
@@ -108,10 +104,8 @@ def test_dominicks_store_table_and_voids_run(dff_db):
     assert (voids["weeks"] >= stores.VOID_WEEKS).all()
 
 
-def test_walmart_stores_as_one_retailer(tmp_path):
-    folder = sources.walmart_store_folder(tmp_path / "files")
-    db = tmp_path / "walmart.duckdb"
-    ingest.import_files([folder], db, layout=ingest.Layout(week_ending="fri"))
+def test_walmart_stores_as_one_retailer(walmart_db):
+    db = walmart_db
     engine = DuckDBEngine(db)
     try:
         ours = export.compute("distribution", engine, WALMART_WEEKS)
