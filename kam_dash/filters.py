@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from kam_dash.calendar import Period, monday, requested_range  # noqa: F401 - re-exported for callers
+from kam_dash.calendar import LAST_YEAR, Period, monday, requested_range  # noqa: F401 - re-exported for callers
 
 PERIODS = {
     "ytd": "Year to date",
@@ -169,8 +169,8 @@ def custom_bounds(known: Known) -> tuple[dt.date, dt.date]:
     """The first and last day a custom range may use: a year either side of the loaded weeks (the sidebar's date
     picker offers the same, and refuses a value outside them)."""
     latest = known.latest_week or dt.date.today()
-    first = known.first_week or latest - dt.timedelta(weeks=52)
-    return first - dt.timedelta(weeks=52), latest + dt.timedelta(weeks=52)
+    first = known.first_week or latest - LAST_YEAR
+    return first - LAST_YEAR, latest + LAST_YEAR
 
 
 def _shown(value: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from kam_dash import ingest
 from tests.conftest import real_data
+from tests.realdata import sources
 from tests.ingest.dbcheck import rows
 
 pytestmark = pytest.mark.realdata
@@ -26,43 +27,22 @@ def test_dominicks_orange_juice(tmp_path):
     # DFF weeks run Thursday to Wednesday; each maps to the ISO week (Monday) holding its Thursday.
     thursday = pd.to_datetime(weeks["start"], format="%m/%d/%y")
     assert (thursday.dt.day_of_week == 3).all()
-    monday = dict(zip(weeks["week"], (thursday - pd.Timedelta(days=3)).dt.strftime("%Y-%m-%d"), strict=True))
     # SOURCE.md: exp(logmove) is ounces, an exact multiple of the 64 oz carton (logmove has 10 decimals, so
     # whole cartons come back to a relative 1e-10).
     cartons = np.exp(oj["logmove"]) / 64
     assert (np.abs(cartons / cartons.round() - 1)).max() < 1e-9
-    units = cartons.round().astype(int)
+    assert len(stores[stores["store"].isin(oj["store"].unique())]) == 83
 
-    folder = tmp_path / "dominicks"
-    folder.mkdir()
-    in_oj = stores[stores["store"].isin(oj["store"].unique())]
-    pd.DataFrame({
-        "retailer_id": "DFF" + in_oj["store"].astype(str).str.zfill(3),
-        "retailer_name": "Dominick's " + in_oj["city"],
-        "channel": "grocery",
-        "region": "Zone " + in_oj["zone"].astype(str),
-        "kam": "Chicago team",
-    }).to_csv(folder / "retailers.csv", index=False)
-    pd.DataFrame({
-        "sku_id": ["tropicana", "minute.maid", "dominicks"],
-        "sku_name": ["Tropicana Premium 64 oz", "Minute Maid 64 oz", "Dominick's 64 oz"],
-        "brand": ["Tropicana", "Minute Maid", "Dominick's"],
-        "category": "Refrigerated juice",
-    }).to_csv(folder / "products.csv", index=False)
-    pd.DataFrame({
-        "week": oj["week"].map(monday),
-        "retailer_id": "DFF" + oj["store"].astype(str).str.zfill(3),
-        "sku_id": oj["brand"],
-        "units": units,
-        "sales_value": (units * oj["price"]).round(2),
-        "promo_flag": oj["feat"].map({1: "yes", 0: "no"}),
-    }).to_csv(folder / "sell_out.csv", index=False)
+    # the contract files the real-data suite uses too: 83 store accounts, 3 brands, sell-out, feature-ad events
+    folder = sources.dominicks_folder(tmp_path / "dominicks")
+    events = len(pd.read_csv(folder / "promotions.csv"))
     db = tmp_path / "dominicks.duckdb"
 
     report = ingest.import_files([folder], db)
 
     assert {n: (c.added, c.replaced) for n, c in report.tables.items()} == {
-        "retailers": (83, 0), "products": (3, 0), "sell_out": (28_947, 0)}
+        "retailers": (83, 0), "products": (3, 0), "sell_out": (28_947, 0), "promotions": (events, 0)}
+    assert events > 0
     loaded = pd.DataFrame(rows(db, "SELECT sku_id, count(*), sum(units), sum(sales_value), avg(promo_flag::INT), "
                                    "avg(sales_value / units) FROM sell_out GROUP BY 1"),
                           columns=["brand", "rows", "units", "sales", "feature_rate", "mean_price"]).set_index("brand")

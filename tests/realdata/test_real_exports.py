@@ -3,13 +3,13 @@ needs a table the panel lacks says which, in words."""
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pytest
 
 from kam_dash import export
 from kam_dash.engine import DuckDBEngine
 from kam_dash.filters import Filters
+from tests.ingest.dbcheck import rows
 
 pytestmark = pytest.mark.realdata
 
@@ -25,11 +25,7 @@ def engine(real_db):
 
 
 def sql(db, query, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
+    return rows(db, query, list(params))
 
 
 def one_retailer(engine) -> str:

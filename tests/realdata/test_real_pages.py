@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from kam_dash import fmt
 from tests.app.conftest import app, metrics  # noqa: F401 - the AppTest opener fixture
+from tests.ingest.dbcheck import rows
 
 pytestmark = pytest.mark.realdata
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,11 +18,7 @@ PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
 def sql(db, query, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
+    return rows(db, query, list(params))
 
 
 @pytest.mark.parametrize("page", PAGES)
