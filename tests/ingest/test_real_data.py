@@ -67,7 +67,6 @@ def test_dominicks_orange_juice(tmp_path):
 
 def test_walmart_returns_load_as_value_only_rows_and_a_units_zero_file_is_refused_by_reason(tmp_path):
     train = pd.read_csv(real_data("walmart-store-sales", "train.csv"))
-    kinds = pd.read_csv(real_data("walmart-store-sales", "stores_unix.csv"))
     negative = train["Weekly_Sales"] < 0
     assert int(negative.sum()) == 1285  # SOURCE.md: returns make 1,285 department-weeks negative
 
@@ -76,24 +75,13 @@ def test_walmart_returns_load_as_value_only_rows_and_a_units_zero_file_is_refuse
 
     folder = tmp_path / "walmart"
     folder.mkdir()
-    pd.DataFrame({
-        "retailer_id": "WM" + kinds["Store"].astype(str).str.zfill(2),
-        "retailer_name": "Walmart store " + kinds["Store"].astype(str),
-        "channel": "mass",
-        "region": "Type " + kinds["Type"],
-        "kam": "Walmart team",
-        "store_count": 1,
-    }).to_csv(folder / "retailers.csv", index=False)
-    depts = np.sort(train["Dept"].unique())
-    pd.DataFrame({"sku_id": [f"D{d:02d}" for d in depts], "sku_name": [f"Department {d}" for d in depts],
-                  "brand": "Walmart", "category": "Department"}).to_csv(folder / "products.csv", index=False)
-    sell_out = pd.DataFrame({
-        "week": (friday - pd.Timedelta(days=4)).dt.strftime("%Y-%m-%d"),  # the Monday of the same ISO week
-        "retailer_id": "WM" + train["Store"].astype(str).str.zfill(2),
-        "sku_id": "D" + train["Dept"].astype(str).str.zfill(2),
-        "units": 0,  # a file that fills units with 0 because it has none: a return cannot have 0 units
-        "sales_value": train["Weekly_Sales"],
-    })
+    retailers, products, delivered = sources.walmart_frames()  # the real-data suite's converter: 45 store accounts
+    retailers.to_csv(folder / "retailers.csv", index=False)
+    products.to_csv(folder / "products.csv", index=False)
+    sell_out = delivered.assign(
+        week=(friday - pd.Timedelta(days=4)).dt.strftime("%Y-%m-%d"),  # the Monday of the same ISO week
+        units=0,  # a file that fills units with 0 because it has none: a return cannot have 0 units
+    )[["week", "retailer_id", "sku_id", "units", "sales_value"]]
     path = folder / "sell_out.csv"
     sell_out.to_csv(path, index=False)
     db = tmp_path / "walmart.duckdb"
