@@ -94,6 +94,6 @@ def in_words(frame: pd.DataFrame, overrides: Mapping[str, str] | None = None) ->
     """A copy with headings in words and mechanic and channel codes spelled out: for tables and sheets people read."""
     out = frame.copy()
     for col, words in (("mechanic", MECHANIC_WORDS), ("channel", CHANNEL_WORDS)):
-        if col in out and out[col].dtype == object:
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(lambda c, words=words: words.get(c, c) if isinstance(c, str) else c)
     return out.rename(columns=headings(out.columns, overrides))
