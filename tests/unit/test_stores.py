@@ -149,10 +149,14 @@ def test_void_rules_min_weeks_and_share(void_engine):
     opened = stores.open_store_weeks(void_engine, None, WEEKS[0], WEEKS[-1])
     dist = stores.distribution_from(sales, opened)
     # 7 weeks required: D's run is 6 -> nothing. With N = 2, C's 2-week gap is a run too, but its expected
-    # units (2 weeks at 30/5 = 6 per acv -> 12) give chance exp(-12) = 6e-6: reported only when allowed.
+    # units (2 weeks at 30/5 = 6 per acv -> 12) give chance exp(-12) = 6.1e-6: above the default 1 in a
+    # million, so reported only when a chance of 1 in 100,000 is allowed.
     assert stores.find_voids(sales, opened, dist, min_weeks=7).empty
     two = stores.find_voids(sales, opened, dist, min_weeks=2)
-    assert sorted(two["store_id"]) == ["C", "D"]
+    assert sorted(two["store_id"]) == ["D"]
+    lenient = stores.find_voids(sales, opened, dist, min_weeks=2, max_chance=1e-5)
+    assert sorted(lenient["store_id"]) == ["C", "D"]
+    assert lenient.loc[lenient["store_id"] == "C", "chance"].item() == pytest.approx(np.exp(-12))
     # Share 0.6 required: W5, W6 (0.5) are no void weeks and end D's run at 2 weeks (W3, W4).
     strict = stores.find_voids(sales, opened, dist, min_weeks=2, min_share=0.6)
     assert strict[["store_id", "weeks"]].values.tolist() == [["D", 2], ["D", 2]]

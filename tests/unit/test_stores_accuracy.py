@@ -66,10 +66,12 @@ def test_decoys_are_not_reported(default_db):
     assert (found["weeks"] >= stores.VOID_WEEKS).all()
 
 
-@pytest.mark.parametrize("seed", [11, 23])
-def test_voids_meet_precision_and_recall_under_other_seeds(tmp_path, seed):
-    db = tmp_path / f"small-{seed}.duckdb"
-    demo.build(db, scale="small", seed=seed, as_of=AS_OF)
+@pytest.mark.parametrize(("scale", "seed"), [("small", 11), ("small", 23)] + [("default", s) for s in range(1, 6)])
+def test_voids_meet_precision_and_recall_under_other_seeds(tmp_path, scale, seed):
+    """Seeds nobody tuned to. Default seeds 1 and 4 once gave precision 0.74 and 0.83: slow lines in small stores
+    went 12-19 weeks without a sale by drift alone, which Poisson odds of 1 in 1,000 did not rule out."""
+    db = tmp_path / f"{scale}-{seed}.duckdb"
+    demo.build(db, scale=scale, seed=seed, as_of=AS_OF)
     precision, recall, found, planted = score(db)
     assert precision >= 0.9, (precision, found, planted)
     assert recall >= 0.8, (recall, found, planted)
