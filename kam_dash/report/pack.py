@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
-from kam_dash import export, fmt
+from kam_dash import export, fmt, labels
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.filters import PERIODS, Filters
 from kam_dash.report import narrative
+
+TOP_PRODUCTS = 5  # products on each side of the top/bottom slide
+RANGE_GAP_ROWS = 10  # range gaps on the white-space slide and page; the workbook has them all
 
 # The pack's own summaries of the metrics' numbers (the metrics themselves are defined in their modules).
 DEFINITIONS = {
@@ -33,6 +36,13 @@ DEFINITIONS = {
     "Line-weeks by status": "Of the cells of the cover heatmap (the retailer's best-selling lines over the last "
     "weeks of the period, one cell per line and week with a stock count), the share in each cover status.",
     "Median lift": "The median lift of the period's promotions that have a measured lift (pre-period baseline).",
+    "Top and bottom products": "The retailer's products ranked by change vs last year in value (see SKU growth "
+    f"and contribution): the {TOP_PRODUCTS} largest gains and the {TOP_PRODUCTS} largest losses (with fewer than "
+    f"{2 * TOP_PRODUCTS} products, the better half and the rest). Growth is shown beside the change.",
+    "Gaps and opportunities": "Without objectives in an account plan, the pack's next steps are the largest money "
+    "gaps and opportunities of the numbers shown, largest first: the landing gap to the annual target, lost sales "
+    "from out-of-stock weeks, the product with the largest loss vs last year, the first range gaps, the largest "
+    "category white space and promotion spend that did not pay back; then voids (counted in units).",
 }
 
 # -- tables: what kind of number each column holds --------------------------------------------------------------
@@ -91,6 +101,16 @@ def show(value, kind: str) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class SheetChart:
+    """A native chart drawn on a table's workbook sheet from its own cells."""
+    kind: str  # "column", "bar" or "line"
+    category: str  # the column along the axis (an id column is drawn by its names)
+    values: tuple[str, ...]  # the columns drawn, one series each
+    title: str
+    first_rows: int | None = None  # chart only the table's leading rows (the plan's all-category months)
+
+
 @dataclass
 class Table:
     sheet: str  # workbook sheet name (31 characters at most)
@@ -99,9 +119,79 @@ class Table:
     export: str | None = None  # the registered export this table is (for the retailer), if any
     row_kinds: list[str] | None = None  # per-row kind for columns of kind "row" (the key figures)
     kinds: dict[str, str] = field(default_factory=dict)  # overrides of column_kind
+    detail: bool = False  # raw rows (weekly tables, every product): the workbook only, not the page or deck
+    chart: SheetChart | None = None
+    headings: dict[str, str] = field(default_factory=dict)  # this table's own words for a column
 
     def kind(self, column: str) -> str:
         return self.kinds.get(column) or column_kind(column, self.frame[column])
+
+
+# An id column and the name column that says the same for people.
+ID_NAMES = {"retailer_id": "retailer_name", "sku_id": "sku_name", "store_id": "store_name"}
+BASIS_WORDS = {"sell_in": "Net sales (sell-in)", "sell_out": "Sell-out value"}
+METHOD_WORDS = {"seasonal_pre": "Seasonal pre-period", "pre_period": "Pre-period", "pre": "Pre-period"}
+# The pack's headings where the shared vocabulary (kam_dash.labels) has none and its word rules read badly.
+HEADINGS = {
+    "value": "Sales", "value_ly": "Sales last year", "cum_share": "Cumulative share",
+    "sell_in_units": "Sell-in units", "sell_out_units": "Sell-out units", "cum_pipeline_units": "Pipeline fill (units)",
+    "sell_out_value_ly": "Sell-out value last year", "sell_out_growth": "Sell-out growth vs last year",
+    "sell_out_share": "Share of the portfolio's sell-out", "net_sales_target": "Net sales target",
+    "on_hand_units": "Units on hand", "on_hand_change": "Change in units on hand", "oos_weeks": "Out-of-stock weeks",
+    "oos_weeks_unreported": "Out-of-stock weeks not reported", "phantom_candidate": "Phantom stock candidate",
+    "promo_id": "Promotion", "lift_pct": "Lift", "post_dip_units": "Post-promotion dip (units)",
+    "est_value": "Estimated value", "listing_share": "Share of comparable accounts listing",
+    "accounts_listing": "Comparable accounts listing", "mean_share_where_listed": "Share of sales where listed",
+    "retailer_sales": "Sales here", "objective_title": "Objective", "title": "Title", "change": "Change vs last year",
+    "contribution": "Contribution to growth", "margin_pct": "Gross margin", "cover_weeks": "Weeks averaged",
+}
+COVER_STATUS_WORDS = dict(narrative.STATUS_WORDS)
+# Columns that name the view rather than a row: dropped from the page and slides when one value fills them.
+CONTEXT_COLUMNS = ("retailer_id", "retailer_name", "week", "through_week", "basis", "method")
+
+
+@dataclass
+class PeopleTable:
+    """A table as people read it: ids replaced by names, codes in words, headings in words. `columns` are the
+    machine names of what is kept (kinds and charts are looked up by them), `headings` the words shown."""
+    frame: pd.DataFrame
+    columns: list[str]
+    headings: list[str]
+    kinds: list  # a kind per column, or per row (a list) for the key figures' "row" columns
+
+
+def for_people(table: Table, names: dict[str, dict[str, str]], drop_context: bool = False) -> PeopleTable:
+    """The table with products, retailers and stores by name (an id column becomes its name column, or goes when
+    the name is already there), mechanics, channels, bases and cover statuses in words, headings in words
+    (kam_dash.labels). drop_context: leave out CONTEXT_COLUMNS that hold one value (the page and slides)."""
+    frame = table.frame
+    out, columns, headings, kinds = {}, [], [], []
+    for column in frame.columns:
+        values = frame[column]
+        kind = table.kind(column)
+        if drop_context and column in CONTEXT_COLUMNS and len(frame) and values.nunique(dropna=False) <= 1:
+            continue
+        heading_of = column
+        if column in ID_NAMES:
+            if ID_NAMES[column] in frame.columns:
+                continue  # the name column says it in words
+            lookup = names.get(column, {})
+            values = values.map(lambda v, lookup=lookup: lookup.get(v, v) if isinstance(v, str) else v)
+            heading_of = ID_NAMES[column]
+        elif column == "mechanic" or (column == "group" and values.isin(list(labels.MECHANIC_WORDS)).any()):
+            values = labels.mechanics(values)
+        elif column in ("channel", "sales_channel"):
+            values = values.map(lambda c: labels.CHANNEL_WORDS.get(c, c) if isinstance(c, str) else c)
+        elif column in ("basis", "method"):
+            words = BASIS_WORDS if column == "basis" else METHOD_WORDS
+            values = values.map(lambda c, words=words: words.get(c, c) if isinstance(c, str) else c)
+        elif column == "status" and values.isin(list(COVER_STATUS_WORDS)).any():
+            values = values.map(lambda c: COVER_STATUS_WORDS.get(c, c) if isinstance(c, str) else c)
+        out[column] = values
+        columns.append(column)
+        headings.append(table.headings.get(column) or HEADINGS.get(heading_of) or labels.heading(heading_of))
+        kinds.append(table.row_kinds if kind == "row" else kind)
+    return PeopleTable(pd.DataFrame(out, index=frame.index), columns, headings, kinds)
 
 
 @dataclass
@@ -144,6 +234,10 @@ class Pack:
     sections: list[Section] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # sections left out, and why
     definitions: list[tuple[str, str]] = field(default_factory=list)  # (term, definition) of every metric shown
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # id column -> {id: name}, for people
+
+    def people(self, table: Table, drop_context: bool = False) -> PeopleTable:
+        return for_people(table, self.names, drop_context)
 
     @property
     def title(self) -> str:
@@ -184,6 +278,10 @@ def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _signed_money(value) -> str:
+    return ("+" if value > 0 else "") + fmt.money(value)
+
+
 def _sum(frame: pd.DataFrame, column: str) -> float | None:
     return _num(frame[column].sum(min_count=1)) if len(frame) else None
 
@@ -211,11 +309,21 @@ class _Collector:
         self.portfolio = filters.with_(retailers=())
         self.missing: list[str] = []
         self.account = None
+        # (money at stake, next step in words) from each section: the next steps when no account plan has any
+        self.opportunities: list[tuple[float, str]] = []
 
     def retailer_rows(self, name: str) -> pd.DataFrame | None:
         """A portfolio-wide export's rows of this retailer."""
         frame = _export(name, self.engine, self.portfolio)
         return None if frame is None else frame[frame["retailer_id"] == self.rid].reset_index(drop=True)
+
+    def product(self, sku_id) -> str:
+        """A product by name (its id when the products table has no name for it)."""
+        if not hasattr(self, "_products"):
+            products = scopes.products(self.engine)
+            self._products = dict(zip(products["sku_id"], products["sku_name"]))
+        name = self._products.get(sku_id)
+        return name if isinstance(name, str) and name else str(sku_id)
 
     # -- key figures ----------------------------------------------------------------------------------------
     def key_figures(self) -> Section | None:
@@ -254,7 +362,7 @@ class _Collector:
         frame = frame.astype({c: float for c in frame.columns[1:]})
         kinds = {"value": "row", "last_year": "row", "plan": "row"}
         section.tables.append(Table("Key figures", "Key figures", frame, row_kinds=[r[1] for r in rows],
-                                    kinds=kinds))
+                                    kinds=kinds, headings={"value": "This period"}))
         section.lead = narrative.key_figures(
             *((k["sell_out_value"], k["sell_out_growth"]) if on_sell_out else (k["net_sales"], k["yoy_growth"])),
             k["attainment"], k["landing_gap"], what="Sell-out value" if on_sell_out else "Net sales")
@@ -296,12 +404,23 @@ class _Collector:
                 "required_weekly_run_rate": None}
             line = narrative.plan(data.landing_year, _num(first["landing_estimate"]), _num(first["annual_target"]),
                                   _num(first["required_weekly_run_rate"]))
+            landing, target = _num(first["landing_estimate"]), _num(first["annual_target"])
+            if landing is not None and target is not None and landing < target:
+                run_rate = _num(first["required_weekly_run_rate"])
+                self.opportunities.append((target - landing, (
+                    f"Close the {fmt.money(target - landing)} gap between the landing estimate and the "
+                    f"{data.landing_year} annual target" + (f": {fmt.money(run_rate)} a week needed from here"
+                                                           if run_rate else ""))))
             fig = charts.monthly_vs_target(data.monthly, data.landing_year)
             section.charts.append(Chart("monthly", fig.layout.title.text, fig, line))
         else:
             section.notes.append(f"No net sales or targets for {data.landing_year}.")
         if rows is not None and len(rows):
-            section.tables.append(Table("Plan by month", f"Plan by month, {data.landing_year}", rows, export="plan"))
+            overall_rows = int((rows["category"] == "").cummin().sum())  # the all-category months come first
+            section.tables.append(Table("Plan by month", f"Plan by month, {data.landing_year}", rows, export="plan",
+                                        chart=SheetChart("column", "month", ("actual", "target"),
+                                                         "Net sales vs target by month, all categories",
+                                                         first_rows=overall_rows) if overall_rows else None))
             section.terms.append(("plan", "Monthly plan rows (export)"))
         return section
 
@@ -322,7 +441,10 @@ class _Collector:
             fig = charts.pipeline(frame)
             section.charts.append(Chart("pipeline", fig.layout.title.text, fig, line))
             section.tables.append(Table("Sell-in vs sell-out", "Sell-in vs sell-out units by week", frame,
-                                        export="pipeline" if "pipeline" in export.registry() else None))
+                                        export="pipeline" if "pipeline" in export.registry() else None,
+                                        detail=True, chart=SheetChart("line", "week",
+                                                                      ("sell_in_units", "sell_out_units"),
+                                                                      "Sell-in vs sell-out units by week")))
         else:
             section.notes.append("No sell-in or sell-out in the period.")
         if frame["sell_out_units"].isna().all():
@@ -333,27 +455,107 @@ class _Collector:
             section.charts.append(Chart("store-online", fig.layout.title.text, fig,
                                         narrative.channels(float(trend["store"].sum()),
                                                            float(trend["online"].sum()))))
-            section.tables.append(Table("Store vs online", "Sell-out value by week, store and online", trend))
+            section.tables.append(Table("Store vs online", "Sell-out value by week, store and online", trend,
+                                        detail=True, chart=SheetChart("line", "week", ("store", "online"),
+                                                                      "Sell-out value by week, store and online")))
             section.terms.append(("account", "Store vs online"))
         return section
 
-    # -- category mix and white space -----------------------------------------------------------------------
-    def mix(self) -> Section | None:
-        charts = _module("charts.account", "category_mix")
-        if self.account is None or charts is None:
+    # -- products: top and bottom vs last year -------------------------------------------------------------
+    def skus(self) -> Section | None:
+        account = _module("metrics.account", "top_bottom")
+        if self.account is None or account is None:
             return None
-        section = Section("category-mix", "Category mix and white space",
-                          terms=[("account", "Category mix and white space")])
+        section = Section("skus", "Products: biggest gains and losses vs last year", terms=[
+            ("account", "SKU growth and contribution"), ("report", "Top and bottom products")])
+        skus = self.account.skus
+        basis = skus["basis"].iloc[0] if len(skus) else "sell_in"
+        size, last = ("net_sales", "net_sales_ly") if basis == "sell_in" else ("sell_out_value", "sell_out_value_ly")
+        top, bottom = account.top_bottom(skus, "change", TOP_PRODUCTS)
+        if top.empty:
+            section.notes.append("No product has sales this period or last year to compare.")
+            return section
+        columns = ["sku_name", "category", size, last, "change", "growth"]
+        what = "net sales" if basis == "sell_in" else "sell-out value"
+        gains, losses = top[top["change"] > 0], bottom[bottom["change"] < 0]
+        parts = []
+        if len(gains):
+            g = gains.iloc[0]
+            parts.append(f"largest gain {g['sku_name']} ({_signed_money(g['change'])})")
+        if len(losses):
+            worst = losses.iloc[0]
+            parts.append(f"largest loss {worst['sku_name']} ({_signed_money(worst['change'])})")
+            self.opportunities.append((-float(worst["change"]), (
+                f"Win back {worst['sku_name']}: {fmt.money(-worst['change'])} of {what} below last year "
+                f"({fmt.pct(worst['growth'], signed=True)})")))
+        section.lead = narrative._sentence(
+            f"{len(gains)} of the top {len(top)} products grew their {what} vs last year and {len(losses)} of the "
+            f"bottom {len(bottom)} fell" + (": " + "; ".join(parts) if parts else ""))
+        chart = SheetChart("bar", "sku_name", ("change",), f"Change in {what} vs last year")
+        section.tables += [
+            Table("Top products", f"Top {len(top)} products by change in {what} vs last year", top[columns],
+                  kinds={"change": "money", "growth": "change"}, chart=chart),
+            Table("Bottom products", f"Bottom {len(bottom)} products by change in {what} vs last year",
+                  bottom[columns], kinds={"change": "money", "growth": "change"}, chart=chart),
+            Table("Products", f"Every product: {what} this period and last year", skus[
+                ["sku_name", "category", "basis", size, last, "change", "growth", "contribution", "sell_out_value",
+                 "sell_out_growth", "units"]], kinds={"change": "money", "growth": "change",
+                                                      "contribution": "change"}, detail=True)]
+        return section
+
+    # -- white space: products not listed here, and the category mix ----------------------------------------
+    def white_space(self) -> Section | None:
+        account = _module("metrics.account", "retailer_range_gaps")
+        charts = _module("charts.account", "category_mix")
+        if self.account is None or account is None:
+            return None
+        section = Section("white-space", "White space: products and categories to add", terms=[
+            ("account", "Range gaps"), ("account", "Category mix and white space")])
+        gaps = account.retailer_range_gaps(self.engine, self.filters, self.rid)
+        if len(gaps):
+            top = gaps.head(RANGE_GAP_ROWS)
+            first = top.iloc[0]
+            section.lead = narrative._sentence(
+                f"{len(gaps)} product{'s' if len(gaps) != 1 else ''} that comparable accounts sell "
+                f"{'are' if len(gaps) != 1 else 'is'} not listed at {self.name}; the first, {first['sku_name']}, "
+                f"sells in {int(first['accounts_listing'])} of {int(first['comparable_accounts'])} comparable "
+                f"accounts and would add an estimated {fmt.money(first['est_value'])} at their rate")
+            names = ", ".join(top["sku_name"].head(3))
+            self.opportunities.append((float(top["est_value"].head(3).sum()), (
+                f"Propose listing {names}: an estimated {fmt.money(top['est_value'].head(3).sum())} over a period "
+                "like this one, at the rate of comparable accounts")))
+            section.tables.append(Table("Range gaps", f"Products not listed at {self.name} that comparable accounts "
+                                        "sell, by estimated value", gaps,
+                                        kinds={"est_value": "money", "listing_share": "pct",
+                                               "mean_share_where_listed": "pct", "accounts_listing": "int",
+                                               "comparable_accounts": "int"},
+                                        chart=SheetChart("bar", "sku_name", ("est_value",),
+                                                         "Estimated value of the products not listed")))
+        else:
+            section.lead = (f"{self.name} lists every product its comparable accounts sold in the period: no range "
+                            "gap.")
         frame = _export("white-space", self.engine, self.mine)
         if frame is None:
             frame = self.account.white_space
         if frame.empty or frame["retailer_share"].isna().all():
             section.notes.append("No positive net sales in the period to compare with the portfolio.")
             return section
-        fig = charts.category_mix(frame, self.name)
-        section.charts.append(Chart("category-mix", fig.layout.title.text, fig, narrative.white_space(frame)))
+        mix_line = narrative.white_space(frame)
+        if charts is not None:
+            fig = charts.category_mix(frame, self.name)
+            section.charts.append(Chart("category-mix", fig.layout.title.text, fig, mix_line))
+        else:
+            section.lead += " " + mix_line
+        opportunities = frame[frame["opportunity"] > 0]
+        if len(opportunities):
+            c = opportunities.iloc[0]
+            self.opportunities.append((float(c["opportunity"]), (
+                f"Grow {c['category']}: {fmt.money(c['opportunity'])} more if its share here matched the portfolio's "
+                f"({fmt.pct(c['retailer_share'])} here vs {fmt.pct(c['portfolio_share'])})")))
         section.tables.append(Table("White space", "Category mix and white space", frame,
-                                    export="white-space" if "white-space" in export.registry() else None))
+                                    export="white-space" if "white-space" in export.registry() else None,
+                                    chart=SheetChart("column", "category", ("retailer_share", "portfolio_share"),
+                                                     f"Category mix: {self.name} vs the portfolio")))
         return section
 
     # -- promotions -----------------------------------------------------------------------------------------
@@ -395,7 +597,15 @@ class _Collector:
         else:
             section.notes.append("No event has an ROI (trade spend, unit costs or a measured lift are missing).")
         section.tables.append(Table("Promotions", "Promotion lift and ROI (seasonal pre-period baseline)", table,
-                                    export="promo-lift"))
+                                    export="promo-lift", chart=SheetChart("column", "sku_id", ("lift_pct", "roi"),
+                                                                          "Lift and ROI by promotion")))
+        losing = table[table["roi"] < 0]
+        if len(losing):
+            lost = float((losing["trade_spend"] - losing["incremental_gross_profit"]).sum())
+            self.opportunities.append((lost, (
+                f"Rework or drop the {len(losing)} promotion{'s' if len(losing) != 1 else ''} that did not pay "
+                f"back ({fmt.money(losing['trade_spend'].sum())} of trade spend, {fmt.money(lost)} short of its "
+                "incremental gross profit)")))
         return section
 
     def _calendar_events(self, promos, table: pd.DataFrame) -> pd.DataFrame:
@@ -462,16 +672,40 @@ class _Collector:
             fig = charts.reconciliation_waterfall(page.waterfall, f"{self.name}: stock reconciliation (units)")
             section.charts.append(Chart("reconciliation", "Stock reconciliation", fig, narrative.reconciliation(
                 r["sell_in_units"], r["sell_out_units"], r["on_hand_change"], r["unexplained_units"])))
-        for frame, sheet, title, name in (
-                (coverage, "Coverage", "Weeks of cover and status by SKU, at the period's last week", "coverage"),
-                (availability, "Availability", "Out-of-stock weeks and lost sales by SKU", "availability"),
-                (reconciliation, "Stock reconciliation", "Stock reconciliation", "reconciliation")):
+        for frame, sheet, title, name, chart in (
+                (coverage, "Coverage", "Weeks of cover and status by product, at the period's last week", "coverage",
+                 SheetChart("bar", "sku_id", ("weeks_of_cover",), "Weeks of cover by product")),
+                (availability, "Availability", "Out-of-stock weeks and lost sales by product", "availability",
+                 SheetChart("bar", "sku_id", ("lost_value",), "Lost sales (value) by product")),
+                (reconciliation, "Stock reconciliation", "Stock reconciliation", "reconciliation", None)):
             if frame is not None and len(frame):
-                section.tables.append(Table(sheet, title, frame, export=name))
+                section.tables.append(Table(sheet, title, frame, export=name, chart=chart))
+        if availability is not None and len(availability) and (availability["lost_value"] > 0).any():
+            worst = availability.sort_values(["lost_value", "sku_id"], ascending=[False, True]).iloc[0]
+            lost = float(availability["lost_value"].sum())
+            self.opportunities.append((lost, (
+                f"Recover the {fmt.money(lost)} of sales lost in {int(availability['oos_weeks'].sum())} out-of-stock "
+                f"weeks; most on {self.product(worst['sku_id'])} ({fmt.money(worst['lost_value'])})")))
         return section
 
     # -- the account plan: objectives and next steps ----------------------------------------------------------
-    def objectives(self) -> Section | None:
+    def objectives(self) -> Section:
+        """The account plan's objectives and open initiatives where it has any for the year; else the largest
+        gaps and opportunities of the sections before, in words (see DEFINITIONS["Gaps and opportunities"])."""
+        section = Section("objectives", "Objectives and next steps")
+        if not self._account_plan(section):
+            steps = sorted(self.opportunities, key=lambda o: -o[0])[:6]
+            section.terms.append(("report", "Gaps and opportunities"))
+            section.lead = (("No objectives in an account plan for this account: " if not section.lead else
+                             section.lead + " ")
+                            + ("the largest gaps and opportunities in the numbers of this pack." if steps else
+                               "and no gap or opportunity in the numbers of this pack."))
+            section.points += [step for _, step in steps]
+        return section
+
+    def _account_plan(self, section: Section) -> bool:
+        """Fill the section from the account plan kept beside the database; False when it has no objectives
+        and no open initiatives for the year."""
         from kam_dash.metrics import objectives as objective_metrics
         from kam_dash.metrics.plan import plan_year
         from kam_dash.state import plans
@@ -479,7 +713,7 @@ class _Collector:
 
         path = state_path_for(self.engine.location)
         if not path.exists():
-            return None  # no account plans kept beside this database: nothing is missing, the feature is unused
+            return False  # no account plans kept beside this database
         try:
             store = Store(path, create=False)
             year = plan_year(self.filters, scopes.latest_week(self.engine))
@@ -488,15 +722,17 @@ class _Collector:
             initiatives = plans.records(store, "initiatives", self.rid, year)
             meetings = plans.records(store, "meetings", self.rid)
         except StateError as exc:
-            self.missing.append(f"Objectives and next steps: {exc}.")
-            return None
-        section = Section("objectives", "Objectives and next steps", terms=[
-            ("objectives", t) for t in ("Objective measures", "Share of the plan year elapsed",
-                                        "Objective progress", "Objective status", "Overdue initiative")])
-        if progressed.empty:
-            section.notes.append(f"No objectives for {year} in the account plan.")
+            self.missing.append(f"Objectives and next steps from the account plan: {exc}.")
+            return False
         today = dt.date.today().isoformat()
         open_ = initiatives[initiatives["status"].isin(plans.OPEN_STATUSES)].sort_values("due_date")
+        if progressed.empty and open_.empty:
+            section.lead = f"No objectives for {year} in the account plan:"
+            return False
+        section.terms += [("objectives", t) for t in ("Objective measures", "Share of the plan year elapsed",
+                                                      "Objective progress", "Objective status", "Overdue initiative")]
+        if progressed.empty:
+            section.notes.append(f"No objectives for {year} in the account plan.")
         overdue = open_["due_date"] < today
         counts = progressed["status"].value_counts()
         section.lead = (f"{len(progressed)} objective{'s' if len(progressed) != 1 else ''} for {year}: "
@@ -515,17 +751,19 @@ class _Collector:
             last = meetings.iloc[0]
             section.points += [f"From the meeting of {last['date']}: {step}" for step in plans.next_steps(last)]
         if len(progressed):
-            frame = progressed[["objective_id", "title", "measure", "target_value", "actual_value", "progress",
-                                "status", "status_reason", "due_date", "owner"]]
+            frame = progressed.assign(measure=progressed["measure"].map(
+                lambda m: objective_metrics.MEASURE_INFO[m].label))[
+                ["title", "measure", "target_value", "actual_value", "progress", "status", "status_reason",
+                 "due_date", "owner"]]
             section.tables.append(Table("Objectives", f"Objectives {year} with live progress", frame,
                                         row_kinds=units, kinds={"target_value": "row", "actual_value": "row",
-                                                                "progress": "pct", "due_date": "text"}))
+                                                                "progress": "pct", "due_date": "text"},
+                                        chart=SheetChart("bar", "title", ("progress",), "Progress by objective")))
         if len(open_):
             section.tables.append(Table("Next steps", "Open initiatives, by due date", open_.assign(
-                overdue=overdue)[["initiative_id", "title", "objective_title", "function", "owner", "status",
+                overdue=overdue)[["title", "objective_title", "function", "owner", "status",
                                   "due_date", "overdue", "promo_id"]], kinds={"due_date": "text"}))
-        return section
-
+        return True
 
     def distribution(self) -> Section | None:
         """Store-level accounts only: distribution x velocity per SKU and the top voids (issue 12)."""
@@ -550,17 +788,25 @@ class _Collector:
                                     charts.quadrant(data.skus, {self.rid: self.name}), line))
         skus = data.skus[["sku_id", "sku_name", "numeric_distribution", "acv_distribution", "velocity",
                           "velocity_open", "units"]].sort_values("acv_distribution", ascending=False)
-        section.tables.append(Table("Distribution", "Distribution and velocity by SKU", skus.reset_index(drop=True)))
+        section.tables.append(Table("Distribution", "Distribution and velocity by product", skus.reset_index(drop=True),
+                                    chart=SheetChart("bar", "sku_name", ("acv_distribution",),
+                                                     "ACV-weighted distribution by product")))
         if len(voids):
             top = voids[st.VOID_COLUMNS].head(20).reset_index(drop=True)
             section.tables.append(Table("Top voids", "The 20 voids with the most estimated lost units", top,
                                         export="voids"))
+            self.opportunities.append((0.0, (  # units, not money: after the money steps
+                f"Fix the {len(voids):,} void{'s' if len(voids) != 1 else ''} (stores that stopped selling a product "
+                f"the chain sells): an estimated {fmt.number(voids['est_lost_units'].sum())} units lost")))
         return section
 
 
+# The story a KAM tells, in order: where the account stands, the plan, the pipeline, promotions, availability
+# (and stores where the account reports them), its products, what it could add, then what to do next. The
+# next steps come last because, without an account plan, they are drawn from the sections before.
 SECTIONS: tuple[Callable[[_Collector], Section | None], ...] = (
-    _Collector.key_figures, _Collector.objectives, _Collector.plan, _Collector.pipeline, _Collector.mix,
-    _Collector.promotions, _Collector.inventory, _Collector.distribution)
+    _Collector.key_figures, _Collector.plan, _Collector.pipeline, _Collector.promotions, _Collector.inventory,
+    _Collector.distribution, _Collector.skus, _Collector.white_space, _Collector.objectives)
 
 
 def definitions_of(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -575,6 +821,17 @@ def definitions_of(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
             _module(f"metrics.{module_name}", "DEFINITIONS"), "DEFINITIONS", {})
         if key in defs:
             out.append((key, defs[key]))
+    return out
+
+
+def names_of(engine: Engine) -> dict[str, dict[str, str]]:
+    """{id column: {id: name}} of retailers, products and (where loaded) stores: what a sheet shows for an id."""
+    out = {}
+    for column, frame in (("retailer_id", scopes.retailers(engine)), ("sku_id", scopes.products(engine))):
+        out[column] = {k: v for k, v in zip(frame[column], frame[ID_NAMES[column]]) if isinstance(v, str) and v}
+    if engine.has("stores"):
+        stores = engine.execute(engine.table("stores").select("store_id", "store_name"))
+        out["store_id"] = {k: v for k, v in zip(stores["store_id"], stores["store_name"]) if isinstance(v, str) and v}
     return out
 
 
@@ -601,6 +858,7 @@ def collect(engine: Engine, filters: Filters, retailer_id: str) -> Pack:
         if section is not None:
             pack.sections.append(section)
     pack.missing = collector.missing
+    pack.names = names_of(engine)
     pack.definitions = definitions_of([t for s in pack.sections for t in s.terms])
     return pack
 
