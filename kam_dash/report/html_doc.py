@@ -1,5 +1,9 @@
 """The pack as one self-contained HTML file: interactive charts, no network request when opened, printable.
 
+It tells the deck's story in the deck's order (the pack's sections). Raw detail tables (weekly rows, every
+product) are left to the workbook; tables show names and headings in words, without the columns that only
+repeat the view (the retailer, the week of a snapshot).
+
 plotly.js is inlined once in the head and every chart is a div drawn by it, so the file opens offline
 (and from an e-mail attachment). Print CSS lays one section per page group and hides the chart toolbars.
 """
@@ -11,7 +15,7 @@ import html
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from kam_dash import fmt
+from kam_dash import fmt, labels
 from kam_dash.report.pack import Pack, Table, show
 
 HTML_ROWS = 60  # rows of a table shown in the page; the workbook has them all
@@ -66,21 +70,21 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
-def _table(table: Table) -> str:
-    frame = table.frame
-    kinds = {c: table.kind(c) for c in frame.columns}
-    numeric = {c for c, k in kinds.items() if k in ("money", "pct", "change", "units", "int", "decimal", "row")}
-    head = "".join(f'<th class="{"num" if c in numeric else ""}">{_e(c.replace("_", " "))}</th>'
-                   for c in frame.columns)
+NUMERIC = ("money", "pct", "change", "units", "int", "decimal")
+
+
+def _table(pack: Pack, table: Table) -> str:
+    people = pack.people(table, drop_context=True)
+    frame = people.frame
+    numeric = [not isinstance(k, str) or k in NUMERIC for k in people.kinds]
+    head = "".join(f'<th class="{"num" if n else ""}">{_e(h)}</th>' for h, n in zip(people.headings, numeric))
     body = []
     for i, row in enumerate(frame.head(HTML_ROWS).itertuples(index=False)):
         cells = []
-        for col, value in zip(frame.columns, row):
-            kind = kinds[col]
-            if kind == "row":
-                kind = table.row_kinds[i]
-            text = show(value, kind)
-            css = "num" if col in numeric else "long" if len(text) > 40 else ""
+        for c, value in enumerate(row):
+            kind = people.kinds[c]
+            text = show(value, kind if isinstance(kind, str) else kind[i])
+            css = "num" if numeric[c] else "long" if len(text) > 40 else ""
             cells.append(f'<td class="{css}">{_e(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f'<p class="more">First {HTML_ROWS} of {len(frame):,} rows; the workbook has them all.</p>'
@@ -91,7 +95,8 @@ def _table(table: Table) -> str:
 
 def render(pack: Pack) -> bytes:
     r = pack.retailer
-    facts = [("Retailer", f"{r['retailer_name']} ({r['retailer_id']})"), ("Channel", r.get("channel")),
+    facts = [("Retailer", r["retailer_name"]),
+             ("Channel", labels.channel(r["channel"]) if r.get("channel") else None),
              ("Region", r.get("region")), ("Key account manager", r.get("kam")), ("Period", pack.period),
              ("Data", pack.freshness), ("Filters", pack.filters), ("Prepared", f"{pack.generated:%d %b %Y %H:%M}")]
     cover = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v is not None else fmt.DASH)}</dd>" for k, v in facts)
@@ -116,7 +121,11 @@ def render(pack: Pack) -> bytes:
                               div_id=f"chart-{chart.key}", validate=False)
             body.append(f'<h3>{_e(chart.title)}</h3><p class="narrative">{_e(chart.narrative)}</p>'
                         f'<div class="chart">{div}</div>')
-        body += [_table(t) for t in section.tables]
+        body += [_table(pack, t) for t in section.tables if not t.detail]
+        if any(t.detail for t in section.tables):
+            sheets = ", ".join(f"'{t.sheet}'" for t in section.tables if t.detail)
+            body.append(f'<p class="more">Rows by week or by product: the workbook\'s {_e(sheets)} '
+                        f'sheet{"s" if "," in sheets else ""}.</p>')
         body.append("</section>")
         parts.append("".join(body))
     if pack.definitions:

@@ -481,16 +481,20 @@ class _Collector:
         parts = []
         if len(gains):
             g = gains.iloc[0]
-            parts.append(f"largest gain {g['sku_name']} ({_signed_money(g['change'])})")
+            parts.append(f"largest gain {g['sku_name']}, {_signed_money(g['change'])} "
+                         f"({fmt.pct(g['growth'], signed=True)})")
+        else:
+            parts.append("no product above last year")
         if len(losses):
             worst = losses.iloc[0]
-            parts.append(f"largest loss {worst['sku_name']} ({_signed_money(worst['change'])})")
+            parts.append(f"largest loss {worst['sku_name']}, {_signed_money(worst['change'])} "
+                         f"({fmt.pct(worst['growth'], signed=True)})")
             self.opportunities.append((-float(worst["change"]), (
                 f"Win back {worst['sku_name']}: {fmt.money(-worst['change'])} of {what} below last year "
                 f"({fmt.pct(worst['growth'], signed=True)})")))
-        section.lead = narrative._sentence(
-            f"{len(gains)} of the top {len(top)} products grew their {what} vs last year and {len(losses)} of the "
-            f"bottom {len(bottom)} fell" + (": " + "; ".join(parts) if parts else ""))
+        else:
+            parts.append("no product below last year")
+        section.lead = narrative._sentence(f"{what[0].upper()}{what[1:]} vs last year: " + "; ".join(parts))
         chart = SheetChart("bar", "sku_name", ("change",), f"Change in {what} vs last year")
         section.tables += [
             Table("Top products", f"Top {len(top)} products by change in {what} vs last year", top[columns],

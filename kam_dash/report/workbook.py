@@ -63,8 +63,9 @@ class _Writer:
         sheet = self.book.add_worksheet(title)
         for c, column in enumerate(headings or frame.columns):
             sheet.write_string(0, c, str(column), self.header)
-            longest = frame.iloc[:, c].astype(str).str.len().max() if len(frame) else 0
-            width = widths[c] if widths else max(10, min(40, max(len(str(column)), int(longest or 0)) + 2))
+            # wide enough for the heading and the longest name (numbers fit in 12), at most 40
+            longest = max((len(v) for v in frame.iloc[:, c] if isinstance(v, str)), default=10)
+            width = widths[c] if widths else max(12, min(40, max(len(str(column)), longest) + 2))
             sheet.set_column(c, c, width)
         values = frame.to_numpy(dtype=object)
         for r, row in enumerate(values, start=1):

@@ -94,7 +94,7 @@ def test_full_retailer_key_figures_by_hand(engine):
 def test_full_retailer_charts_and_narratives_by_hand(engine):
     pack = report.collect(engine, Filters(), "R1")
     by_key = {c.key: c for c in pack.charts}
-    assert list(by_key) == ["monthly", "pipeline", "store-online", "category-mix"]
+    assert list(by_key) == ["monthly", "pipeline", "store-online", "category-mix"]  # the story's order
     # (1,000 - 270) / 50 remaining weeks = 14.6 a week
     assert by_key["monthly"].narrative == ("Landing estimate for 2026: $270 against a $1.00K annual target ($730 "
                                            "short); $15 a week needed from here to reach it.")
@@ -106,14 +106,59 @@ def test_full_retailer_charts_and_narratives_by_hand(engine):
     # opportunity Drinks = (450/670 - 50/270) x 270 = 131.34
     assert by_key["category-mix"].narrative == ("Largest white space: Drinks, $131 (portfolio share 67.2% vs 18.5% "
                                                 "here).")
-    ws = sections(pack)["category-mix"].tables[0].frame.set_index("category")
+    white = sections(pack)["white-space"]
+    ws = white.tables[-1].frame.set_index("category")
     assert ws.loc["Drinks", "opportunity"] == pytest.approx((450 / 670 - 50 / 270) * 270)
     assert ws.loc["Snacks", "opportunity"] == 0.0
+    # R1 lists both products: no range gap, said in words
+    assert [t.sheet for t in white.tables] == ["White space"]
+    assert white.lead == "Full Foods lists every product its comparable accounts sold in the period: no range gap."
+
+
+def test_products_top_and_bottom_by_hand(engine):
+    skus = sections(report.collect(engine, Filters(), "R1"))["skus"]
+    # Crisps 220 vs 90 + 110 = 200 last year: +20 (+10.0%); Cola 50 vs 50: 0. Two products: one on each side.
+    top, bottom, every = skus.tables
+    assert list(top.frame["sku_name"]) == ["Crisps"] and list(bottom.frame["sku_name"]) == ["Cola"]
+    assert top.frame["change"].tolist() == pytest.approx([20.0])
+    assert every.detail and not top.detail and list(every.frame["sku_name"]) == ["Crisps", "Cola"]
+    assert skus.lead == ("Net sales vs last year: largest gain Crisps, +$20 (+10.0%); no product below last "
+                         "year.")
+
+
+def test_next_steps_without_an_account_plan_are_the_largest_gaps(engine):
+    r1 = sections(report.collect(engine, Filters(), "R1"))["objectives"]
+    assert r1.title == "Objectives and next steps"
+    assert r1.lead.startswith("No objectives in an account plan for this account")
+    # landing gap 1,000 - 270 = 730 (run rate 14.6 a week), then the Drinks white space 131.34
+    assert r1.points == [
+        "Close the $730 gap between the landing estimate and the 2026 annual target: $15 a week needed from here",
+        "Grow Drinks: $131 more if its share here matched the portfolio's (18.5% here vs 67.2%)"]
+    r2 = sections(report.collect(engine, Filters(), "R2"))["objectives"]
+    # R2 (discount, alone in its channel) is compared with R1: Crisps is 220 of R1's 270, R2 sells 400:
+    # 1/1 listing x 220/270 x 400 = 325.93; then the Snacks white space (220/670 - 0) x 400 = 131.34
+    assert r2.points == [
+        "Propose listing Crisps: an estimated $326 over a period like this one, at the rate of comparable accounts",
+        "Grow Snacks: $131 more if its share here matched the portfolio's (0.0% here vs 32.8%)"]
+
+
+def test_sheets_for_people_show_names_and_words(engine):
+    pack = report.collect(engine, Filters(), "R2")
+    gaps = next(t for t in pack.tables if t.sheet == "Range gaps")
+    people = pack.people(gaps)
+    assert people.headings[:2] == ["Product", "Brand"] and "sku_id" not in people.columns
+    assert all("_" not in h for t in pack.tables for h in pack.people(t).headings)
+    plan = pack.people(next(t for t in pack.tables if t.sheet == "Plan by month"))
+    assert plan.headings[0] == "Retailer" and set(plan.frame["retailer_id"]) == {"Thin Mart"}
+    # on the page the column that only repeats the retailer goes
+    assert "retailer_id" not in pack.people(next(t for t in pack.tables if t.sheet == "Plan by month"),
+                                            drop_context=True).columns
 
 
 def test_missing_tables_are_named_not_errors(engine):
     pack = report.collect(engine, Filters(), "R1")
-    assert [s.key for s in pack.sections] == ["key-figures", "plan", "sell-in-sell-out", "category-mix"]
+    assert [s.key for s in pack.sections] == ["key-figures", "plan", "sell-in-sell-out", "skus", "white-space",
+                                              "objectives"]
     assert pack.missing == ["Promotions: the promotions table is not loaded.",
                             "Inventory coverage and availability: the inventory table is not loaded."]
 
@@ -138,7 +183,8 @@ def test_thin_retailer_gets_a_shorter_pack_that_says_what_is_missing(engine):
     assert by_key["category-mix"].narrative == ("Largest white space: Snacks, $131 (portfolio share 32.8% vs 0.0% "
                                                 "here).")
     # nothing on any page reads nan or None
-    words = " ".join([s.lead for s in pack.sections] + [c.narrative for c in pack.charts] + gaps).lower()
+    words = " ".join([s.lead for s in pack.sections] + [c.narrative for c in pack.charts] + gaps
+                     + [p for s in pack.sections for p in s.points]).lower()
     assert "nan" not in words.split() and "none" not in words
 
 
