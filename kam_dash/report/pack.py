@@ -282,6 +282,10 @@ def _signed_money(value) -> str:
     return ("+" if value > 0 else "") + fmt.money(value)
 
 
+def _growth_words(growth) -> str:
+    return "no sales last year" if _num(growth) is None else fmt.pct(growth, signed=True)
+
+
 def _sum(frame: pd.DataFrame, column: str) -> float | None:
     return _num(frame[column].sum(min_count=1)) if len(frame) else None
 
@@ -481,14 +485,13 @@ class _Collector:
         parts = []
         if len(gains):
             g = gains.iloc[0]
-            parts.append(f"largest gain {g['sku_name']}, {_signed_money(g['change'])} "
-                         f"({fmt.pct(g['growth'], signed=True)})")
+            parts.append(f"largest gain {g['sku_name']}, {_signed_money(g['change'])} ({_growth_words(g['growth'])})")
         else:
             parts.append("no product above last year")
         if len(losses):
             worst = losses.iloc[0]
             parts.append(f"largest loss {worst['sku_name']}, {_signed_money(worst['change'])} "
-                         f"({fmt.pct(worst['growth'], signed=True)})")
+                         f"({_growth_words(worst['growth'])})")
             self.opportunities.append((-float(worst["change"]), (
                 f"Win back {worst['sku_name']}: {fmt.money(-worst['change'])} of {what} below last year "
                 f"({fmt.pct(worst['growth'], signed=True)})")))
@@ -496,7 +499,7 @@ class _Collector:
             parts.append("no product below last year")
         section.lead = narrative._sentence(f"{what[0].upper()}{what[1:]} vs last year: " + "; ".join(parts))
         chart = SheetChart("bar", "sku_name", ("change",), f"Change in {what} vs last year")
-        section.tables += [
+        section.tables += [t for t in (
             Table("Top products", f"Top {len(top)} products by change in {what} vs last year", top[columns],
                   kinds={"change": "money", "growth": "change"}, chart=chart),
             Table("Bottom products", f"Bottom {len(bottom)} products by change in {what} vs last year",
@@ -504,7 +507,7 @@ class _Collector:
             Table("Products", f"Every product: {what} this period and last year", skus[
                 ["sku_name", "category", "basis", size, last, "change", "growth", "contribution", "sell_out_value",
                  "sell_out_growth", "units"]], kinds={"change": "money", "growth": "change",
-                                                      "contribution": "change"}, detail=True)]
+                                                      "contribution": "change"}, detail=True)) if len(t.frame)]
         return section
 
     # -- white space: products not listed here, and the category mix ----------------------------------------
