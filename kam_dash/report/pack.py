@@ -148,6 +148,8 @@ HEADINGS = {
 COVER_STATUS_WORDS = dict(narrative.STATUS_WORDS)
 # Columns that name the view rather than a row: dropped from the page and slides when one value fills them.
 CONTEXT_COLUMNS = ("retailer_id", "retailer_name", "week", "through_week", "basis", "method")
+# Keys of the account plan's own records: their titles say the same for people.
+PLAN_KEYS = ("objective_id", "initiative_id")
 
 
 @dataclass
@@ -169,7 +171,8 @@ def for_people(table: Table, names: dict[str, dict[str, str]], drop_context: boo
     for column in frame.columns:
         values = frame[column]
         kind = table.kind(column)
-        if drop_context and column in CONTEXT_COLUMNS and len(frame) and values.nunique(dropna=False) <= 1:
+        if column in PLAN_KEYS or (drop_context and column in CONTEXT_COLUMNS and len(frame)
+                                   and values.nunique(dropna=False) <= 1):
             continue
         heading_of = column
         if column in ID_NAMES:
@@ -760,15 +763,15 @@ class _Collector:
         if len(progressed):
             frame = progressed.assign(measure=progressed["measure"].map(
                 lambda m: objective_metrics.MEASURE_INFO[m].label))[
-                ["title", "measure", "target_value", "actual_value", "progress", "status", "status_reason",
-                 "due_date", "owner"]]
+                ["objective_id", "title", "measure", "target_value", "actual_value", "progress", "status",
+                 "status_reason", "due_date", "owner"]]
             section.tables.append(Table("Objectives", f"Objectives {year} with live progress", frame,
                                         row_kinds=units, kinds={"target_value": "row", "actual_value": "row",
                                                                 "progress": "pct", "due_date": "text"},
                                         chart=SheetChart("bar", "title", ("progress",), "Progress by objective")))
         if len(open_):
             section.tables.append(Table("Next steps", "Open initiatives, by due date", open_.assign(
-                overdue=overdue)[["title", "objective_title", "function", "owner", "status",
+                overdue=overdue)[["initiative_id", "title", "objective_title", "function", "owner", "status",
                                   "due_date", "overdue", "promo_id"]], kinds={"due_date": "text"}))
         return True
 

@@ -63,10 +63,12 @@ def test_sheet_and_slide(plan_pack):
     book = load_workbook(io.BytesIO(workbook.render(pack)))
     sheet = book["Objectives"]
     header = [c.value for c in sheet[1]]
-    assert header[:6] == ["objective_id", "title", "measure", "target_value", "actual_value", "progress"]
-    assert [sheet.cell(r, 1).value for r in (2, 3)] == ["O1", "O2"]
-    assert sheet.cell(2, 4).value == 4e6 and sheet.cell(3, 4).value == pytest.approx(0.99)
-    assert "%" in sheet.cell(3, 4).number_format and "%" not in sheet.cell(2, 4).number_format
+    # in words: the objective by its title (not its key), the measure by its label
+    assert header[:5] == ["Title", "Measure", "Target value", "Actual value", "Progress"]
+    assert [sheet.cell(r, 1).value for r in (2, 3)] == ["Grow", "Full shelves"]
+    assert [sheet.cell(r, 2).value for r in (2, 3)] == ["Net sales", "In-stock rate"]
+    assert sheet.cell(2, 3).value == 4e6 and sheet.cell(3, 3).value == pytest.approx(0.99)
+    assert "%" in sheet.cell(3, 3).number_format and "%" not in sheet.cell(2, 3).number_format
     assert "Next steps" in book.sheetnames
     only = packs.Pack(pack.retailer, pack.period, pack.filters, pack.freshness, pack.generated, pack.start,
                       pack.end, sections=[s for s in pack.sections if s.key == "objectives"])
@@ -76,11 +78,14 @@ def test_sheet_and_slide(plan_pack):
     assert "Grow: $" in text and "End caps" in text and "Call the buyer" in text
 
 
-def test_no_state_database_no_section(small_db, tmp_path, monkeypatch):
+def test_no_state_database_next_steps_from_the_numbers(small_db, tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_DASH_STATE", str(tmp_path / "absent.sqlite"))
     engine = DuckDBEngine(small_db)
     pack = packs.collect(engine, Filters(), "R002")
     engine.close()
-    assert "objectives" not in [s.key for s in pack.sections]
+    section = pack.sections[-1]
+    assert section.key == "objectives" and section.tables == []
+    assert section.lead.startswith("No objectives in an account plan for this account")
+    assert section.points and ("report", "Gaps and opportunities") in section.terms
     assert not any("Objectives" in m for m in pack.missing)
-    assert not (tmp_path / "absent.sqlite").exists()
+    assert not (tmp_path / "absent.sqlite").exists()  # reading the plan never creates one
