@@ -122,10 +122,10 @@ def render(pack: Pack) -> bytes:
             body.append(f'<h3>{_e(chart.title)}</h3><p class="narrative">{_e(chart.narrative)}</p>'
                         f'<div class="chart">{div}</div>')
         body += [_table(pack, t) for t in section.tables if not t.detail]
-        if any(t.detail for t in section.tables):
-            sheets = ", ".join(f"'{t.sheet}'" for t in section.tables if t.detail)
-            body.append(f'<p class="more">Rows by week or by product: the workbook\'s {_e(sheets)} '
-                        f'sheet{"s" if "," in sheets else ""}.</p>')
+        detail = [t.sheet for t in section.tables if t.detail]
+        if detail:
+            body.append(f'<p class="more">Rows by week or by product are in the workbook only: '
+                        f'{_e(" and ".join(detail))} sheet{"s" if len(detail) > 1 else ""}.</p>')
         body.append("</section>")
         parts.append("".join(body))
     if pack.definitions:
