@@ -507,21 +507,24 @@ class _Collector:
                   kinds={"change": "money", "growth": "change"}, chart=chart),
             Table("Bottom products", f"Bottom {len(bottom)} products by change in {what} vs last year",
                   bottom[columns], kinds={"change": "money", "growth": "change"}, chart=chart),
-            Table("Products", f"Every product: {what} this period and last year", skus[
+            Table("Products", f"Every product: {what} this period and last year", skus[list(dict.fromkeys(
                 ["sku_name", "category", "basis", size, last, "change", "growth", "contribution", "sell_out_value",
-                 "sell_out_growth", "units"]], kinds={"change": "money", "growth": "change",
+                 "sell_out_value_ly", "sell_out_growth", "units"]))], kinds={"change": "money", "growth": "change",
                                                       "contribution": "change"}, detail=True)) if len(t.frame)]
         return section
 
     # -- white space: products not listed here, and the category mix ----------------------------------------
     def white_space(self) -> Section | None:
-        account = _module("metrics.account", "retailer_range_gaps")
+        account = _module("metrics.account", "range_gaps_of", "period_sales", "comparable_accounts")
         charts = _module("charts.account", "category_mix")
         if self.account is None or account is None:
             return None
         section = Section("white-space", "White space: products and categories to add", terms=[
             ("account", "Range gaps"), ("account", "Category mix and white space")])
-        gaps = account.retailer_range_gaps(self.engine, self.filters, self.rid)
+        sales = account.period_sales(self.engine, self.filters, self.rid)
+        retailers = scopes.retailers(self.engine)
+        gaps = account.range_gaps_of(sales, retailers, scopes.products(self.engine), self.rid)
+        peers, _ = account.comparable_accounts(retailers, set(sales.loc[sales["value"] > 0, "retailer_id"]), self.rid)
         if len(gaps):
             top = gaps.head(RANGE_GAP_ROWS)
             first = top.iloc[0]
@@ -541,9 +544,11 @@ class _Collector:
                                                "comparable_accounts": "int"},
                                         chart=SheetChart("bar", "sku_name", ("est_value",),
                                                          "Estimated value of the products not listed")))
+        elif not peers:
+            section.lead = f"No other account with sales in the period to compare the range of {self.name} with."
         else:
-            section.lead = (f"{self.name} lists every product its comparable accounts sold in the period: no range "
-                            "gap.")
+            section.lead = (f"{self.name} lists every product its {len(peers)} comparable account"
+                            f"{'s' if len(peers) != 1 else ''} sold in the period: no range gap.")
         frame = _export("white-space", self.engine, self.mine)
         if frame is None:
             frame = self.account.white_space

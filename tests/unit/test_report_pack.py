@@ -112,7 +112,14 @@ def test_full_retailer_charts_and_narratives_by_hand(engine):
     assert ws.loc["Snacks", "opportunity"] == 0.0
     # R1 lists both products: no range gap, said in words
     assert [t.sheet for t in white.tables] == ["White space"]
-    assert white.lead == "Full Foods lists every product its comparable accounts sold in the period: no range gap."
+    assert white.lead == "Full Foods lists every product its 1 comparable account sold in the period: no range gap."
+
+
+def test_a_lone_account_has_no_range_to_compare(hand_db):
+    engine = hand_db(retailers=RETAILERS, products=PRODUCTS, targets=TARGETS,
+                     sell_in=[r for r in SELL_IN if r["retailer_id"] == "R1"])
+    white = sections(report.collect(engine, Filters(), "R1"))["white-space"]
+    assert white.lead == "No other account with sales in the period to compare the range of Full Foods with."
 
 
 def test_products_top_and_bottom_by_hand(engine):
