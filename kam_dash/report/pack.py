@@ -51,13 +51,14 @@ DEFINITIONS = {
 COLUMN_KINDS = {
     "share": "pct", "cum_share": "pct", "margin_pct": "pct", "attainment": "pct", "sell_out_share": "pct",
     "retailer_share": "pct", "portfolio_share": "pct", "in_stock_rate": "pct", "paid_back_share": "pct",
-    "online_share": "pct", "share_of_plan": "pct",
+    "online_share": "pct", "share_of_plan": "pct", "numeric_distribution": "pct", "acv_distribution": "pct",
     "yoy_growth": "change", "sell_out_growth": "change",
     "change_vs_last_year": "change", "lift_pct": "change", "roi": "change",
     "score": "decimal", "growth_ratio": "decimal", "discount_pct": "decimal", "weeks_of_cover": "decimal",
     "forward_cover": "decimal", "avg_weekly_units": "decimal", "net_price": "decimal", "unit_cost": "decimal",
     "strategic_priority": "int", "unreported_weeks": "int",
-    "clean_weeks": "int", "oos_weeks": "int", "remaining_weeks": "int",
+    "clean_weeks": "int", "oos_weeks": "int", "remaining_weeks": "int", "weeks": "int", "stores_selling": "int",
+    "stores_open": "int",
     "phantom_candidate": "flag",
 }
 MONEY_WORDS = ("sales", "value", "opportunity", "target", "actual", "landing", "trade_spend", "profit", "gap",
@@ -144,6 +145,7 @@ HEADINGS = {
     "accounts_listing": "Comparable accounts listing", "mean_share_where_listed": "Share of sales where listed",
     "retailer_sales": "Sales here", "objective_title": "Objective", "title": "Title", "change": "Change vs last year",
     "contribution": "Contribution to growth", "margin_pct": "Gross margin", "cover_weeks": "Weeks averaged",
+    "velocity_open": "Units per open store per week",
 }
 COVER_STATUS_WORDS = dict(narrative.STATUS_WORDS)
 # Columns that name the view rather than a row: dropped from the page and slides when one value fills them.
