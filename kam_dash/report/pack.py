@@ -36,9 +36,10 @@ DEFINITIONS = {
     "Line-weeks by status": "Of the cells of the cover heatmap (the retailer's best-selling lines over the last "
     "weeks of the period, one cell per line and week with a stock count), the share in each cover status.",
     "Median lift": "The median lift of the period's promotions that have a measured lift (pre-period baseline).",
-    "Top and bottom products": "The retailer's products ranked by change vs last year in value (see SKU growth "
-    f"and contribution): the {TOP_PRODUCTS} largest gains and the {TOP_PRODUCTS} largest losses (with fewer than "
-    f"{2 * TOP_PRODUCTS} products, the better half and the rest). Growth is shown beside the change.",
+    "Top and bottom products": "The retailer's products ranked by change in sell-out value vs last year (over the "
+    "weeks it reported both years, as in SKU growth and contribution), or in net sales where it reports no "
+    f"sell-out both years: the {TOP_PRODUCTS} largest gains and the {TOP_PRODUCTS} largest losses (with fewer "
+    f"than {2 * TOP_PRODUCTS} products, the better half and the rest). Growth is shown beside the change.",
     "Gaps and opportunities": "Without objectives in an account plan, the pack's next steps are the largest money "
     "gaps and opportunities of the numbers shown, largest first: the landing gap to the annual target, lost sales "
     "from out-of-stock weeks, the product with the largest loss vs last year, the first range gaps, the largest "
@@ -478,14 +479,25 @@ class _Collector:
         section = Section("skus", "Products: biggest gains and losses vs last year", terms=[
             ("account", "SKU growth and contribution"), ("report", "Top and bottom products")])
         skus = self.account.skus
-        basis = skus["basis"].iloc[0] if len(skus) else "sell_in"
-        size, last = ("net_sales", "net_sales_ly") if basis == "sell_in" else ("sell_out_value", "sell_out_value_ly")
+        # What the buyer sees: sell-out where the account reports it both years, else the account's basis (the
+        # SKU table's change and growth, of net sales for a sell-in account). Sell-out change is the SKU table's
+        # rule on sell-out: the weeks reported both years against last year, empty when both are.
+        sell_out_change = (skus["sell_out_comparable"].fillna(0.0) - skus["sell_out_value_ly"].fillna(0.0)).where(
+            skus["sell_out_comparable"].notna() | skus["sell_out_value_ly"].notna())
+        if sell_out_change.notna().any():
+            skus = skus.assign(change=sell_out_change, growth=skus["sell_out_growth"])
+            size, last, what = "sell_out_value", "sell_out_value_ly", "sell-out value"
+        elif len(skus) and skus["basis"].iloc[0] == "sell_in":
+            size, last, what = "net_sales", "net_sales_ly", "net sales"
+        else:
+            size, last, what = "sell_out_value", "sell_out_value_ly", "sell-out value"
+        basis = self.account.skus["basis"].iloc[0] if len(self.account.skus) else "sell_in"
+        basis_what = "net sales" if basis == "sell_in" else "sell-out value"  # of the SKU table's change
         top, bottom = account.top_bottom(skus, "change", TOP_PRODUCTS)
         if top.empty:
             section.notes.append("No product has sales this period or last year to compare.")
             return section
         columns = ["sku_name", "category", size, last, "change", "growth"]
-        what = "net sales" if basis == "sell_in" else "sell-out value"
         gains, losses = top[top["change"] > 0], bottom[bottom["change"] < 0]
         parts = []
         if len(gains):
@@ -509,10 +521,13 @@ class _Collector:
                   kinds={"change": "money", "growth": "change"}, chart=chart),
             Table("Bottom products", f"Bottom {len(bottom)} products by change in {what} vs last year",
                   bottom[columns], kinds={"change": "money", "growth": "change"}, chart=chart),
-            Table("Products", f"Every product: {what} this period and last year", skus[list(dict.fromkeys(
-                ["sku_name", "category", "basis", size, last, "change", "growth", "contribution", "sell_out_value",
-                 "sell_out_value_ly", "sell_out_growth", "units"]))], kinds={"change": "money", "growth": "change",
-                                                      "contribution": "change"}, detail=True)) if len(t.frame)]
+            Table("Products", "Every product: net sales and sell-out value, this period and last year",
+                  self.account.skus[["sku_name", "category", "net_sales", "net_sales_ly", "change", "growth",
+                                     "contribution", "sell_out_value", "sell_out_value_ly", "sell_out_growth",
+                                     "units"]].dropna(axis=1, how="all"),
+                  kinds={"change": "money", "growth": "change", "contribution": "change"},
+                  headings={"change": f"Change in {basis_what} vs last year",
+                            "growth": f"Growth in {basis_what} vs last year"}, detail=True)) if len(t.frame)]
         return section
 
     # -- white space: products not listed here, and the category mix ----------------------------------------

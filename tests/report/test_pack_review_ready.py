@@ -14,6 +14,7 @@ from pptx import Presentation
 from kam_dash import report
 from kam_dash.engine import DuckDBEngine
 from kam_dash.filters import Filters
+from kam_dash.metrics import account
 from kam_dash.report import deck
 
 from .review_ready import charts_by_sheet, deck_titles, html_headings, html_sections, ids_with_names, \
@@ -107,8 +108,21 @@ def test_products_slide_names_the_top_and_bottom_five(small_pack):
     assert len(top) == len(bottom) == 5
     assert top["change"].is_monotonic_decreasing and bottom["change"].is_monotonic_increasing
     assert (top["change"] > 0).all() and (bottom["change"] < 0).all()  # the demo account has both
+    # the five largest sell-out gains and losses of the account's SKU table (weeks reported both years vs last year)
+    engine = DuckDBEngine(small_pack.db)
+    try:
+        skus = account.account_page_data(engine, Filters(), "R001").skus
+    finally:
+        engine.close()
+    # a product new this year gains all it sells (last year counts 0), as in the SKU table
+    change = skus["sell_out_comparable"].fillna(0) - skus["sell_out_value_ly"].fillna(0)
+    skus = skus.assign(sell_out_change=change).sort_values(["sell_out_change", "sku_id"], ascending=[False, True])
+    assert list(top["sku_name"]) == list(skus["sku_name"].head(5))
+    assert list(bottom["sku_name"]) == list(skus["sku_name"].tail(5))[::-1]
+    assert top["change"].tolist() == pytest.approx(skus["sell_out_change"].head(5).tolist())
     for grid, frame in zip(grids, (top, bottom)):
-        assert [grid.cell(0, c).text for c in range(4)] == ["Product", "Net sales", "Change vs last year",
+        # ranked on sell-out, what the buyer sees (the demo account reports it both years)
+        assert [grid.cell(0, c).text for c in range(4)] == ["Product", "Sell-out value", "Change vs last year",
                                                             "Growth vs last year"]
         assert [grid.cell(r, 0).text for r in range(1, 6)] == list(frame["sku_name"])
 
