@@ -17,7 +17,7 @@ def test_review_one_retailer_writes_each_format(small_db, tmp_path):
     assert names == ["review-r002-value-market-2026-01-05-to-2026-11-16.html",
                      "review-r002-value-market-2026-01-05-to-2026-11-16.xlsx"]
     about = load_workbook(tmp_path / names[1])["About"]
-    assert about["B2"].value == "Value Market (R002)"
+    assert about["B2"].value == "Value Market"  # by name, not id
     assert about["B5"].value == "Year to date, 05 Jan 2026 to 16 Nov 2026"
 
 
