@@ -121,6 +121,10 @@ def _grid(slide, pack: Pack, table: Table, left, top, width, rows: int | None = 
     frame = people.frame.head(rows) if rows else people.frame
     shape = slide.shapes.add_table(len(frame) + 1, len(keep), left, top, width, Inches(0.36) * (len(frame) + 1))
     grid = shape.table
+    # names (text) get twice the room of a number, so a product's name stays on one line
+    shares = [2 if people.kinds[i] == "text" else 1 for i in keep]
+    for c, share in enumerate(shares):
+        grid.columns[c].width = Emu(int(width * share / sum(shares)))
     for c, i in enumerate(keep):
         grid.cell(0, c).text = people.headings[i]
     for r, row in enumerate(frame.itertuples(index=False), start=1):
