@@ -130,6 +130,34 @@ def white_space(frame: pd.DataFrame) -> str:
     return _sentence(text)
 
 
+def products(what: str, gain: tuple | None, loss: tuple | None) -> str:
+    """'Sell-out value vs last year: largest gain Crisps, +$20 (+10.0%); no product below last year.'
+    gain, loss: (product name, change, growth) of the largest gain and loss, or None."""
+    def one(word: str, product: tuple) -> str:
+        name, change, growth = product
+        growth_words = fmt.pct(growth, signed=True) if _present(growth) else "no sales last year"
+        return f"largest {word} {name}, {'+' if change > 0 else ''}{fmt.money(change)} ({growth_words})"
+
+    return _sentence(f"{what} vs last year: " + "; ".join((
+        one("gain", gain) if gain else "no product above last year",
+        one("loss", loss) if loss else "no product below last year")))
+
+
+def range_gaps(count: int, retailer: str, first: str = "", listing: int = 0, comparable: int = 0,
+               est_value=None) -> str:
+    """What the range gaps say: how many products comparable accounts sell that the retailer does not list,
+    and the first of them; or that there is none, or nothing to compare with."""
+    if count:
+        return _sentence(f"{count} product{'s' if count != 1 else ''} that comparable accounts sell "
+                         f"{'are' if count != 1 else 'is'} not listed at {retailer}; the first, {first}, sells in "
+                         f"{listing} of {comparable} comparable accounts and would add an estimated "
+                         f"{fmt.money(est_value)} at their rate")
+    if not comparable:
+        return f"No other account with sales in the period to compare the range of {retailer} with."
+    return (f"{retailer} lists every product its {comparable} comparable account{'s' if comparable != 1 else ''} "
+            "sold in the period: no range gap.")
+
+
 def promotions(events: int, measured: int, median_lift, incremental_units) -> str:
     """'18 promotions in the period, 16 with a measured lift: median lift +28.6%, 42,736 incremental units.'"""
     if not events:

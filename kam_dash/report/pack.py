@@ -284,14 +284,6 @@ def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _signed_money(value) -> str:
-    return ("+" if value > 0 else "") + fmt.money(value)
-
-
-def _growth_words(growth) -> str:
-    return "no sales last year" if _num(growth) is None else fmt.pct(growth, signed=True)
-
-
 def _sum(frame: pd.DataFrame, column: str) -> float | None:
     return _num(frame[column].sum(min_count=1)) if len(frame) else None
 
@@ -499,22 +491,13 @@ class _Collector:
             return section
         columns = ["sku_name", "category", size, last, "change", "growth"]
         gains, losses = top[top["change"] > 0], bottom[bottom["change"] < 0]
-        parts = []
-        if len(gains):
-            g = gains.iloc[0]
-            parts.append(f"largest gain {g['sku_name']}, {_signed_money(g['change'])} ({_growth_words(g['growth'])})")
-        else:
-            parts.append("no product above last year")
-        if len(losses):
-            worst = losses.iloc[0]
-            parts.append(f"largest loss {worst['sku_name']}, {_signed_money(worst['change'])} "
-                         f"({_growth_words(worst['growth'])})")
-            self.opportunities.append((-float(worst["change"]), (
-                f"Win back {worst['sku_name']}: {fmt.money(-worst['change'])} of {what} below last year "
-                f"({fmt.pct(worst['growth'], signed=True)})")))
-        else:
-            parts.append("no product below last year")
-        section.lead = narrative._sentence(f"{what[0].upper()}{what[1:]} vs last year: " + "; ".join(parts))
+        gain = (gains.iloc[0]["sku_name"], gains.iloc[0]["change"], gains.iloc[0]["growth"]) if len(gains) else None
+        loss = (losses.iloc[0]["sku_name"], losses.iloc[0]["change"], losses.iloc[0]["growth"]) if len(losses) else None
+        if loss is not None:
+            self.opportunities.append((-float(loss[1]), (
+                f"Win back {loss[0]}: {fmt.money(-loss[1])} of {what} below last year "
+                f"({fmt.pct(loss[2], signed=True)})")))
+        section.lead = narrative.products(what, gain, loss)
         chart = SheetChart("bar", "sku_name", ("change",), f"Change in {what} vs last year")
         section.tables += [t for t in (
             Table("Top products", f"Top {len(top)} products by change in {what} vs last year", top[columns],
@@ -545,11 +528,8 @@ class _Collector:
         if len(gaps):
             top = gaps.head(RANGE_GAP_ROWS)
             first = top.iloc[0]
-            section.lead = narrative._sentence(
-                f"{len(gaps)} product{'s' if len(gaps) != 1 else ''} that comparable accounts sell "
-                f"{'are' if len(gaps) != 1 else 'is'} not listed at {self.name}; the first, {first['sku_name']}, "
-                f"sells in {int(first['accounts_listing'])} of {int(first['comparable_accounts'])} comparable "
-                f"accounts and would add an estimated {fmt.money(first['est_value'])} at their rate")
+            section.lead = narrative.range_gaps(len(gaps), self.name, first["sku_name"], int(first["accounts_listing"]),
+                                                int(first["comparable_accounts"]), first["est_value"])
             names = ", ".join(top["sku_name"].head(3))
             self.opportunities.append((float(top["est_value"].head(3).sum()), (
                 f"Propose listing {names}: an estimated {fmt.money(top['est_value'].head(3).sum())} over a period "
@@ -561,11 +541,8 @@ class _Collector:
                                                "comparable_accounts": "int"},
                                         chart=SheetChart("bar", "sku_name", ("est_value",),
                                                          "Estimated value of the products not listed")))
-        elif not peers:
-            section.lead = f"No other account with sales in the period to compare the range of {self.name} with."
         else:
-            section.lead = (f"{self.name} lists every product its {len(peers)} comparable account"
-                            f"{'s' if len(peers) != 1 else ''} sold in the period: no range gap.")
+            section.lead = narrative.range_gaps(0, self.name, comparable=len(peers))
         frame = _export("white-space", self.engine, self.mine)
         if frame is None:
             frame = self.account.white_space

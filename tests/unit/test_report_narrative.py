@@ -130,3 +130,21 @@ def test_reconciliation_words():
                                        (None, "no annual target to compare")])
 def test_gap_words(gap, words):
     assert narrative.gap_words(gap) == words
+
+
+def test_products_gain_and_loss_in_words():
+    assert narrative.products("sell-out value", ("Crisps", 20.0, 0.1), ("Cola", -1500.0, -0.25)) == (
+        "Sell-out value vs last year: largest gain Crisps, +$20 (+10.0%); largest loss Cola, -$1.50K (-25.0%).")
+    # a product new this year has no growth to show; no loss is said in words
+    assert narrative.products("net sales", ("Tea", 400.0, float("nan")), None) == (
+        "Net sales vs last year: largest gain Tea, +$400 (no sales last year); no product below last year.")
+
+
+def test_range_gaps_in_words():
+    assert narrative.range_gaps(2, "Thin Mart", "Crisps", 3, 4, 325.9) == (
+        "2 products that comparable accounts sell are not listed at Thin Mart; the first, Crisps, sells in 3 of 4 "
+        "comparable accounts and would add an estimated $326 at their rate.")
+    assert narrative.range_gaps(0, "Thin Mart", comparable=1) == (
+        "Thin Mart lists every product its 1 comparable account sold in the period: no range gap.")
+    assert narrative.range_gaps(0, "Thin Mart") == (
+        "No other account with sales in the period to compare the range of Thin Mart with.")
