@@ -613,8 +613,8 @@ class _Collector:
             lost = float((losing["trade_spend"] - losing["incremental_gross_profit"]).sum())
             self.opportunities.append((lost, (
                 f"Rework or drop the {len(losing)} promotion{'s' if len(losing) != 1 else ''} that did not pay "
-                f"back ({fmt.money(losing['trade_spend'].sum())} of trade spend, {fmt.money(lost)} short of its "
-                "incremental gross profit)")))
+                f"back: {fmt.money(losing['trade_spend'].sum())} of trade spend earned {fmt.money(lost)} less "
+                "incremental gross profit than it cost")))
         return section
 
     def _calendar_events(self, promos, table: pd.DataFrame) -> pd.DataFrame:
@@ -754,8 +754,9 @@ class _Collector:
             section.points.append(f"{o.title}: {show(o.actual_value, unit)} of {show(o.target_value, unit)} "
                                   f"({fmt.pct(o.progress, 0)}), {o.status}")
         for i in open_.head(8).itertuples():
+            flags = f"{', overdue' if i.due_date < today else ''}{', blocked' if i.status == 'blocked' else ''}"
             section.points.append(f"Next: {i.title} ({i.function.replace('_', ' ')}, {i.owner}, due {i.due_date}"
-                                  f"{', overdue' if i.due_date < today else ''}{', blocked' if i.status == 'blocked' else ''})")
+                                  f"{flags})")
         if len(meetings):
             last = meetings.iloc[0]
             section.points += [f"From the meeting of {last['date']}: {step}" for step in plans.next_steps(last)]
