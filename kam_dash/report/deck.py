@@ -116,7 +116,7 @@ def _list_slide(prs: Presentation, title: str, lines: list[str]) -> None:
 def _grid(slide, pack: Pack, table: Table, left, top, width, rows: int | None = None, size: int = 12,
           columns: list[str] | None = None) -> None:
     """A native table of a pack table as people read it (names, words), its first `rows` rows."""
-    people = pack.people(table, drop_context=True)
+    people = pack.people(table, on_page=True)
     keep = [i for i, c in enumerate(people.columns) if columns is None or c in columns]
     frame = people.frame.head(rows) if rows else people.frame
     shape = slide.shapes.add_table(len(frame) + 1, len(keep), left, top, width, Inches(0.36) * (len(frame) + 1))

@@ -74,7 +74,7 @@ NUMERIC = ("money", "pct", "change", "units", "int", "decimal")
 
 
 def _table(pack: Pack, table: Table) -> str:
-    people = pack.people(table, drop_context=True)
+    people = pack.people(table, on_page=True)
     frame = people.frame
     numeric = [not isinstance(k, str) or k in NUMERIC for k in people.kinds]
     head = "".join(f'<th class="{"num" if n else ""}">{_e(h)}</th>' for h, n in zip(people.headings, numeric))

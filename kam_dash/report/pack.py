@@ -124,6 +124,7 @@ class Table:
     detail: bool = False  # raw rows (weekly tables, every product): the workbook only, not the page or deck
     chart: SheetChart | None = None
     headings: dict[str, str] = field(default_factory=dict)  # this table's own words for a column
+    page_columns: tuple[str, ...] | None = None  # what the page and slides show, first things first (all: None)
 
     def kind(self, column: str) -> str:
         return self.kinds.get(column) or column_kind(column, self.frame[column])
@@ -165,16 +166,19 @@ class PeopleTable:
     kinds: list  # a kind per column, or per row (a list) for the key figures' "row" columns
 
 
-def for_people(table: Table, names: dict[str, dict[str, str]], drop_context: bool = False) -> PeopleTable:
+def for_people(table: Table, names: dict[str, dict[str, str]], on_page: bool = False) -> PeopleTable:
     """The table with products, retailers and stores by name (an id column becomes its name column, or goes when
     the name is already there), mechanics, channels, bases and cover statuses in words, headings in words
-    (kam_dash.labels). drop_context: leave out CONTEXT_COLUMNS that hold one value (the page and slides)."""
+    (kam_dash.labels). on_page: the page's and slides' cut - the table's page_columns in their order, and no
+    CONTEXT_COLUMNS that hold one value; the workbook has every column."""
     frame = table.frame
+    if on_page and table.page_columns:
+        frame = frame[[c for c in table.page_columns if c in frame.columns]]
     out, columns, headings, kinds = {}, [], [], []
     for column in frame.columns:
         values = frame[column]
         kind = table.kind(column)
-        if column in PLAN_KEYS or (drop_context and column in CONTEXT_COLUMNS and len(frame)
+        if column in PLAN_KEYS or (on_page and column in CONTEXT_COLUMNS and len(frame)
                                    and values.nunique(dropna=False) <= 1):
             continue
         heading_of = column
@@ -242,8 +246,8 @@ class Pack:
     definitions: list[tuple[str, str]] = field(default_factory=list)  # (term, definition) of every metric shown
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # id column -> {id: name}, for people
 
-    def people(self, table: Table, drop_context: bool = False) -> PeopleTable:
-        return for_people(table, self.names, drop_context)
+    def people(self, table: Table, on_page: bool = False) -> PeopleTable:
+        return for_people(table, self.names, on_page)
 
     @property
     def title(self) -> str:
@@ -376,11 +380,15 @@ class _Collector:
             r = scores.iloc[0]
             section.lead += " " + narrative.standing(r["tier"], r["score"], r["health"], r["health_reason"])
             section.tables.append(Table("Account score", "Key-account score and health", scores,
-                                        export="account-scores"))
+                                        export="account-scores",
+                                        page_columns=("tier", "score", "health", "health_reason", "share",
+                                                      "yoy_growth", "margin_pct", "strategic_priority")))
             section.terms += [("account", "Key-account score"), ("account", "Tiers"), ("account", "Health")]
         if shares is not None and len(shares):
             section.tables.append(Table("Revenue share", "Revenue share in the portfolio", shares,
-                                        export="revenue-share"))
+                                        export="revenue-share",
+                                        page_columns=("value", "share", "abc_class", "value_ly", "yoy_growth",
+                                                      "net_sales_target", "attainment", "unreported_weeks")))
         section.terms = [("share", "Net sales"), ("share", "Sell-out value"), ("share", "Basis"),
                          ("share", "Last year (LY)"),
                          ("share", "Growth vs last year"), ("plan", "Plan attainment"), ("account", "Gross margin"),
@@ -420,6 +428,7 @@ class _Collector:
         if rows is not None and len(rows):
             overall_rows = int((rows["category"] == "").cummin().sum())  # the all-category months come first
             section.tables.append(Table("Plan by month", f"Plan by month, {data.landing_year}", rows, export="plan",
+                                        page_columns=("category", "month", "actual", "target", "attainment"),
                                         chart=SheetChart("column", "month", ("actual", "target"),
                                                          "Net sales vs target by month, all categories",
                                                          first_rows=overall_rows) if overall_rows else None))
@@ -540,7 +549,10 @@ class _Collector:
                                                "mean_share_where_listed": "pct", "accounts_listing": "int",
                                                "comparable_accounts": "int"},
                                         chart=SheetChart("bar", "sku_name", ("est_value",),
-                                                         "Estimated value of the products not listed")))
+                                                         "Estimated value of the products not listed"),
+                                        page_columns=("sku_name", "brand", "category", "est_value",
+                                                      "accounts_listing", "comparable_accounts",
+                                                      "mean_share_where_listed")))
         else:
             section.lead = narrative.range_gaps(0, self.name, comparable=len(peers))
         frame = _export("white-space", self.engine, self.mine)
@@ -607,7 +619,10 @@ class _Collector:
             section.notes.append("No event has an ROI (trade spend, unit costs or a measured lift are missing).")
         section.tables.append(Table("Promotions", "Promotion lift and ROI (seasonal pre-period baseline)", table,
                                     export="promo-lift", chart=SheetChart("column", "sku_id", ("lift_pct", "roi"),
-                                                                          "Lift and ROI by promotion")))
+                                                                          "Lift and ROI by promotion"),
+                                    page_columns=("sku_id", "mechanic", "start_week", "end_week", "roi", "flag",
+                                                  "lift_pct", "incremental_units", "trade_spend",
+                                                  "incremental_gross_profit")))
         losing = table[table["roi"] < 0]
         if len(losing):
             lost = float((losing["trade_spend"] - losing["incremental_gross_profit"]).sum())
@@ -681,14 +696,16 @@ class _Collector:
             fig = charts.reconciliation_waterfall(page.waterfall, f"{self.name}: stock reconciliation (units)")
             section.charts.append(Chart("reconciliation", "Stock reconciliation", fig, narrative.reconciliation(
                 r["sell_in_units"], r["sell_out_units"], r["on_hand_change"], r["unexplained_units"])))
-        for frame, sheet, title, name, chart in (
+        for frame, sheet, title, name, chart, shown in (
                 (coverage, "Coverage", "Weeks of cover and status by product, at the period's last week", "coverage",
-                 SheetChart("bar", "sku_id", ("weeks_of_cover",), "Weeks of cover by product")),
+                 SheetChart("bar", "sku_id", ("weeks_of_cover",), "Weeks of cover by product"),
+                 ("sku_id", "weeks_of_cover", "status", "on_hand_units", "avg_weekly_units", "forward_cover")),
                 (availability, "Availability", "Out-of-stock weeks and lost sales by product", "availability",
-                 SheetChart("bar", "sku_id", ("lost_value",), "Lost sales (value) by product")),
-                (reconciliation, "Stock reconciliation", "Stock reconciliation", "reconciliation", None)):
+                 SheetChart("bar", "sku_id", ("lost_value",), "Lost sales (value) by product"),
+                 ("sku_id", "lost_value", "lost_units", "oos_weeks", "phantom_candidate")),
+                (reconciliation, "Stock reconciliation", "Stock reconciliation", "reconciliation", None, None)):
             if frame is not None and len(frame):
-                section.tables.append(Table(sheet, title, frame, export=name, chart=chart))
+                section.tables.append(Table(sheet, title, frame, export=name, chart=chart, page_columns=shown))
         if availability is not None and len(availability) and (availability["lost_value"] > 0).any():
             worst = availability.sort_values(["lost_value", "sku_id"], ascending=[False, True]).iloc[0]
             lost = float(availability["lost_value"].sum())

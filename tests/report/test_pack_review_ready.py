@@ -178,3 +178,17 @@ def test_html_tells_the_same_story_without_weekly_tables(small_pack):
     positions = [page.index(f'id="chart-{c.key}"') for c in small_pack.pack.charts]
     assert positions == sorted(positions)
     assert page.index('id="objectives"') > positions[-1]
+
+
+def test_page_tables_are_cut_to_what_a_kam_reads_first(small_pack):
+    """The page shows each table's first columns (ROI and flag before the detail); the workbook keeps them all."""
+    import re
+
+    page = small_pack.files["html"].read_text()
+    block = page[page.index("<h3>Promotion lift and ROI (seasonal pre-period baseline)</h3>"):]
+    block = block[:block.index("</thead>")]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", block) == [
+        "Product", "Mechanic", "First week", "Last week", "ROI", "Flag", "Lift", "Incremental units", "Trade spend",
+        "Incremental gross profit"]
+    sheet = [c.value for c in load_workbook(small_pack.files["xlsx"])["Promotions"][1]]
+    assert len(sheet) == 24 and sheet[:3] == ["Promotion", "Retailer", "Product"]  # every column of the export

@@ -159,7 +159,7 @@ def test_sheets_for_people_show_names_and_words(engine):
     assert plan.headings[0] == "Retailer" and set(plan.frame["retailer_id"]) == {"Thin Mart"}
     # on the page the column that only repeats the retailer goes
     assert "retailer_id" not in pack.people(next(t for t in pack.tables if t.sheet == "Plan by month"),
-                                            drop_context=True).columns
+                                            on_page=True).columns
 
 
 def test_missing_tables_are_named_not_errors(engine):
