@@ -53,13 +53,15 @@ def _span(values) -> tuple[float, float]:
     return min([0.0, *finite]), max([0.0, *finite])
 
 
-def aligned_axes(main_values, second_values, intervals=(4, 5, 6, 7), headroom: float = 0.02) -> tuple[dict, dict]:
+def aligned_axes(main_values, second_values, intervals=(4, 5, 6, 7), headroom: float = 0.02,
+                 second_top: float | None = None) -> tuple[dict, dict]:
     """Tick layouts for a main and a secondary y axis drawn over each other: both with round steps, the same
     number of ticks, and zero at the same height, so a gridline means the same on both sides.
 
     Returns (main, second): dicts of range, tick0, dtick and tickmode to merge into layout.yaxis / yaxis2.
     Of the candidate layouts (total intervals x intervals below zero) the one whose ranges the data fill most
-    is taken. `headroom` leaves a little room above the highest value so markers at the top are not clipped.
+    is taken. `headroom` leaves a little room above the highest value so markers at the top are not clipped;
+    `second_top` caps the secondary axis (1.0 for a share, which never reads above 100%) when a layout allows.
     """
     spans = [_span(values) for values in (main_values, second_values)]
     spans = [(lo, hi + (hi - lo) * headroom) for lo, hi in spans]
@@ -79,7 +81,8 @@ def aligned_axes(main_values, second_values, intervals=(4, 5, 6, 7), headroom: f
             else:
                 fill = min((hi - lo) / (total * s) for (lo, hi), s in zip(spans, steps))
                 # prefer the fuller axes; at equal fill, fewer ticks
-                score = (round(fill, 6), -total)
+                over = second_top is not None and above * steps[1] > second_top * (1 + 1e-9)
+                score = (not over, round(fill, 6), -total)
                 if best is None or score > best[0]:
                     best = (score, below, above, steps)
     _, below, above, steps = best
