@@ -49,7 +49,14 @@ def nice_step(at_least: float) -> float:
 
 def _span(values) -> tuple[float, float]:
     """The lowest and highest finite value, with 0 always inside (the axes share a zero)."""
-    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    finite = []
+    for v in values:
+        try:
+            number = float(v)
+        except (TypeError, ValueError):  # None, pd.NA: a missing value
+            continue
+        if math.isfinite(number):
+            finite.append(number)
     return min([0.0, *finite]), max([0.0, *finite])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from kam_dash.charts import PALETTE, base_layout
+from kam_dash.charts import PALETTE, aligned_axes, base_layout
 
 
 def partial_note(weeks_loaded, weeks_in_month) -> str:
@@ -77,8 +77,11 @@ def pipeline(frame: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=frame["week"], y=frame["cum_pipeline_units"], name="Pipeline fill (cumulative)",
                         yaxis="y2", mode="lines", line=dict(color=PALETTE["bad"], dash="dot"),
                         hovertemplate="%{x|%d %b %Y}<br>Pipeline %{y:,.0f} units<extra></extra>")
-        fig.update_layout(yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y", side="right",
-                                      zeroline=True, showgrid=False, tickmode="auto", nticks=6, tickformat=",.0f"))
+        flows = [*frame["sell_in_units"], *frame["sell_out_units"]]
+        main, second = aligned_axes(flows, frame["cum_pipeline_units"])
+        fig.update_layout(yaxis=main, yaxis2=dict(title="Cumulative sell-in - sell-out", overlaying="y",
+                                                  side="right", zeroline=True, showgrid=False, tickformat=",.0f",
+                                                  **second))
     # else one flow only (a sell-out-only account, or no sell-out): no fill axis is drawn
     return base_layout(fig, "Sell-in vs sell-out by week, and pipeline fill")
 
@@ -105,7 +108,9 @@ def store_vs_online(trend: pd.DataFrame) -> go.Figure:
                         line=dict(color=color), hovertemplate="%{x|%d %b %Y}<br>" + label + " %{y:,.0f}<extra></extra>")
     fig.add_scatter(x=trend["week"], y=trend["online_share"], name="Online share", yaxis="y2", mode="lines",
                     line=dict(color=PALETTE["target"]), hovertemplate="%{x|%d %b %Y}<br>Online %{y:.1%}<extra></extra>")
-    fig.update_layout(yaxis=dict(title="Sell-out value"),
+    main, second = aligned_axes(trend["store"].fillna(0.0) + trend["online"].fillna(0.0), trend["online_share"],
+                                second_top=1.0)
+    fig.update_layout(yaxis=dict(title="Sell-out value", **main),
                       yaxis2=dict(title="Online share", overlaying="y", side="right", tickformat=".0%",
-                                  rangemode="tozero", showgrid=False))
+                                  showgrid=False, **second))
     return base_layout(fig, "Store vs online sell-out")
