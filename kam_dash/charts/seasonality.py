@@ -3,6 +3,9 @@ against the season, and the trend / seasonal / remainder split."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -20,6 +23,12 @@ LATEST_YEAR_COLOR = PALETTE["actual"]
 MONTH_START_WEEKS = (1, 5, 9, 14, 18, 22, 27, 31, 36, 40, 44, 49)
 
 
+def _index_scale(top: float) -> list:
+    """INDEX_SCALE stretched over 0..top with its white point at 100."""
+    mid = 100.0 / top
+    return [[0.0, INDEX_SCALE[0][1]], [mid, INDEX_SCALE[1][1]], [1.0, INDEX_SCALE[2][1]]]
+
+
 def _labels(periods, grain: str) -> list[str]:
     return [MONTHS[int(p) - 1] if grain == "month" else f"W{int(p):02d}" for p in periods]
 
@@ -30,9 +39,11 @@ def index_heatmap(index: pd.DataFrame, grain: str) -> go.Figure:
     wide = index.pivot_table(index="series", columns="period", values="index").sort_index(ascending=False)
     what = "month" if grain == "month" else "week"
     by_week = grain != "month"
+    # from 0 (an index is never negative) with white at 100: blue below an average period, orange above
+    top = max(200.0, math.ceil(float(np.nanmax(wide.to_numpy()))) if wide.notna().any().any() else 200.0)
     fig = go.Figure(go.Heatmap(
         z=wide.to_numpy(), x=[int(p) for p in wide.columns] if by_week else _labels(wide.columns, grain),
-        y=list(wide.index), colorscale=INDEX_SCALE, zmid=100,
+        y=list(wide.index), colorscale=_index_scale(top), zmin=0, zmax=top,
         colorbar=dict(title=dict(text=f"Index<br>(100 = an<br>average {what})")),
         text=wide.round(0).to_numpy(), texttemplate=None if by_week else "%{text:.0f}",
         hovertemplate="%{y}, " + ("week %{x}" if by_week else "%{x}") + "<br>Index %{z:.1f}<extra></extra>"))

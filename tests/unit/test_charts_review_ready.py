@@ -259,7 +259,10 @@ def test_the_week_heatmap_is_ticked_by_month_and_its_colours_explained():
     layout = json.loads(season_charts.index_heatmap(index, "week").to_json())
     assert layout["layout"]["xaxis"]["ticktext"] == list(season_charts.MONTHS)
     assert layout["data"][0]["x"] == list(range(1, 53))
-    assert "100 = an" in layout["data"][0]["colorbar"]["title"]["text"]
+    heat = layout["data"][0]
+    assert "100 = an" in heat["colorbar"]["title"]["text"]
+    # from 0 (no negative index on the colour bar) to 200, the highest 120 being below it: white at 100 / 200
+    assert (heat["zmin"], heat["zmax"]) == (0, 200) and heat["colorscale"][1] == [0.5, "#f7f7f7"]
 
 
 def test_year_over_year_starts_at_zero_in_distinct_colours():
