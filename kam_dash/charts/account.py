@@ -31,10 +31,14 @@ def monthly_vs_target(monthly: pd.DataFrame, year: int | None) -> go.Figure:
                             pattern=dict(shape=["/" if p else "" for p in part], fgcolor="white")),
                 customdata=[f"<br>{n} loaded" if n else "" for n in notes],
                 hovertemplate="%{x|%b %Y}<br>Net sales %{y:,.0f}%{customdata}<extra></extra>")
-    ly = monthly.dropna(subset=["last_year"])
+    ly = monthly[monthly["last_year"].notna()]
+    # the line stays on whole months; a running month's hover adds the last year of its loaded weeks
+    ly_text = [f"<br>(its {int(r.weeks_loaded)} loaded weeks: {r.last_year_loaded:,.0f})"
+               if p and pd.notna(getattr(r, "last_year_loaded", None)) else ""
+               for r, p in zip(ly.itertuples(), partial.loc[ly.index])]
     fig.add_scatter(x=ly["month"], y=ly["last_year"], name="Last year", mode="lines+markers",
-                    line=dict(color=PALETTE["last_year"]),
-                    hovertemplate="%{x|%b %Y}<br>Last year %{y:,.0f}<extra></extra>")
+                    line=dict(color=PALETTE["last_year"]), customdata=ly_text,
+                    hovertemplate="%{x|%b %Y}<br>Last year %{y:,.0f}%{customdata}<extra></extra>")
     tgt = monthly[monthly["target"].notna()]
     tgt_part = partial.loc[tgt.index]
     # a running month is compared with the target of the weeks it holds, not the whole month's

@@ -49,6 +49,7 @@ def test_monthly_plan_marks_the_running_month_partial_with_the_target_of_its_loa
     assert m.loc[nov, ["weeks_loaded", "weeks_in_month", "actual", "target", "target_loaded"]].tolist() == \
         [3, 5, 27, 50, 30]
     assert m.loc[nov, "partial"]
+    assert m.loc[nov, ["last_year", "last_year_loaded"]].tolist() == [40, 24]  # 5 x 8 for the month, 3 x 8 loaded
     # landing: 27 done + 2 x 11 projected = 49
     assert m.loc[nov, "landing"] == 49
 
@@ -79,6 +80,7 @@ def test_each_target_sits_over_its_own_bar_and_the_running_month_is_flagged():
     assert bars["marker"]["pattern"]["shape"] == ["", "/"]
     assert bars["marker"]["opacity"][1] < bars["marker"]["opacity"][0] == 1
     assert "partial: 3 of 5 weeks" in bars["customdata"][1]
+    assert list(t["Last year"]["customdata"]) == ["", "<br>(its 3 loaded weeks: 24)"]
     notes = [a["text"] for a in json.loads(fig.to_json())["layout"]["annotations"]]
     assert notes == ["partial: 3 of 5 weeks"]
 

@@ -266,11 +266,11 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
     Columns: month, actual (months with a loaded week), last_year, target (the whole month's), landing (actual +
     projection of months with a remaining week; the dashed continuation), weeks_loaded (the month's weeks up to
     sell-in's latest week, the landing's done weeks), weeks_in_month (calendar.weeks_of_month), target_loaded
-    (the target of the loaded weeks only: what a month still running is compared with) and partial (a month
-    with some, not all, of its weeks loaded).
+    (the target of the loaded weeks only: what a month still running is compared with), last_year_loaded (the
+    last year of those weeks) and partial (a month with some, not all, of its weeks loaded).
     """
     cols = ["month", "actual", "last_year", "target", "landing", "weeks_loaded", "weeks_in_month",
-            "target_loaded", "partial"]
+            "target_loaded", "last_year_loaded", "partial"]
     if weeks.empty:
         return pd.DataFrame(columns=cols)
     w = weeks.copy()
@@ -279,6 +279,7 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
     done = w["basis"] == "actual"
     w["done_actual"] = w["actual"].where(done)
     w["done_target"] = w["target"].where(done)
+    w["done_ly"] = w["ly_actual"].where(done)
     w["done_week"] = w["week"].where(done)
     w["is_remaining"] = ~done
     g = w.groupby("month")
@@ -290,6 +291,7 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
         "remaining": g["is_remaining"].any(),
         "weeks_loaded": g["done_week"].nunique(),  # retailers share the weeks: count each week once
         "target_loaded": g["done_target"].sum(min_count=1),
+        "last_year_loaded": g["done_ly"].sum(min_count=1),
     }).reset_index()
     out["landing"] = np.where(out["remaining"], out["actual"].fillna(0.0) + out["projected"].fillna(0.0), np.nan)
     out.loc[out["remaining"] & out["projected"].isna(), "landing"] = np.nan
