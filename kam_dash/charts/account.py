@@ -61,8 +61,12 @@ def monthly_vs_target(monthly: pd.DataFrame, year: int | None) -> go.Figure:
             top = max(r.actual, r.target_loaded if pd.notna(r.target_loaded) else r.actual)
             fig.add_annotation(x=r.month, y=top, text=note, showarrow=False, yshift=16, font=dict(size=11),
                                bgcolor="rgba(255,255,255,0.8)")
-    fig.update_layout(yaxis=dict(title="Net sales", rangemode="tozero"), xaxis=dict(dtick="M1", tickformat="%b"),
-                      barmode="overlay")
+    xaxis = dict(dtick="M1", tickformat="%b")
+    if len(monthly):
+        # half a month either side of the first and last bar: no stray tick of the year before or after
+        months = pd.to_datetime(monthly["month"])
+        xaxis["range"] = [months.min() - pd.Timedelta(days=16), months.max() + pd.Timedelta(days=16)]
+    fig.update_layout(yaxis=dict(title="Net sales", rangemode="tozero"), xaxis=xaxis, barmode="overlay")
     return base_layout(fig, f"Monthly net sales vs target, {year}" if year else "Monthly net sales vs target")
 
 
