@@ -117,7 +117,7 @@ def pipeline_fill(fill: pd.DataFrame, limit: float, weeks: int) -> go.Figure:
     fig = go.Figure(go.Bar(x=frame["retailer_name"].fillna(frame["retailer_id"]), y=frame["fill_weeks"],
                            marker_color=colors,
                            hovertemplate="%{x}<br>%{y:.1f} weeks of sell-out<extra></extra>"))
-    fig.add_hline(y=limit, line=dict(dash="dot", color=PALETTE["bad"]), annotation_text=f"limit: {limit:g} weeks of sell-out",
-                  annotation_position="top left")
+    fig.add_hline(y=limit, line=dict(dash="dot", color=PALETTE["bad"]),
+                  annotation_text=f"limit: {limit:g} weeks of sell-out", annotation_position="top left")
     fig.update_layout(yaxis_title="Fill (weeks of sell-out)", xaxis_tickangle=-40, showlegend=False)
     return base_layout(fig, f"Pipeline fill over the last {weeks} weeks (sell-in minus sell-out)")

@@ -25,7 +25,8 @@ def landing_waterfall(steps: pd.DataFrame, year: int | None) -> go.Figure:
         x=steps["step"], y=steps["value"], measure=steps["measure"],
         increasing=dict(marker_color=PALETTE["good"]), decreasing=dict(marker_color=PALETTE["bad"]),
         totals=dict(marker_color=PALETTE["actual"]), connector=dict(line=dict(color=PALETTE["neutral"], width=1)),
-        text=[("+" if m == "relative" and v > 0 else "") + fmt.money(v) for v, m in zip(steps["value"], steps["measure"])],
+        text=[("+" if m == "relative" and v > 0 else "") + fmt.money(v)
+              for v, m in zip(steps["value"], steps["measure"])],
         textposition="outside", cliponaxis=False,
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
     level, levels = 0.0, []

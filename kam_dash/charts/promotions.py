@@ -43,8 +43,9 @@ def calendar_rows(events: pd.DataFrame, rows: str = "retailer",
     product = frame["sku_name"].fillna(frame["sku_id"]) if "sku_id" in frame else frame["sku_name"]
     retailer = frame["retailer_name"].astype(str)
     by_retailer = rows != "product"
-    frame["group"] = retailer if by_retailer else product.astype(str)
-    frame["row"] = (retailer + " · " + product.astype(str)) if by_retailer else (product.astype(str) + " · " + retailer)
+    product = product.astype(str)
+    frame["group"] = retailer if by_retailer else product
+    frame["row"] = (retailer + " · " + product) if by_retailer else (product + " · " + retailer)
     spend = frame["trade_spend"] if "trade_spend" in frame else pd.Series(0.0, index=frame.index)
     units = frame["net_incremental_units"] if "net_incremental_units" in frame else pd.Series(0.0, index=frame.index)
     ranked = (frame.assign(spend=pd.to_numeric(spend, errors="coerce").fillna(0.0),
