@@ -373,9 +373,8 @@ def definitions(defs: Mapping[str, str], keys: list[str] | None = None) -> None:
 
 def tile(column, label: str, value: str, delta: str | None = None, help: str | None = None,
          delta_color: str = "normal", delta_arrow: str = "auto") -> None:
-    """A KPI tile. A delta that is context, not a change (e.g. "120 units" under lost sales), takes
-    delta_color="off" and delta_arrow="off": an up arrow would read as good news."""
-    column.metric(label, value, delta=delta if delta and delta != fmt.DASH else None, help=help,
+    """A figure with its label; `delta` must say what it compares with ("+3.0% vs plan", "-1.2 pts")."""
+    column.metric(label, value, delta=delta if delta and not delta.startswith(fmt.DASH) else None, help=help,
                   delta_color=delta_color, delta_arrow=delta_arrow)
 
 
