@@ -79,9 +79,9 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
         c = [*st.columns(3), *st.columns(3)]
         ui.tile(c[0], "In-stock rate", fmt.pct(k["in_stock_rate"]), help=inventory.DEFINITIONS["In-stock rate"])
         ui.tile(c[1], "Lost sales", fmt.money(k["lost_value"]), f"{fmt.number(k['lost_units'])} units",
-                delta_color="off", help=inventory.DEFINITIONS["Lost sales (units)"])
+                delta_color="off", delta_arrow="off", help=inventory.DEFINITIONS["Lost sales (units)"])
         ui.tile(c[2], "Out of stock now", fmt.number(k["now_oos"]), f"of {fmt.number(k['positions'])} lines",
-                delta_color="off", help=inventory.DEFINITIONS["Cover status"])
+                delta_color="off", delta_arrow="off", help=inventory.DEFINITIONS["Cover status"])
         ui.tile(c[3], "Below band now", fmt.number(k["now_low"]), help=inventory.DEFINITIONS["Cover status"])
         ui.tile(c[4], "Above band now", fmt.number(k["now_high"]), help=inventory.DEFINITIONS["Cover status"])
         ui.tile(c[5], "Phantom candidates", fmt.number(k["now_phantom"]),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import fmt, freshness, ui
+from kam_dash import fmt, freshness, labels, ui
 from kam_dash.charts import promotions as charts
 from kam_dash.metrics import promotions as promo
 from kam_dash.metrics import seasonality
@@ -72,14 +72,16 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     if note := promo.skipped_note(k):
         st.caption(note)
 
-    rows = st.radio("Calendar rows", ["sku", "brand"], format_func={"sku": "Retailer x SKU",
-                    "brand": "Retailer x brand"}.get, horizontal=True, key="promo_calendar_rows")
+    rows = st.radio("Calendar rows", list(charts.CALENDAR_ROWS), format_func=charts.CALENDAR_ROWS.get,
+                    horizontal=True, key="promo_calendar_rows")
     st.plotly_chart(charts.calendar(events, rows, data.start, data.end), key="promo_calendar")
+    if note := charts.calendar_note(events, rows):
+        st.caption(note)
 
     st.subheader("Events")
     f1, f2, f3 = st.columns([2, 2, 2])
     mechanics = f1.multiselect("Mechanic", sorted(events["mechanic"].unique()), key="promo_mechanics",
-                               placeholder="All mechanics")
+                               format_func=labels.mechanic, placeholder="All mechanics")
     show = f2.selectbox("Show", list(promo.SHOW), format_func=promo.SHOW.get, key="promo_show")
     sort_by = f3.selectbox("Sort by", ["start_date", "net_incremental_units", "lift_pct", "roi", "trade_spend"],
                            format_func=LABELS.get, key="promo_sort")
@@ -110,7 +112,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     left, right = st.columns(2)
     left.plotly_chart(charts.lift_vs_discount(events, data.curves), key="promo_lift_depth")
     if data.by_mechanic["roi"].notna().any():
-        right.plotly_chart(charts.roi_bars(data.by_mechanic, "ROI by mechanic"), key="promo_roi_mechanic")
+        right.plotly_chart(charts.roi_bars(data.by_mechanic, "ROI by mechanic", groups="mechanic"), key="promo_roi_mechanic")
         st.plotly_chart(charts.roi_bars(data.by_retailer, "ROI by retailer"), key="promo_roi_retailer")
         st.caption(f"{fmt.pct(k['paid_back_share'], 0)} of the events with an ROI paid back their trade spend.")
     else:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from kam_dash.charts import PALETTE, base_layout
+from kam_dash.charts import PALETTE, aligned_axes, base_layout
 
 STATUS_COLORS = {
     "oos": PALETTE["bad"],
@@ -54,7 +55,8 @@ def coverage_heatmap(cells: pd.DataFrame, retailer_name: str, window: int) -> go
 
 
 def cover_trend(trend: pd.DataFrame, band: tuple[float, float], retailer_name: str, window: int) -> go.Figure:
-    """The retailer's weeks of cover week by week, with its agreed band shaded."""
+    """The retailer's weeks of cover week by week, with its agreed band shaded, and the share of lines in stock
+    on a right axis whose round ticks share the left axis' gridlines and zero (aligned_axes)."""
     fig = go.Figure()
     low, high = band
     fig.add_hrect(y0=low, y1=high, fillcolor=PALETTE["good"], opacity=0.12, line_width=0,
@@ -65,27 +67,46 @@ def cover_trend(trend: pd.DataFrame, band: tuple[float, float], retailer_name: s
     fig.add_scatter(x=trend["week"], y=trend["in_stock_share"], mode="lines", name="Lines in stock",
                     yaxis="y2", line=dict(color=PALETTE["neutral"], dash="dot"),
                     hovertemplate="week of %{x|%d %b %Y}<br>%{y:.1%} of lines in stock<extra></extra>")
-    top = max(high * 1.3, float(trend["weeks_of_cover"].max()) * 1.1 if trend["weeks_of_cover"].notna().any() else 0)
+    # the band's top is always in view; a share never reads above 100%
+    main, second = aligned_axes([*trend["weeks_of_cover"], high * 1.1], [*trend["in_stock_share"], 1.0],
+                                headroom=0.0, second_top=1.0)
     fig = base_layout(fig, f"{retailer_name}: weeks of cover ({window}-week average) against the agreed band")
-    return fig.update_layout(yaxis=dict(title="Weeks of cover", range=[0, top]),
+    return fig.update_layout(yaxis=dict(title="Weeks of cover", **main),
                              yaxis2=dict(title="Lines in stock", overlaying="y", side="right", tickformat=".0%",
-                                         range=[0, 1.05]), **LEGEND_BELOW)
+                                         showgrid=False, **second), **LEGEND_BELOW)
 
 
 def reconciliation_waterfall(row: pd.Series, title: str) -> go.Figure:
-    """Opening stock + sell-in - sell-out - unexplained = closing stock, in units."""
-    steps = [("Opening stock", row["opening_units"], "absolute"),
-             ("+ Sell-in", row["sell_in_units"], "relative"),
-             ("- Sell-out", -row["sell_out_units"], "relative"),
-             ("- Unexplained", -row["unexplained_units"], "relative"),
-             ("Closing stock", row["closing_units"], "total")]
-    fig = go.Figure(go.Waterfall(
-        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+    """Opening stock + sell-in - sell-out - unexplained = closing stock, in units, in two panels: the stock
+    levels (opening, closing) and what changed them (sell-in minus sell-out, the unexplained part, the change
+    in stock), each on its own scale. Sell-in and sell-out are far larger than stock: drawn whole they would
+    hide the rest, so their difference is the step and both are named in its label and hover."""
+    def units(value) -> str:
+        return "–" if pd.isna(value) else f"{value:,.0f}"
+
+    net_flow = row["sell_in_units"] - row["sell_out_units"]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.12,
+                        subplot_titles=["Stock (units)", "What changed it (units)"])
+    levels = [("Opening stock", row["opening_units"]), ("Closing stock", row["closing_units"])]
+    fig.add_trace(go.Bar(x=[s[0] for s in levels], y=[s[1] for s in levels], marker_color=PALETTE["actual"],
+                         text=[units(s[1]) for s in levels], textposition="auto", name="Stock",
+                         hovertemplate="%{x}<br>%{y:,.0f} units<extra></extra>"), row=1, col=1)
+    flow_label = f"Sell-in {units(row['sell_in_units'])}<br>- sell-out {units(row['sell_out_units'])}"
+    steps = [(flow_label, net_flow, "relative"), ("- Unexplained", -row["unexplained_units"], "relative"),
+             ("Change in stock", row["closing_units"] - row["opening_units"], "total")]
+    fig.add_trace(go.Waterfall(
+        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps], name="Change",
+        text=[f"{v + 0.0:+,.0f}" if pd.notna(v) else "–" for _, v, _ in steps], textposition="outside",
         increasing=dict(marker_color=PALETTE["good"]), decreasing=dict(marker_color=PALETTE["bad"]),
-        totals=dict(marker_color=PALETTE["actual"]), connector=dict(line=dict(color=PALETTE["neutral"])),
-        hovertemplate="%{x}<br>%{y:,.0f} units<extra></extra>",
-    ))
-    fig.update_layout(yaxis_title="Units", showlegend=False)
+        totals=dict(marker_color=PALETTE["neutral"]), connector=dict(line=dict(color=PALETTE["neutral"])),
+        hovertemplate="%{x}<br>%{y:+,.0f} units<extra></extra>"), row=1, col=2)
+    # room for the labels outside the bars, and zero always in view
+    walk = [0.0, net_flow, net_flow - row["unexplained_units"]]
+    low, high = min(walk), max(walk)
+    pad = max((high - low) * 0.25, 1.0)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[low - (pad if low < 0 else 0), high + pad], zeroline=True, row=1, col=2)
+    fig.update_layout(showlegend=False)
     return base_layout(fig, title)
 
 
@@ -96,7 +117,7 @@ def pipeline_fill(fill: pd.DataFrame, limit: float, weeks: int) -> go.Figure:
     fig = go.Figure(go.Bar(x=frame["retailer_name"].fillna(frame["retailer_id"]), y=frame["fill_weeks"],
                            marker_color=colors,
                            hovertemplate="%{x}<br>%{y:.1f} weeks of sell-out<extra></extra>"))
-    fig.add_hline(y=limit, line=dict(dash="dot", color=PALETTE["bad"]), annotation_text=f"{limit:g} weeks",
-                  annotation_position="right")
+    fig.add_hline(y=limit, line=dict(dash="dot", color=PALETTE["bad"]),
+                  annotation_text=f"limit: {limit:g} weeks of sell-out", annotation_position="top left")
     fig.update_layout(yaxis_title="Fill (weeks of sell-out)", xaxis_tickangle=-40, showlegend=False)
     return base_layout(fig, f"Pipeline fill over the last {weeks} weeks (sell-in minus sell-out)")

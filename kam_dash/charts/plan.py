@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from kam_dash import fmt
 from kam_dash.charts import PALETTE, base_layout
 
 
@@ -18,20 +19,23 @@ def legend_below(fig: go.Figure) -> go.Figure:
 def landing_waterfall(steps: pd.DataFrame, year: int | None) -> go.Figure:
     """From last year's actual to this year's landing, one step per retailer (frame from plan.waterfall).
 
-    The value axis is zoomed to the walk: each retailer's step is small beside the totals."""
+    The value axis starts at zero, so "Last year" and "Landing" compare by their heights; each retailer's step
+    is labelled with its value, since beside the totals it is small."""
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["value"], measure=steps["measure"],
         increasing=dict(marker_color=PALETTE["good"]), decreasing=dict(marker_color=PALETTE["bad"]),
         totals=dict(marker_color=PALETTE["actual"]), connector=dict(line=dict(color=PALETTE["neutral"], width=1)),
+        text=[("+" if m == "relative" and v > 0 else "") + fmt.money(v)
+              for v, m in zip(steps["value"], steps["measure"])],
+        textposition="outside", cliponaxis=False,
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
     level, levels = 0.0, []
     for value, measure in zip(steps["value"], steps["measure"]):
         level = level + value if measure == "relative" else value
         levels.append(level)
-    low, high = min(levels, default=0.0), max(levels, default=0.0)
-    pad = max((high - low) * 0.15, abs(high) * 0.005, 1.0)
-    fig.update_layout(yaxis=dict(title="Net sales", range=[low - pad, high + pad]), xaxis_tickangle=-35,
-                      showlegend=False)
+    low, high = min([0.0, *levels]), max([0.0, *levels])
+    fig.update_layout(yaxis=dict(title="Net sales", range=[low * 1.12, high * 1.12 if high > 0 else 1.0]),
+                      xaxis_tickangle=-35, showlegend=False)
     return base_layout(fig, f"Last year to the {year or ''} landing, by retailer".replace("  ", " "))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from kam_dash.charts import CLASS_COLORS, PALETTE, base_layout
+from kam_dash.charts import CLASS_COLORS, PALETTE, aligned_axes, base_layout
 
 VALUE_TITLES = {"sell_in": "Net sales", "sell_out": "Sell-out value"}
 
@@ -39,14 +39,15 @@ def pareto(shares: pd.DataFrame) -> go.Figure:
                 customdata=frame[["retailer_id", "abc_class"]],
                 hovertemplate="%{x} (class %{customdata[1]})<br>" + title + " %{y:,.0f}<extra></extra>")
     fig.add_scatter(x=frame["retailer_name"], y=frame["cum_share"], name="Cumulative share", yaxis="y2",
-                    mode="lines+markers", line=dict(color=PALETTE["target"]),
+                    mode="lines+markers", cliponaxis=False, line=dict(color=PALETTE["target"]),
                     hovertemplate="%{x}<br>Cumulative %{y:.1%}<extra></extra>")
     for cut in (0.80, 0.95):
         fig.add_hline(y=cut, yref="y2", line=dict(dash="dot", color=PALETTE["neutral"]),
                       annotation_text=f"{cut:.0%}", annotation_position="right")
-    fig.update_layout(yaxis=dict(title=title),
+    main, second = aligned_axes(frame["value"], [*frame["cum_share"], 1.0], second_top=1.0, headroom=0.0)
+    fig.update_layout(yaxis=dict(title=title, **main),
                       yaxis2=dict(title="Cumulative share", overlaying="y", side="right", tickformat=".0%",
-                                  range=[0, 1.05]),
+                                  showgrid=False, **second),
                       xaxis_tickangle=-40)
     return base_layout(fig, f"Revenue concentration (Pareto, A/B/C), {title.lower()}")
 

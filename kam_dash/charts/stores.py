@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from kam_dash.charts import PALETTE, base_layout
+from kam_dash.charts import PALETTE, aligned_axes, base_layout
 
 
 def quadrant(skus: pd.DataFrame, retailer_names: dict[str, str]) -> go.Figure:
@@ -35,6 +35,8 @@ def trend(weekly: pd.DataFrame, retailer_names: dict[str, str]) -> go.Figure:
         fig.add_trace(go.Scatter(x=g["week"], y=g["tdp"], name=f"{name} TDP", mode="lines"))
         fig.add_trace(go.Scatter(x=g["week"], y=g["velocity"], name=f"{name} velocity", mode="lines",
                                  line=dict(dash="dot"), yaxis="y2"))
-    fig.update_layout(yaxis=dict(title="Total distribution points"),
-                      yaxis2=dict(title="Units per store selling", overlaying="y", side="right", showgrid=False))
+    main, second = aligned_axes(weekly["tdp"] if len(weekly) else [], weekly["velocity"] if len(weekly) else [])
+    fig.update_layout(yaxis=dict(title="Total distribution points", **main),
+                      yaxis2=dict(title="Units per store selling", overlaying="y", side="right", showgrid=False,
+                                  **second))
     return base_layout(fig, "Distribution points and velocity by week", height=400)

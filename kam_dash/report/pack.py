@@ -611,7 +611,7 @@ class _Collector:
         with_roi = by_mechanic.dropna(subset=["roi"])
         if len(with_roi):
             best = with_roi.sort_values(["roi", "group"], ascending=[False, True]).iloc[0]
-            fig = charts.roi_bars(by_mechanic, "ROI by mechanic")
+            fig = charts.roi_bars(by_mechanic, "ROI by mechanic", groups="mechanic")
             section.charts.append(Chart("promotion-roi", "ROI by mechanic", fig, narrative.roi(
                 k["roi"], _sum(table[table["roi"].notna()], "trade_spend"), k["paid_back_share"],
                 int(table["roi"].notna().sum()), (str(best["group"]), float(best["roi"])))))

@@ -60,8 +60,10 @@ DEFINITIONS = {
     "reason lists the failing criteria, worst first.",
     "Monthly net sales vs target": "Net sales by month (a week belongs to the month its Monday falls in) for the "
     "calendar year of the latest loaded week (or the chosen year), beside the last year of its weeks and the "
-    "month's target. The dashed line continues the months after the latest loaded week with the landing estimate "
-    "(see Plan: Landing estimate).",
+    "month's target, drawn over its own bar. The month of sell-in's latest week holds only the weeks loaded so far: "
+    "its bar is hatched, marked 'partial: N of M weeks', and compared with the target of those loaded weeks only, "
+    "not the whole month's. The dashed line continues the months after the latest loaded week with the landing "
+    "estimate (see Plan: Landing estimate).",
     "Pipeline fill": "Cumulative sell-in units minus cumulative sell-out units from the first week of the period: "
     "the implied change in the retailer's stock (positive = stock building up). Only weeks the retailer reported "
     "sell-out count: an unreported week (and the weeks after its latest sell-out week) is skipped, its sell-in "

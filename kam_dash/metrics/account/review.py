@@ -10,7 +10,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kam_dash import freshness
+from kam_dash import calendar, freshness
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
@@ -260,18 +260,27 @@ def channel_trend(scope: Scope, sell_out: pd.DataFrame | None, reported: pd.Seri
 
 
 def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
-    """Landing weeks (plan.landing_weeks, summed over retailers) rolled up to months.
+    """Landing weeks (plan.landing_weeks, summed over retailers) rolled up to calendar months (targets are
+    calendar-month rows; a week counts in the month its Monday falls in, calendar.month_of).
 
-    Columns: month, actual (months with a loaded week), last_year, target, landing (actual + projection of
-    months with a remaining week; the dashed continuation).
+    Columns: month, actual (months with a loaded week), last_year, target (the whole month's), landing (actual +
+    projection of months with a remaining week; the dashed continuation), weeks_loaded (the month's weeks up to
+    sell-in's latest week, the landing's done weeks), weeks_in_month (calendar.weeks_of_month), target_loaded
+    (the target of the loaded weeks only: what a month still running is compared with), last_year_loaded (the
+    last year of those weeks) and partial (a month with some, not all, of its weeks loaded).
     """
-    cols = ["month", "actual", "last_year", "target", "landing"]
+    cols = ["month", "actual", "last_year", "target", "landing", "weeks_loaded", "weeks_in_month",
+            "target_loaded", "last_year_loaded", "partial"]
     if weeks.empty:
         return pd.DataFrame(columns=cols)
     w = weeks.copy()
-    w["month"] = pd.to_datetime(w["week"]).dt.to_period("M").dt.to_timestamp()
+    w["week"] = pd.to_datetime(w["week"])
+    w["month"] = [pd.Timestamp(*calendar.month_of(d.date(), calendar.GREGORIAN), 1) for d in w["week"]]
     done = w["basis"] == "actual"
     w["done_actual"] = w["actual"].where(done)
+    w["done_target"] = w["target"].where(done)
+    w["done_ly"] = w["ly_actual"].where(done)
+    w["done_week"] = w["week"].where(done)
     w["is_remaining"] = ~done
     g = w.groupby("month")
     out = pd.DataFrame({
@@ -280,9 +289,15 @@ def monthly_plan(weeks: pd.DataFrame) -> pd.DataFrame:
         "target": g["target"].sum(min_count=1),
         "projected": g["projected"].sum(min_count=1),
         "remaining": g["is_remaining"].any(),
+        "weeks_loaded": g["done_week"].nunique(),  # retailers share the weeks: count each week once
+        "target_loaded": g["done_target"].sum(min_count=1),
+        "last_year_loaded": g["done_ly"].sum(min_count=1),
     }).reset_index()
     out["landing"] = np.where(out["remaining"], out["actual"].fillna(0.0) + out["projected"].fillna(0.0), np.nan)
     out.loc[out["remaining"] & out["projected"].isna(), "landing"] = np.nan
+    out["weeks_in_month"] = [len(calendar.weeks_of_month(m.date())) for m in out["month"]]
+    out["weeks_loaded"] = out["weeks_loaded"].astype(int)
+    out["partial"] = (out["weeks_loaded"] > 0) & (out["weeks_loaded"] < out["weeks_in_month"])
     return out[cols]
 
 
