@@ -614,7 +614,7 @@ class _Collector:
             fig = charts.roi_bars(by_mechanic, "ROI by mechanic", groups="mechanic")
             section.charts.append(Chart("promotion-roi", "ROI by mechanic", fig, narrative.roi(
                 k["roi"], _sum(table[table["roi"].notna()], "trade_spend"), k["paid_back_share"],
-                int(table["roi"].notna().sum()), (str(best["group"]), float(best["roi"])))))
+                int(table["roi"].notna().sum()), (labels.mechanic(best["group"]), float(best["roi"])))))
         else:
             section.notes.append("No event has an ROI (trade spend, unit costs or a measured lift are missing).")
         section.tables.append(Table("Promotions", "Promotion lift and ROI (seasonal pre-period baseline)", table,

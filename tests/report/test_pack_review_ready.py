@@ -192,3 +192,11 @@ def test_page_tables_are_cut_to_what_a_kam_reads_first(small_pack):
         "Incremental gross profit"]
     sheet = [c.value for c in load_workbook(small_pack.files["xlsx"])["Promotions"][1]]
     assert len(sheet) == 24 and sheet[:3] == ["Promotion", "Retailer", "Product"]  # every column of the export
+
+
+def test_the_best_mechanic_is_named_in_words(small_pack):
+    from kam_dash.labels import MECHANIC_WORDS
+
+    roi = next(c for c in small_pack.pack.charts if c.key == "promotion-roi").narrative
+    best = roi.split("best mechanic: ")[1].split(" (")[0]
+    assert best in MECHANIC_WORDS.values() and best not in MECHANIC_WORDS
