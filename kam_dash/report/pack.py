@@ -602,7 +602,8 @@ class _Collector:
             return section
         lacking = self.engine.missing("sell_out", "inventory", "sell_in")
         if lacking:
-            section.notes.append("Lift and ROI are partial: " + ", ".join(lacking) + " not loaded.")
+            section.notes.append("Lift and ROI are partial: " + ", ".join(t.replace("_", "-") for t in lacking)
+                                 + " not loaded.")
         k = promos.kpis(table)
         fig = charts.calendar(self._calendar_events(promos, table))
         section.charts.append(Chart("promotion-calendar", fig.layout.title.text, fig, narrative.promotions(
