@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kam_dash import datahealth, fmt, freshness, scope
+from kam_dash import datahealth, fmt, freshness, labels, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
@@ -384,14 +384,48 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return to_csv_bytes(frame)
 
 
-def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None = None, **kwargs):
-    """Show a table with people-formatted numbers (a dash for missing)."""
-    shown = frame.copy()
+TABLE_ROWS = 200  # rows a table shows on screen; the CSV under it holds them all
+# An id column is left out on screen where the name beside it says the same (the CSV keeps both).
+_ID_BESIDE_NAME = {"retailer_id": "retailer_name", "sku_id": "sku_name", "store_id": "store_name"}
+
+
+def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, key: str | None = None, *,
+          limit: int = TABLE_ROWS, csv_name: str | None = None, column_config: Mapping | None = None, **kwargs):
+    """The one way a table reaches the screen, so every table reads alike: headings in words (a machine name
+    becomes its labels.heading), mechanic, channel, status and function codes in words, ids left out where a
+    name says the same, numbers formatted for people (`formats`, keyed by column as given; a dash for missing).
+
+    A table longer than `limit` rows shows its first `limit`, says "200 of 21,312 rows shown", and offers every
+    row as CSV (spreadsheet-safe, as every export) under `csv_name` (default: the key)."""
+    formats = dict(formats or {})
+    shown = frame.drop(columns=[i for i, n in _ID_BESIDE_NAME.items() if i in frame and n in frame])
+    total = len(shown)
+    if total > limit:
+        shown = shown.head(limit)
+    shown = labels.spell_codes(shown)
     for col, f in formats.items():
         if col in shown:
-            shown[col] = shown[col].map(f)
+            shown[col] = shown[col].map(lambda v, f=f: fmt.DASH if _missing(v) else f(v))
     shown = shown.astype(object).where(shown.notna(), fmt.DASH)
-    return st.dataframe(shown, hide_index=True, width="stretch", key=key, **kwargs)
+    names = labels.headings(shown.columns)
+    shown = shown.rename(columns=names)
+    config = {names.get(c, labels.heading(c)): v for c, v in (column_config or {}).items()}
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config or None, **kwargs)
+    if total > limit:
+        full = labels.spell_codes(frame).rename(columns=labels.headings(frame.columns))
+        left, right = st.columns([2, 1])
+        left.caption(f"{limit:,} of {total:,} rows shown; the CSV holds them all.")
+        right.download_button("Download all rows (CSV)", csv_bytes(full), f"{csv_name or key or 'table'}.csv",
+                              "text/csv", key=None if key is None else f"{key}_all_rows",
+                              icon=":material/download:")
+    return event
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array cell is not missing
+        return False
 
 
 def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> None:
