@@ -175,6 +175,10 @@ def sidebar_filters(eng: Engine) -> Filters:
                 start, end = picked
             else:  # the user has picked only the first date so far
                 period = "ytd"
+        kams = sorted(set(r["kam"].dropna())) if "kam" in r else []
+        st.multiselect("KAM", kams, **_widget("f_kam"), placeholder="All KAMs",
+                       help="The key account manager of each retailer (the retailers table's kam column): their "
+                       "accounts only.")
         st.multiselect("Retailers", sorted(names, key=lambda i: names[i]), format_func=lambda i: names.get(i, i),
                        **_widget("f_retailer"), placeholder="All retailers")
         st.multiselect("Channels", sorted(set(r["channel"])), **_widget("f_channel"), placeholder="All channels")
@@ -343,8 +347,10 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period, fmt.md_text)}")
     r = scope.retailers(eng)
+    retailer_names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · "
+               f"{filters.describe(resolved.period, fmt.md_text, retailer_names)}")
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
     names = {rid: fmt.md_text(name) for rid, name in zip(r["retailer_id"], r["retailer_name"])}  # shown as typed
     for line in freshness.describe(eng, tables, ids, names):
@@ -493,23 +499,42 @@ def state(required: bool = True):
         return None
 
 
-def account_picker(eng: Engine, filters: Filters, key: str = "account"):
-    """The retailer in view, chosen as on the Account review page (the URL's `account`, kept in step)."""
+LAST_ACCOUNT_KEY = "kam_last_account"
+
+
+def pick_account(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view and the choices {id: name}: the URL's `key` (a link), else the account last viewed in
+    this session, else the biggest account in view by YTD sales (within what the user may read and the KAM
+    filter), else the first by name. Keeps the URL and the session in step; warns when a link cannot be honoured."""
     from kam_dash.metrics import account
 
     choices = account.account_choices(eng, filters)
-    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], st.query_params.get(key))
+    requested = st.query_params.get(key)
+    preferred = (st.session_state.get(LAST_ACCOUNT_KEY),)
+    if requested is None and preferred[0] not in set(choices["retailer_id"]):
+        preferred = (compute(account.biggest_account, filters),)
+    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], requested, preferred)
     if warning:
         st.warning(warning, icon=":material/link_off:")
     if rid is None:
-        st.info("No retailer matches the sidebar filters.")
         return None, {}
     if st.query_params.get(key) != rid:
         st.query_params[key] = rid
-    st.session_state[key] = rid
-    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
-    st.selectbox("Account", list(names), format_func=names.get, key=key,
-                 on_change=lambda: st.query_params.__setitem__(key, st.session_state[key]))
+    st.session_state[key] = st.session_state[LAST_ACCOUNT_KEY] = rid  # the URL decides, then the session keeps it
+    return rid, dict(zip(choices["retailer_id"], choices["retailer_name"]))
+
+
+def account_picker(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view (see pick_account) and its selectbox, kept in the URL."""
+    rid, names = pick_account(eng, filters, key)
+    if rid is None:
+        st.info("No retailer matches the sidebar filters.")
+        return None, {}
+
+    def keep() -> None:
+        st.query_params[key] = st.session_state[LAST_ACCOUNT_KEY] = st.session_state[key]
+
+    st.selectbox("Account", list(names), format_func=names.get, key=key, on_change=keep)
     return rid, names
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import calendar, freshness, fmt, scope, ui
+from kam_dash import calendar, freshness, fmt, ui
 from kam_dash.charts import account as charts
 from kam_dash.metrics import account, plan, share
 
@@ -23,26 +23,12 @@ def table(frame, columns, key):
              {HEADINGS[c][0]: HEADINGS[c][1] for c in columns if HEADINGS[c][1]}, key=key)
 
 
-def keep_in_url():
-    st.query_params["account"] = st.session_state["account"]
-
-
 engine = ui.engine()
 filters = ui.current_filters()
 if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_out")):
-    choices = account.account_choices(engine, filters)
-    rid, warning = account.pick_account(choices, scope.retailers(engine)["retailer_id"],
-                                        st.query_params.get("account"))
-    if warning:
-        st.warning(warning, icon=":material/link_off:")
+    rid, names = ui.account_picker(engine, filters)
     if rid is None:
-        st.info("No retailer matches the sidebar filters.")
         st.stop()
-    if st.query_params.get("account") != rid:
-        st.query_params["account"] = rid
-    st.session_state["account"] = rid  # the URL decides (a link, or the selectbox through keep_in_url)
-    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
-    st.selectbox("Account", list(names), format_func=names.get, key="account", on_change=keep_in_url)
 
     data = ui.compute(account.account_page_data, filters, account=rid)
     r, k = data.retailer, data.kpis
