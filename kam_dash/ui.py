@@ -378,9 +378,10 @@ def definitions(defs: Mapping[str, str], keys: list[str] | None = None) -> None:
 
 
 def tile(column, label: str, value: str, delta: str | None = None, help: str | None = None,
-         delta_color: str = "normal") -> None:
-    column.metric(label, value, delta=delta if delta and delta != fmt.DASH else None, help=help,
-                  delta_color=delta_color)
+         delta_color: str = "normal", delta_arrow: str = "auto") -> None:
+    """A figure with its label; `delta` must say what it compares with ("+3.0% vs plan", "-1.2 pts")."""
+    column.metric(label, value, delta=delta if delta and not delta.startswith(fmt.DASH) else None, help=help,
+                  delta_color=delta_color, delta_arrow=delta_arrow)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
