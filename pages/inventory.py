@@ -15,6 +15,7 @@ FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on
                             "unexplained_units", "cover_weeks", "unreported_weeks", "oos_weeks_unreported"],
                           fmt.number), "in_stock_rate": fmt.pct,
            **dict.fromkeys(["through_week", "checked_week"], DAY)}
+HEADERS = {**inventory.HEADERS, "sku_name": "Product"}  # products by name, as on every page
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
           "overstock": "Overstock", "too_few_weeks": "No cover"}
 
@@ -23,8 +24,7 @@ def show(frame, key: str) -> None:
     """A table of the columns that have a header, under their headers."""
     cols = [c for c in ("retailer_name", "sku_name") if c in frame] + [
         c for c in frame.columns if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
-    ui.table(frame[cols].rename(columns=inventory.HEADERS),
-             {inventory.HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
+    ui.table(frame[cols].rename(columns=HEADERS), {HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
 
 
 def from_url(param: str, options: list[str], what: str) -> str | None:
