@@ -41,3 +41,54 @@ def test_every_table_has_headings_in_words_and_names_not_ids(app, small_db, page
             assert not any(ID_LIKE.match(v) for v in values), f"{page}: id-like values in {col}"
         for col in (c for c in frame.columns if c == "Mechanic"):
             assert not set(frame[col]) & {"tpr", "bogo", "multibuy"}, f"{page}: mechanic codes"
+
+
+def test_run_rate_needed_says_per_week_beside_the_current_one(app, small_db):
+    at = app(small_db, page="pages/plan.py")
+    tile = next(m for m in at.metric if m.label == "Run rate needed per week")
+    assert tile.value.startswith("$") and tile.delta.startswith("now $") and tile.delta.endswith(" per week")
+    # every delta on the page says what it compares with
+    assert all(m.delta.endswith(("vs plan", "vs last year", "pts", "per week")) for m in at.metric if m.delta)
+
+
+def test_needs_attention_lists_at_most_five_of_the_default_demo(app, default_db):
+    at = app(default_db, page="pages/portfolio.py")
+    links = [link for link in at.get("page_link") if link.proto.page == "account_review"]
+    flagged = (next(d.value for d in at.dataframe if "Tier" in d.value.columns)["Health"]
+               .isin(["Red", "Amber"]).sum())
+    assert flagged > 10  # the default demo has many red and amber accounts ...
+    assert 1 <= len(links) <= 5  # ... and leadership sees the few that matter, each with money at stake
+    assert all("\\$" in link.proto.label for link in links)
+
+
+def test_abc_class_does_not_change_under_a_retailer_filter(app, small_db):
+    def classes(at):
+        table = next(d.value for d in at.dataframe if "A/B/C class" in d.value.columns)
+        return dict(zip(table["Retailer"], table["A/B/C class"]))
+
+    everyone = classes(app(small_db, page="pages/portfolio.py"))
+    smallest_two = list(everyone)[-2:]  # the revenue-share table is largest first
+    engine = DuckDBEngine(small_db)
+    ids = {n: i for i, n in zip(scope.retailers(engine)["retailer_id"], scope.retailers(engine)["retailer_name"])}
+    engine.close()
+    picked = classes(app(small_db, page="pages/portfolio.py", query={"retailer": [ids[n] for n in smallest_two]}))
+    assert picked == {n: everyone[n] for n in smallest_two}
+    assert "A" not in picked.values()  # alone in view the larger would have been re-classed as A
+
+
+def test_kam_filter_is_kept_in_the_url_and_a_tampered_one_is_said_in_words(app, small_db):
+    engine = DuckDBEngine(small_db)
+    retailers = scope.retailers(engine)
+    engine.close()
+    kam = sorted(retailers["kam"].dropna())[0]
+    theirs = set(retailers.loc[retailers["kam"] == kam, "retailer_name"])
+    at = app(small_db, page="pages/plan.py", query={"kam": kam})
+    assert at.multiselect(key="f_kam").value == [kam]
+    table = next(d.value for d in at.dataframe if "Retailer" in d.value.columns)
+    assert set(table["Retailer"]) <= theirs and len(theirs) < len(retailers)
+    assert any(f"KAM: {kam}" in c.value for c in at.caption)  # the header's filter line
+    at = app(small_db, page="pages/portfolio.py", query={"kam": "<script>x</script>"})
+    assert not at.exception
+    assert any(w.value.startswith("Unknown KAM") for w in at.warning)
+    at.multiselect(key="f_kam").set_value([kam]).run()
+    assert at.query_params["kam"] == [kam] or at.query_params["kam"] == kam
