@@ -324,6 +324,32 @@ def filters_in_force() -> Filters:
 
 
 # -- page furniture -------------------------------------------------------------------
+PHONE_WIDTH = 640  # px: below it Streamlit stacks columns one per row
+_LAYOUT_CSS = f"""<style>
+/* A link's label (the needs-attention lines) wraps instead of being clipped at the edge, at any width. */
+[data-testid="stPageLink"] p {{ white-space: normal; overflow-wrap: anywhere; }}
+[data-testid="stPageLink"] a {{ height: auto; }}
+@media (max-width: {PHONE_WIDTH}px) {{
+  /* Tiles two per row, not one under another. */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
+      > [data-testid="stElementContainer"] [data-testid="stMetric"]) {{ flex-wrap: wrap; gap: 0.5rem; }}
+  [data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]
+      [data-testid="stMetric"]) {{
+    flex: 1 1 calc(50% - 0.5rem) !important; width: calc(50% - 0.5rem) !important;
+    min-width: calc(50% - 0.5rem) !important; max-width: calc(50% - 0.5rem) !important;
+  }}
+  [data-testid="stMetricValue"] {{ font-size: 1.4rem; }}
+  [data-testid="stMetricLabel"] p {{ white-space: normal; }}
+}}
+</style>"""
+
+
+def phone_layout() -> None:
+    """Style the app for small screens (called once per run by the router): tiles two per row below
+    PHONE_WIDTH, link labels that wrap instead of being cut off. Expert controls stay in collapsed expanders."""
+    st.html(_LAYOUT_CSS)
+
+
 def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
                 tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
     """Title, freshness (overall, then each table the page reads, and the retailers whose sell-out is behind)
