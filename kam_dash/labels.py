@@ -62,7 +62,8 @@ HEADINGS = {
     "basis": "Basis", "rows": "Rows", "new": "New rows", "replaced": "Replaced rows", "table": "Table",
     "latest_week": "Latest week", "weeks_behind": "Weeks behind", "not_yet_arrived": "Weeks not yet arrived",
     "email": "Email", "name": "Name", "role": "Role", "retailers": "Retailers", "own_retailers": "Own retailers",
-    "restrict_reads": "Reads restricted", "updated_at": "Updated", "updated_by": "Updated by", "abc_class": "A/B/C class", "reason": "Reason",
+    "restrict_reads": "Reads restricted", "updated_at": "Updated", "updated_by": "Updated by",
+    "abc_class": "A/B/C class", "reason": "Reason",
 }
 
 # Words kept upper case, or spelled out, when a heading is made from a machine name.

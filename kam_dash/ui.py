@@ -443,7 +443,8 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, ke
     names = labels.headings(shown.columns)
     shown = shown.rename(columns=names)
     config = {names.get(c, labels.heading(c)): v for c, v in (column_config or {}).items()}
-    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config or None, **kwargs)
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config or None,
+                         **kwargs)
     if total > limit:
         full = labels.spell_codes(frame).rename(columns=labels.headings(frame.columns))
         left, right = st.columns([2, 1])
@@ -748,7 +749,7 @@ def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: 
         st.caption("Give your name above to save changes.")
     if record is not None:
         with st.expander(f"History of {spec.label} {pick}", icon=":material/history:"):
-            st.dataframe(plans.history(store, kind, pick), hide_index=True, width="stretch")
+            table(plans.history(store, kind, pick), key=f"{key}_history")
 
 
 def _make_initiative(store, key: str, steps: list, refs) -> None:

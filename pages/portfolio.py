@@ -45,8 +45,9 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
         ui.tile(c2, "Net sales", fmt.money(kpis["net_sales"]), help="No sell-in in this view.")
     else:
         ui.tile(c2, "Sell-out value", fmt.money(kpis["sell_out_value"]),
-                delta=f"{fmt.pct(kpis['sell_out_growth'], signed=True)} vs last year" if kpis["sell_out_growth"] is not None
-                else None, help=share.DEFINITIONS["Sell-out value"])
+                delta=None if kpis["sell_out_growth"] is None
+                else f"{fmt.pct(kpis['sell_out_growth'], signed=True)} vs last year",
+                help=share.DEFINITIONS["Sell-out value"])
     c3.metric("Gross margin", fmt.pct(kpis["gross_margin"]), help=account.DEFINITIONS["Gross margin"],
               delta=f"on {fmt.pct(kpis['cost_coverage'], 0)} of net sales" if kpis["cost_coverage"] else None,
               delta_color="off", delta_arrow="off")

@@ -70,7 +70,8 @@ if ui.page_header("Distribution & stores", engine, filters, caption, tables=("se
     st.subheader("Stores")
     table = data.stores.assign(retailer=data.stores["retailer_id"].map(names))
     ui.table(table[list(STORE_HEADINGS)].rename(columns=STORE_HEADINGS),
-             {"Sell-out": MONEY, "Sell-out last year": MONEY, "Like-for-like growth": lambda v: fmt.pct(v, signed=True)},
+             {"Sell-out": MONEY, "Sell-out last year": MONEY,
+              "Like-for-like growth": lambda v: fmt.pct(v, signed=True)},
              key="stores_table", height=360)
     st.download_button("Download the store table (CSV)", ui.csv_bytes(data.stores), "stores.csv", "text/csv",
                        key="stores_table_download")

@@ -14,9 +14,8 @@ from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
 from kam_dash.metrics import plan, share
-from kam_dash.metrics.account.common import (ACCOUNT_SCORE_COLUMNS, ATTENTION_MIN_SHARE,
-                                             ATTENTION_MIN_STAKE, ATTENTION_MOST, COMPONENTS, DEFAULT_TIER_PCTS, DEFAULT_WEIGHTS,
-                                             HEALTH_ORDER, TIERS, _num, _ytd, margin_and_ytd, ytd_dates)
+from kam_dash.metrics.account.common import (ACCOUNT_SCORE_COLUMNS, ATTENTION_MIN_SHARE, ATTENTION_MIN_STAKE,
+                                             ATTENTION_MOST, COMPONENTS, DEFAULT_TIER_PCTS, DEFAULT_WEIGHTS, TIERS, _num, _ytd, margin_and_ytd, ytd_dates)
 from kam_dash.metrics.account.health import SELL_OUT_ONLY_REASON, _availability, health, sell_out_only
 from kam_dash.scope import resolve
 
