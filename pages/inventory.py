@@ -20,10 +20,15 @@ TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "
           "overstock": "Overstock", "too_few_weeks": "No cover"}
 
 
-def show(frame, key: str) -> None:
-    """A table of the columns that have a header, under their headers."""
+# Availability by retailer on screen: what a KAM reads first; the CSV under it has every column.
+RETAILER_COLUMNS = ["in_stock_rate", "lost_value", "oos_weeks", "now_oos", "now_low", "now_high", "now_phantom",
+                    "woc_min", "woc_max"]
+
+
+def show(frame, key: str, columns: list[str] | None = None) -> None:
+    """A table of the columns that have a header (or of `columns`), under their headers, names first."""
     cols = [c for c in ("retailer_name", "sku_name") if c in frame] + [
-        c for c in frame.columns if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
+        c for c in (columns or frame.columns) if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
     ui.table(frame[cols].rename(columns=HEADERS), {HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
 
 
@@ -103,7 +108,9 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
                     show(frame, f"inv_{name}")
 
         st.subheader("Availability by retailer")
-        show(data.retailers, "inv_retailers")
+        show(data.retailers, "inv_retailers", RETAILER_COLUMNS)
+        st.download_button("Download availability by retailer (CSV)", ui.csv_bytes(data.retailers),
+                           "availability-by-retailer.csv", "text/csv", key="inv_retailers_download")
 
         st.subheader("Stock reconciliation")
         if data.waterfall is not None:

@@ -97,6 +97,6 @@ if ui.page_header("Plan tracking", engine, filters, tables=("sell_in", "sell_out
                    f"({calendar.CALENDARS[data.calendar_name]}).")
         shown = data.sell_out_accounts[["retailer_name", *SHOWN, "through_week"]]
         ui.table(shown.rename(columns={"retailer_name": "Retailer", "through_week": "Sell-out through", **HEADERS}),
-                 TABLE_FORMATS, key="plan_sell_out_accounts")
+                 {**TABLE_FORMATS, "Sell-out through": fmt.day}, key="plan_sell_out_accounts")
     ui.definitions({**{k: calendar.DEFINITIONS[k] for k in ("Week", "Last year")},
                     **freshness.DEFINITIONS, **plan.DEFINITIONS})

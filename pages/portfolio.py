@@ -10,7 +10,7 @@ REVIEW = "pages/account_review.py"
 HEALTH_ICON = {"red": ":material/error:", "amber": ":material/warning:"}
 # The key-account table's columns and their headings.
 COLUMNS = {"retailer_name": "Retailer", "tier": "Tier", "score": "Score", "health": "Health",
-           "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs LY",
+           "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs last year",
            "margin_pct": "Margin %", "strategic_priority": "Priority", "channel": "Channel"}
 # The revenue-share table on screen, in reading order; the CSV has every column.
 SHARE_COLUMNS = ["retailer_name", "value", "share", "cum_share", "abc_class", "yoy_growth", "net_sales_target",
@@ -107,7 +107,7 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
                            for tier, names in account.tier_members(scored).items()))
 
     event = ui.table(scored[list(COLUMNS)].rename(columns={**COLUMNS, "value": value_name}),
-                     {value_name: MONEY, "Share": fmt.pct, "Growth vs LY": lambda v: fmt.pct(v, signed=True),
+                     {value_name: MONEY, "Share": fmt.pct, "Growth vs last year": lambda v: fmt.pct(v, signed=True),
                       "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3), "Priority": fmt.number},
                      key="accounts_table", on_select="rerun", selection_mode="single-row")
     st.caption("Select a row, a bar or a box to open that retailer's account review.")

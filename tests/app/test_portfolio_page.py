@@ -33,7 +33,7 @@ def assert_nothing_missing_shown(at) -> None:
 def accounts_table(at) -> pd.DataFrame:
     """The key-account table, with the export's column names."""
     table = next(d.value for d in at.dataframe if "Tier" in d.value.columns)
-    names = {"Retailer": "retailer_name", "Tier": "tier", "Health": "health", "Growth vs LY": "yoy_growth",
+    names = {"Retailer": "retailer_name", "Tier": "tier", "Health": "health", "Growth vs last year": "yoy_growth",
              "Margin %": "margin_pct", "Score": "score"}
     return table.rename(columns=names)
 
