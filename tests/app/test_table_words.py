@@ -10,7 +10,7 @@ import pytest
 
 from kam_dash import scope
 from kam_dash.engine import DuckDBEngine
-from tests.app.conftest import metrics
+from tests.app.test_auth_pages import signed_in  # noqa: F401 - the signed-in AppTest fixture
 
 PAGES = ["pages/portfolio.py", "pages/account_review.py", "pages/account_plan.py", "pages/plan.py",
          "pages/promotions.py", "pages/inventory.py", "pages/stores.py", "pages/seasonality.py", "pages/data.py",
@@ -92,3 +92,14 @@ def test_kam_filter_is_kept_in_the_url_and_a_tampered_one_is_said_in_words(app, 
     assert any(w.value.startswith("Unknown KAM") for w in at.warning)
     at.multiselect(key="f_kam").set_value([kam]).run()
     assert at.query_params["kam"] == [kam] or at.query_params["kam"] == kam
+
+
+def test_a_restricted_reader_sees_whole_portfolio_classes_of_their_rows_only(app, small_db, signed_in):
+    def classes(at):
+        table = next(d.value for d in at.dataframe if "A/B/C class" in d.value.columns)
+        return dict(zip(table["Retailer"], table["A/B/C class"]))
+
+    everyone = classes(app(small_db, page="pages/portfolio.py"))
+    # the broker reads only R003 Metro Online: alone in their view it would be the largest, so "A"
+    theirs = classes(signed_in("broker@example.com", "portfolio"))
+    assert theirs == {"Metro Online": everyone["Metro Online"]} and theirs["Metro Online"] != "A"
