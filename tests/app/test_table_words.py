@@ -103,3 +103,36 @@ def test_a_restricted_reader_sees_whole_portfolio_classes_of_their_rows_only(app
     # the broker reads only R003 Metro Online: alone in their view it would be the largest, so "A"
     theirs = classes(signed_in("broker@example.com", "portfolio"))
     assert theirs == {"Metro Online": everyone["Metro Online"]} and theirs["Metro Online"] != "A"
+
+
+def test_a_long_table_shows_200_rows_says_so_and_offers_every_row_as_csv(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from kam_dash import ui
+
+    written = []
+    real_csv = ui.csv_bytes
+    monkeypatch.setattr(ui, "csv_bytes", lambda frame: written.append(real_csv(frame)) or written[-1])
+
+    def script():
+        import pandas as pd
+
+        from kam_dash import ui
+
+        frame = pd.DataFrame({"retailer_id": [f"R{i:03d}" for i in range(250)],
+                              "retailer_name": ["=HYPERLINK(1)"] + [f"Shop {i}" for i in range(1, 250)],
+                              "mechanic": ["bogo"] * 250, "net_sales_ly": range(250)})
+        ui.table(frame, {"net_sales_ly": lambda v: f"${v:,}"}, key="long")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert len(shown) == 200 and list(shown.columns) == ["Retailer", "Mechanic", "Net sales last year"]
+    assert shown["Mechanic"].iloc[0] == "Buy one get one" and shown["Net sales last year"].iloc[1] == "$1"
+    assert any(c.value == "200 of 250 rows shown; the CSV holds them all." for c in at.caption)
+    # under it, every row as CSV (through ui.csv_bytes: the exports' spreadsheet-safe writer)
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Download all rows (CSV)"]
+    lines = written[0].decode().splitlines()
+    assert lines[0] == "Retailer ID,Retailer,Mechanic,Net sales last year" and len(lines) == 1 + 250
+    assert not lines[1].split(",")[1].startswith("=")  # a formula in a cell is neutralised
