@@ -530,17 +530,28 @@ def state(required: bool = True):
 LAST_ACCOUNT_KEY = "kam_last_account"
 
 
+def own_accounts() -> frozenset[str]:
+    """The signed-in KAM's own retailers (empty for anyone else, and while sign-in is off)."""
+    access = signed_in_access()
+    if access is None or access.user.role != "kam" or access.editable is None:
+        return frozenset()
+    return access.editable
+
+
 def pick_account(eng: Engine, filters: Filters, key: str = "account"):
-    """The retailer in view and the choices {id: name}: the URL's `key` (a link), else the account last viewed in
-    this session, else the biggest account in view by YTD sales (within what the user may read and the KAM
-    filter), else the first by name. Keeps the URL and the session in step; warns when a link cannot be honoured."""
+    """The retailer in view and the choices {id: name}, a signed-in KAM's own accounts first: the URL's `key`
+    (a link), else the account last viewed in this session, else the biggest account in view by YTD sales (a
+    signed-in KAM's biggest own account first; within what the user may read and the KAM filter), else the
+    first by name. Keeps the URL and the session in step; warns when a link cannot be honoured."""
     from kam_dash.metrics import account
 
     choices = account.account_choices(eng, filters)
+    own = own_accounts()
     requested = st.query_params.get(key)
     preferred = (st.session_state.get(LAST_ACCOUNT_KEY),)
     if requested is None and preferred[0] not in set(choices["retailer_id"]):
-        preferred = (compute(account.biggest_account, filters),)
+        biggest_own = compute(account.biggest_account, filters.with_(retailers=tuple(sorted(own)))) if own else None
+        preferred = (biggest_own, compute(account.biggest_account, filters))
     rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], requested, preferred)
     if warning:
         st.warning(warning, icon=":material/link_off:")
@@ -549,7 +560,8 @@ def pick_account(eng: Engine, filters: Filters, key: str = "account"):
     if st.query_params.get(key) != rid:
         st.query_params[key] = rid
     st.session_state[key] = st.session_state[LAST_ACCOUNT_KEY] = rid  # the URL decides, then the session keeps it
-    return rid, dict(zip(choices["retailer_id"], choices["retailer_name"]))
+    ordered = sorted(zip(choices["retailer_id"], choices["retailer_name"]), key=lambda pair: pair[0] not in own)
+    return rid, dict(ordered)
 
 
 def account_picker(eng: Engine, filters: Filters, key: str = "account"):

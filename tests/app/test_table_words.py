@@ -136,3 +136,16 @@ def test_a_long_table_shows_200_rows_says_so_and_offers_every_row_as_csv(monkeyp
     lines = written[0].decode().splitlines()
     assert lines[0] == "Retailer ID,Retailer,Mechanic,Net sales last year" and len(lines) == 1 + 250
     assert not lines[1].split(",")[1].startswith("=")  # a formula in a cell is neutralised
+
+
+def test_a_signed_in_kam_opens_on_their_biggest_own_account_listed_first(signed_in):
+    from kam_dash import auth
+
+    # a KAM whose one account, R005 Sun Market, is not the portfolio's biggest (R001 Fresh Market is)
+    auth.save_user(signed_in.store, dict(email="sun@example.com", name="Sun Kam", role="kam", retailers="R005"),
+                   "test")
+    at = signed_in("sun@example.com", "account_review")
+    assert at.subheader[0].value == "Sun Market"
+    assert at.selectbox(key="account").options[0] == "Sun Market"
+    at = signed_in("admin@example.com", "account_review")
+    assert at.subheader[0].value == "Fresh Market"  # anyone else: the biggest account in view
