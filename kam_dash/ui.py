@@ -175,7 +175,7 @@ def sidebar_filters(eng: Engine) -> Filters:
                 start, end = picked
             else:  # the user has picked only the first date so far
                 period = "ytd"
-        kams = sorted(set(r["kam"].dropna())) if "kam" in r else []
+        kams = sorted(set(r.loc[r["retailer_id"].isin(names), "kam"].dropna())) if "kam" in r else []
         st.multiselect("KAM", kams, **_widget("f_kam"), placeholder="All KAMs",
                        help="The key account manager of each retailer (the retailers table's kam column): their "
                        "accounts only.")

@@ -37,7 +37,8 @@ def net_sales_plan(data: plan.PlanPage, filters) -> None:
             help=plan.DEFINITIONS["Landing range"])
     ui.tile(c[3], "Landing gap", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
     ui.tile(c[4], "Run rate needed per week", fmt.money(t["required_weekly_run_rate"]),
-            delta=f"now {fmt.money(data.current_run_rate)} per week", delta_color="off", delta_arrow="off",
+            delta=None if data.current_run_rate is None else f"now {fmt.money(data.current_run_rate)} per week",
+            delta_color="off", delta_arrow="off",
             help=f"{plan.DEFINITIONS['Required weekly run rate']} Now: {plan.DEFINITIONS['Current weekly run rate']}")
 
     left, right = st.columns(2)
