@@ -8,10 +8,10 @@ from kam_dash.metrics import account, share
 
 REVIEW = "pages/account_review.py"
 HEALTH_ICON = {"red": ":material/error:", "amber": ":material/warning:"}
-# The key-account table's columns and their headings.
+# The key-account table's columns and their headings (cut to what fits; priority and channel are in the CSV).
 COLUMNS = {"retailer_name": "Retailer", "tier": "Tier", "score": "Score", "health": "Health",
            "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs last year",
-           "margin_pct": "Margin %", "strategic_priority": "Priority", "channel": "Channel"}
+           "margin_pct": "Margin %"}
 # The revenue-share table on screen, in reading order; the CSV has every column.
 SHARE_COLUMNS = ["retailer_name", "value", "share", "cum_share", "abc_class", "yoy_growth", "net_sales_target",
                  "attainment", "sell_out_value", "sell_out_growth"]
@@ -108,7 +108,7 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
 
     event = ui.table(scored[list(COLUMNS)].rename(columns={**COLUMNS, "value": value_name}),
                      {value_name: MONEY, "Share": fmt.pct, "Growth vs last year": lambda v: fmt.pct(v, signed=True),
-                      "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3), "Priority": fmt.number},
+                      "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3)},
                      key="accounts_table", on_select="rerun", selection_mode="single-row")
     st.caption("Select a row, a bar or a box to open that retailer's account review.")
     open_review(scored["retailer_id"].iloc[event.selection.rows[0]] if event.selection.rows else None)
