@@ -30,6 +30,7 @@ PAGES = {
 }
 
 st.set_page_config(page_title="kam-dash", page_icon=":material/insights:", layout="wide")
+ui.phone_layout()
 navigation = st.navigation({
     section: [st.Page(str(HERE / "pages" / file), title=title, icon=icon, url_path=file.removesuffix(".py"))
               for file, title, icon in pages if (HERE / "pages" / file).exists()]

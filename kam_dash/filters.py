@@ -22,7 +22,11 @@ PERIODS = {
     "custom": "Custom range",
 }
 # URL keys, one per multi-select filter, and the Filters field each fills.
-LIST_PARAMS = {"retailer": "retailers", "channel": "channels", "category": "categories", "brand": "brands"}
+LIST_PARAMS = {"retailer": "retailers", "channel": "channels", "category": "categories", "brand": "brands",
+               "kam": "kams"}
+# How each list filter is named in the page header's filter line.
+LIST_WORDS = {"retailers": "retailers", "channels": "channels", "categories": "categories", "brands": "brands",
+              "kams": "KAM"}
 FILTER_PARAMS = ("period", "year", "start", "end", *LIST_PARAMS)
 
 
@@ -34,6 +38,7 @@ class Known:
     channels: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     brands: frozenset[str] = frozenset()
+    kams: frozenset[str] = frozenset()  # the retailers table's kam column
     first_week: dt.date | None = None
     latest_week: dt.date | None = None
 
@@ -54,6 +59,7 @@ class Filters:
     channels: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    kams: tuple[str, ...] = ()  # the accounts of these KAMs (the retailers table's kam column)
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
@@ -62,9 +68,10 @@ class Filters:
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
 
     # -- the dates ---------------------------------------------------------------------
-    def describe(self, period: Period | None, escape=str) -> str:
+    def describe(self, period: Period | None, escape=str, retailer_names: Mapping[str, str] | None = None) -> str:
         """The period (as clamped to the loaded weeks) and filters in words, for page headers and exports.
-        `escape` is applied to each value from the data (fmt.md_text where the text goes into markdown)."""
+        `escape` is applied to each value from the data (fmt.md_text where the text goes into markdown);
+        retailers are named by `retailer_names` (id -> name) where given."""
         label = f"{PERIODS[self.period]} {self.year}" if self.period == "year" and self.year else PERIODS[self.period]
         if period is None:
             text = label
@@ -75,10 +82,13 @@ class Filters:
             if period.clamped and period.requested_end is not None and period.requested_end > period.end:
                 text += f"; data loaded only to {period.end:%d %b %Y}"
         parts = [text]
+        named = dict(retailer_names or {})
         for key, name in LIST_PARAMS.items():
             values = getattr(self, name)
+            if name == "retailers":
+                values = sorted(named.get(v, v) for v in values)
             if values:
-                parts.append(f"{name}: {', '.join(escape(v) for v in values)}")
+                parts.append(f"{LIST_WORDS[name]}: {', '.join(escape(v) for v in values)}")
         if len(parts) == 1:
             parts.append("all retailers, channels, categories and brands")
         return " · ".join(parts)
@@ -152,6 +162,7 @@ class Filters:
             "channels": known.channels,
             "categories": known.categories,
             "brands": known.brands,
+            "kams": known.kams,
         }
         for key, name in LIST_PARAMS.items():
             kept = []
@@ -159,7 +170,8 @@ class Filters:
                 if value in allowed[name]:
                     kept.append(value)
                 else:
-                    warnings.append(f"Unknown {key} {_shown(value)} dropped from the filters.")
+                    what = "KAM" if key == "kam" else key
+                    warnings.append(f"Unknown {what} {_shown(value)} dropped from the filters.")
             chosen[name] = tuple(kept)
 
         return cls(period=period, year=year, start=start, end=end, **chosen), warnings

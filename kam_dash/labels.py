@@ -21,6 +21,21 @@ CHANNEL_WORDS = {
     "store": "Store", "online": "Online",
 }
 
+STATUS_WORDS = {
+    "planned": "Planned", "in_progress": "In progress", "done": "Done", "blocked": "Blocked", "dropped": "Dropped",
+    "on track": "On track", "at risk": "At risk", "off track": "Off track", "no data": "No data",
+    "red": "Red", "amber": "Amber", "green": "Green", "unknown": "Not rated",
+    "oos": "Out of stock", "low": "Below band", "ok": "In band", "high": "Above band", "no_sales": "No sales",
+    "too_few_weeks": "Too few weeks for cover",
+}
+FUNCTION_WORDS = {
+    "sales": "Sales", "marketing": "Marketing", "supply_chain": "Supply chain",
+    "customer_service": "Customer service", "finance": "Finance", "category": "Category", "other": "Other",
+}
+# Heading (as shown) -> the words its codes are spelled in, for tables whose columns were renamed already.
+CODE_WORDS_BY_HEADING = {"Mechanic": MECHANIC_WORDS, "Channel": CHANNEL_WORDS, "Status": STATUS_WORDS,
+                         "Health": STATUS_WORDS, "Function": FUNCTION_WORDS, "Cover status": STATUS_WORDS}
+
 # Column name -> heading. Names not listed fall back to `heading()`'s word rules.
 HEADINGS = {
     "retailer_id": "Retailer ID", "retailer_name": "Retailer", "retailer": "Retailer",
@@ -39,7 +54,16 @@ HEADINGS = {
     "stores_open": "Stores open", "stores_selling": "Stores selling",
     "numeric_distribution": "Numeric distribution", "acv_distribution": "ACV distribution",
     "velocity": "Units per store selling per week", "est_lost_units": "Estimated lost units",
-    "score": "Health score", "tier": "Tier", "abc_class": "A/B/C class", "reason": "Reason",
+    "score": "Score", "tier": "Tier", "health": "Health", "health_reason": "Why",
+    "value": "Value", "value_ly": "Value last year", "cum_share": "Cumulative share",
+    "sell_out_share": "Sell-out share", "sell_out_growth": "Sell-out growth vs last year",
+    "sell_out_value_ly": "Sell-out value last year", "net_sales_target": "Target",
+    "unreported_weeks": "Unreported weeks", "margin_pct": "Margin", "strategic_priority": "Strategic priority",
+    "basis": "Basis", "rows": "Rows", "new": "New rows", "replaced": "Replaced rows", "table": "Table",
+    "latest_week": "Latest week", "weeks_behind": "Weeks behind", "not_yet_arrived": "Weeks not yet arrived",
+    "email": "Email", "name": "Name", "role": "Role", "retailers": "Retailers", "own_retailers": "Own retailers",
+    "restrict_reads": "Reads restricted", "updated_at": "Updated", "updated_by": "Updated by",
+    "abc_class": "A/B/C class", "reason": "Reason",
 }
 
 # Words kept upper case, or spelled out, when a heading is made from a machine name.
@@ -88,6 +112,17 @@ def mechanics(codes: pd.Series) -> pd.Series:
 def channel(code: object) -> str:
     """A channel in words; an unknown code is shown as given."""
     return CHANNEL_WORDS.get(str(code), str(code))
+
+
+def spell_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the codes of mechanic, channel, status, health and function columns in words, whether the
+    column still has its machine name or already its heading (numbers and unknown codes are left as they are)."""
+    out = frame.copy()
+    for col in out.columns:
+        words = CODE_WORDS_BY_HEADING.get(heading(col))
+        if words is not None and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda c, words=words: words.get(c, c) if isinstance(c, str) else c)
+    return out
 
 
 def in_words(frame: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> pd.DataFrame:

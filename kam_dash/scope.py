@@ -58,6 +58,7 @@ def known(engine: Engine) -> Known:
         channels=frozenset(r["channel"]) | frozenset(CHANNELS) if len(r) else frozenset(),
         categories=frozenset(p["category"].dropna()),
         brands=frozenset(p["brand"].dropna()),
+        kams=frozenset(r["kam"].dropna()) if "kam" in r else frozenset(),
         first_week=first_week(engine),
         latest_week=latest_week(engine),
     )
@@ -133,13 +134,15 @@ def resolve(engine: Engine, filters: Filters) -> Scope | None:
     period = resolve_period(filters, first_week(engine), latest)
 
     retailer_ids = None
-    if filters.retailers or filters.channels:
+    if filters.retailers or filters.channels or filters.kams:
         r = retailers(engine)
         mask = pd.Series(True, index=r.index)
         if filters.retailers:
             mask &= r["retailer_id"].isin(filters.retailers)
         if filters.channels:
             mask &= r["channel"].isin(filters.channels)
+        if filters.kams:
+            mask &= r["kam"].isin(filters.kams)
         retailer_ids = tuple(r.loc[mask, "retailer_id"])
 
     sku_ids = None

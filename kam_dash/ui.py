@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kam_dash import datahealth, fmt, freshness, scope
+from kam_dash import datahealth, fmt, freshness, labels, scope
 from kam_dash.config import Settings, settings_from_env
 from kam_dash.engine import DataError, Engine, LiveDatabase
 from kam_dash.filters import FILTER_PARAMS, LIST_PARAMS, PERIODS, Filters, custom_bounds
@@ -175,6 +175,10 @@ def sidebar_filters(eng: Engine) -> Filters:
                 start, end = picked
             else:  # the user has picked only the first date so far
                 period = "ytd"
+        kams = sorted(set(r.loc[r["retailer_id"].isin(names), "kam"].dropna())) if "kam" in r else []
+        st.multiselect("KAM", kams, **_widget("f_kam"), placeholder="All KAMs",
+                       help="The key account manager of each retailer (the retailers table's kam column): their "
+                       "accounts only.")
         st.multiselect("Retailers", sorted(names, key=lambda i: names[i]), format_func=lambda i: names.get(i, i),
                        **_widget("f_retailer"), placeholder="All retailers")
         st.multiselect("Channels", sorted(set(r["channel"])), **_widget("f_channel"), placeholder="All channels")
@@ -320,6 +324,32 @@ def filters_in_force() -> Filters:
 
 
 # -- page furniture -------------------------------------------------------------------
+PHONE_WIDTH = 640  # px: below it Streamlit stacks columns one per row
+_LAYOUT_CSS = f"""<style>
+/* A link's label (the needs-attention lines) wraps instead of being clipped at the edge, at any width. */
+[data-testid="stPageLink"] p {{ white-space: normal; overflow-wrap: anywhere; }}
+[data-testid="stPageLink"] a {{ height: auto; }}
+@media (max-width: {PHONE_WIDTH}px) {{
+  /* Tiles two per row, not one under another. */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
+      > [data-testid="stElementContainer"] [data-testid="stMetric"]) {{ flex-wrap: wrap; gap: 0.5rem; }}
+  [data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]
+      [data-testid="stMetric"]) {{
+    flex: 1 1 calc(50% - 0.5rem) !important; width: calc(50% - 0.5rem) !important;
+    min-width: calc(50% - 0.5rem) !important; max-width: calc(50% - 0.5rem) !important;
+  }}
+  [data-testid="stMetricValue"] {{ font-size: 1.4rem; }}
+  [data-testid="stMetricLabel"] p {{ white-space: normal; }}
+}}
+</style>"""
+
+
+def phone_layout() -> None:
+    """Style the app for small screens (called once per run by the router): tiles two per row below
+    PHONE_WIDTH, link labels that wrap instead of being cut off. Expert controls stay in collapsed expanders."""
+    st.html(_LAYOUT_CSS)
+
+
 def page_header(title: str, eng: Engine, filters: Filters, caption: str | None = None,
                 tables: tuple[str, ...] = freshness.WEEKLY_TABLES) -> bool:
     """Title, freshness (overall, then each table the page reads, and the retailers whose sell-out is behind)
@@ -343,8 +373,10 @@ def page_header(title: str, eng: Engine, filters: Filters, caption: str | None =
         )
         return False
     resolved = scope.resolve(eng, filters)
-    st.caption(f"Data through the week of **{latest:%d %b %Y}** · {filters.describe(resolved.period, fmt.md_text)}")
     r = scope.retailers(eng)
+    retailer_names = dict(zip(r["retailer_id"], r["retailer_name"]))
+    st.caption(f"Data through the week of **{latest:%d %b %Y}** · "
+               f"{filters.describe(resolved.period, fmt.md_text, retailer_names)}")
     ids = None if resolved.retailer_ids is None else set(resolved.retailer_ids)
     names = {rid: fmt.md_text(name) for rid, name in zip(r["retailer_id"], r["retailer_name"])}  # shown as typed
     for line in freshness.describe(eng, tables, ids, names):
@@ -385,14 +417,49 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return to_csv_bytes(frame)
 
 
-def table(frame: pd.DataFrame, formats: Mapping[str, Callable], key: str | None = None, **kwargs):
-    """Show a table with people-formatted numbers (a dash for missing)."""
-    shown = frame.copy()
+TABLE_ROWS = 200  # rows a table shows on screen; the CSV under it holds them all
+# An id column is left out on screen where the name beside it says the same (the CSV keeps both).
+_ID_BESIDE_NAME = {"retailer_id": "retailer_name", "sku_id": "sku_name", "store_id": "store_name"}
+
+
+def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, key: str | None = None, *,
+          limit: int = TABLE_ROWS, csv_name: str | None = None, column_config: Mapping | None = None, **kwargs):
+    """The one way a table reaches the screen, so every table reads alike: headings in words (a machine name
+    becomes its labels.heading), mechanic, channel, status and function codes in words, ids left out where a
+    name says the same, numbers formatted for people (`formats`, keyed by column as given; a dash for missing).
+
+    A table longer than `limit` rows shows its first `limit`, says "200 of 21,312 rows shown", and offers every
+    row as CSV (spreadsheet-safe, as every export) under `csv_name` (default: the key)."""
+    formats = dict(formats or {})
+    shown = frame.drop(columns=[i for i, n in _ID_BESIDE_NAME.items() if i in frame and n in frame])
+    total = len(shown)
+    if total > limit:
+        shown = shown.head(limit)
+    shown = labels.spell_codes(shown)
     for col, f in formats.items():
         if col in shown:
-            shown[col] = shown[col].map(f)
+            shown[col] = shown[col].map(lambda v, f=f: fmt.DASH if _missing(v) else f(v))
     shown = shown.astype(object).where(shown.notna(), fmt.DASH)
-    return st.dataframe(shown, hide_index=True, width="stretch", key=key, **kwargs)
+    names = labels.headings(shown.columns)
+    shown = shown.rename(columns=names)
+    config = {names.get(c, labels.heading(c)): v for c, v in (column_config or {}).items()}
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config or None,
+                         **kwargs)
+    if total > limit:
+        full = labels.spell_codes(frame).rename(columns=labels.headings(frame.columns))
+        left, right = st.columns([2, 1])
+        left.caption(f"{limit:,} of {total:,} rows shown; the CSV holds them all.")
+        right.download_button("Download all rows (CSV)", csv_bytes(full), f"{csv_name or key or 'table'}.csv",
+                              "text/csv", key=None if key is None else f"{key}_all_rows",
+                              icon=":material/download:")
+    return event
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array cell is not missing
+        return False
 
 
 def review_pack_download(eng: Engine, filters: Filters, retailer_id: str) -> None:
@@ -460,23 +527,54 @@ def state(required: bool = True):
         return None
 
 
-def account_picker(eng: Engine, filters: Filters, key: str = "account"):
-    """The retailer in view, chosen as on the Account review page (the URL's `account`, kept in step)."""
+LAST_ACCOUNT_KEY = "kam_last_account"
+
+
+def own_accounts() -> frozenset[str]:
+    """The signed-in KAM's own retailers (empty for anyone else, and while sign-in is off)."""
+    access = signed_in_access()
+    if access is None or access.user.role != "kam" or access.editable is None:
+        return frozenset()
+    return access.editable
+
+
+def pick_account(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view and the choices {id: name}, a signed-in KAM's own accounts first: the URL's `key`
+    (a link), else the account last viewed in this session, else the biggest account in view by YTD sales (a
+    signed-in KAM's biggest own account first; within what the user may read and the KAM filter), else the
+    first by name. Keeps the URL and the session in step; warns when a link cannot be honoured."""
     from kam_dash.metrics import account
 
     choices = account.account_choices(eng, filters)
-    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], st.query_params.get(key))
+    own = own_accounts()
+    requested = st.query_params.get(key)
+    preferred = (st.session_state.get(LAST_ACCOUNT_KEY),)
+    if requested is None and preferred[0] not in set(choices["retailer_id"]):
+        biggest_own = compute(account.biggest_account, filters.with_(retailers=tuple(sorted(own)))) if own else None
+        preferred = (biggest_own, compute(account.biggest_account, filters))
+    rid, warning = account.pick_account(choices, scope.retailers(eng)["retailer_id"], requested, preferred)
     if warning:
         st.warning(warning, icon=":material/link_off:")
     if rid is None:
-        st.info("No retailer matches the sidebar filters.")
         return None, {}
     if st.query_params.get(key) != rid:
         st.query_params[key] = rid
-    st.session_state[key] = rid
-    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
-    st.selectbox("Account", list(names), format_func=names.get, key=key,
-                 on_change=lambda: st.query_params.__setitem__(key, st.session_state[key]))
+    st.session_state[key] = st.session_state[LAST_ACCOUNT_KEY] = rid  # the URL decides, then the session keeps it
+    ordered = sorted(zip(choices["retailer_id"], choices["retailer_name"]), key=lambda pair: pair[0] not in own)
+    return rid, dict(ordered)
+
+
+def account_picker(eng: Engine, filters: Filters, key: str = "account"):
+    """The retailer in view (see pick_account) and its selectbox, kept in the URL."""
+    rid, names = pick_account(eng, filters, key)
+    if rid is None:
+        st.info("No retailer matches the sidebar filters.")
+        return None, {}
+
+    def keep() -> None:
+        st.query_params[key] = st.session_state[LAST_ACCOUNT_KEY] = st.session_state[key]
+
+    st.selectbox("Account", list(names), format_func=names.get, key=key, on_change=keep)
     return rid, names
 
 
@@ -663,7 +761,7 @@ def record_editor(store, kind: str, frame: pd.DataFrame, refs, key: str, fixed: 
         st.caption("Give your name above to save changes.")
     if record is not None:
         with st.expander(f"History of {spec.label} {pick}", icon=":material/history:"):
-            st.dataframe(plans.history(store, kind, pick), hide_index=True, width="stretch")
+            table(plans.history(store, kind, pick), key=f"{key}_history")
 
 
 def _make_initiative(store, key: str, steps: list, refs) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kam_dash import calendar, freshness, fmt, scope, ui
+from kam_dash import calendar, freshness, fmt, ui
 from kam_dash.charts import account as charts
 from kam_dash.metrics import account, plan, share
 
@@ -11,11 +11,12 @@ SIGNED = lambda v: fmt.pct(v, signed=True)  # noqa: E731
 # Table headings for the white-space and SKU columns, and how each is formatted.
 HEADINGS = {"category": ("Category", None), "retailer_sales": ("Net sales", MONEY),
             "retailer_share": ("Share of retailer", fmt.pct), "portfolio_share": ("Share of portfolio", fmt.pct),
-            "opportunity": ("Opportunity", MONEY), "sku_name": ("SKU", None), "net_sales": ("Net sales", MONEY),
-            "net_sales_ly": ("Net sales LY", MONEY), "growth": ("Growth", SIGNED),
+            "opportunity": ("Opportunity", MONEY), "sku_name": ("Product", None), "net_sales": ("Net sales", MONEY),
+            "net_sales_ly": ("Net sales last year", MONEY), "growth": ("Growth vs last year", SIGNED),
             "contribution": ("Contribution", lambda v: fmt.pct(v, 2, signed=True)),
             "sell_out_value": ("Sell-out", MONEY), "store_value": ("Store", MONEY), "online_value": ("Online", MONEY),
-            "sell_out_value_ly": ("Sell-out LY", MONEY), "sell_out_growth": ("Sell-out growth", SIGNED)}
+            "sell_out_value_ly": ("Sell-out last year", MONEY),
+            "sell_out_growth": ("Sell-out growth vs last year", SIGNED)}
 
 
 def table(frame, columns, key):
@@ -23,26 +24,12 @@ def table(frame, columns, key):
              {HEADINGS[c][0]: HEADINGS[c][1] for c in columns if HEADINGS[c][1]}, key=key)
 
 
-def keep_in_url():
-    st.query_params["account"] = st.session_state["account"]
-
-
 engine = ui.engine()
 filters = ui.current_filters()
 if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_out")):
-    choices = account.account_choices(engine, filters)
-    rid, warning = account.pick_account(choices, scope.retailers(engine)["retailer_id"],
-                                        st.query_params.get("account"))
-    if warning:
-        st.warning(warning, icon=":material/link_off:")
+    rid, names = ui.account_picker(engine, filters)
     if rid is None:
-        st.info("No retailer matches the sidebar filters.")
         st.stop()
-    if st.query_params.get("account") != rid:
-        st.query_params["account"] = rid
-    st.session_state["account"] = rid  # the URL decides (a link, or the selectbox through keep_in_url)
-    names = dict(zip(choices["retailer_id"], choices["retailer_name"]))
-    st.selectbox("Account", list(names), format_func=names.get, key="account", on_change=keep_in_url)
 
     data = ui.compute(account.account_page_data, filters, account=rid)
     r, k = data.retailer, data.kpis
@@ -64,12 +51,12 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
         st.caption(f"Sell-out figures skip {k['unreported_weeks']} week{'s' if k['unreported_weeks'] != 1 else ''} "
                    f"of this period that {fmt.md_text(r['retailer_name'])} did not report (left out, never read as 0).")
     c = st.columns(6)
-    ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs LY"
+    ui.tile(c[0], "Net sales", fmt.money(k["net_sales"]), SIGNED(k["yoy_growth"]) + " vs last year"
             if k["yoy_growth"] is not None else None, help=share.DEFINITIONS["Net sales"])
-    ui.tile(c[1], "Plan attainment", fmt.pct(k["attainment"]), fmt.pct(None if k["attainment"] is None else
-            k["attainment"] - 1, signed=True), help=share.DEFINITIONS["Basis"] if on_sell_out
+    ui.tile(c[1], "Plan attainment", fmt.pct(k["attainment"]), None if k["attainment"] is None else
+            f"{fmt.pct(k['attainment'] - 1, signed=True)} vs plan", help=share.DEFINITIONS["Basis"] if on_sell_out
             else plan.DEFINITIONS["Plan attainment"])
-    ui.tile(c[2], "Sell-out value", fmt.money(k["sell_out_value"]), SIGNED(k["sell_out_growth"]) + " vs LY"
+    ui.tile(c[2], "Sell-out value", fmt.money(k["sell_out_value"]), SIGNED(k["sell_out_growth"]) + " vs last year"
             if k["sell_out_growth"] is not None else None, help=share.DEFINITIONS["Sell-out value"])
     ui.tile(c[3], "Gross margin", fmt.pct(k["margin_pct"]), help=account.DEFINITIONS["Gross margin"])
     ui.tile(c[4], f"Landing {data.landing_year}", fmt.money(k["landing_estimate"]),
@@ -104,11 +91,9 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
         by = st.segmented_control("Rank by", ["growth", "contribution"], default="growth", key="sku_rank",
                                   format_func={"growth": "Growth", "contribution": "Contribution to change"}.get)
         top, bottom = account.top_bottom(data.skus, by or "growth")
-        online = data.skus["online_value"].notna().any() and data.skus["store_value"].notna().any()
-        cols = (["sku_name", "category", "sell_out_value", "sell_out_value_ly", "growth", "contribution"]
-                if on_sell_out else ["sku_name", "category", "net_sales", "net_sales_ly", "growth", "contribution",
-                                     "sell_out_value", "sell_out_growth"]) + (["store_value", "online_value"]
-                                                                             if online else [])
+        # sell-out leads, beside net sales; the store / online split and last year's values are in the CSV
+        cols = (["sku_name", "sell_out_value", "growth", "contribution"] if on_sell_out
+                else ["sku_name", "net_sales", "growth", "contribution", "sell_out_value", "sell_out_growth"])
         left, right = st.columns(2)
         with left:
             st.markdown("**Top**")
@@ -116,6 +101,8 @@ if ui.page_header("Account review", engine, filters, tables=("sell_in", "sell_ou
         with right:
             st.markdown("**Bottom**")
             table(bottom, cols, "sku_bottom")
+        st.download_button("Download every SKU of the account (CSV)", ui.csv_bytes(data.skus),
+                           f"skus-{rid}.csv", "text/csv", key="sku_download")
     else:
         st.info(f"No SKU of {r['retailer_name']} has sales in both this period's weeks and their last year.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kam_dash import datahealth, fmt, ingest, ui
+from kam_dash import datahealth, fmt, ingest, scope, ui
 from kam_dash.config import settings_from_env
 from kam_dash.engine import file_version
 from kam_dash.schema import LOAD_ORDER
@@ -73,7 +73,11 @@ if ui.admin_gate("Data"):
     if any(engine.row_counts().values()):
         ui.table(datahealth.tables(engine), {"rows": fmt.number, "latest_week": fmt.day})
         st.markdown("**Per retailer**: rows, weeks, and the sell-out weeks each retailer did not report")
-        ui.table(datahealth.by_retailer(engine), {"rows": fmt.number, "first_week": fmt.day,
+        per_retailer = datahealth.by_retailer(engine)
+        retailers = scope.retailers(engine)
+        per_retailer.insert(0, "retailer_name", per_retailer["retailer_id"].map(
+            dict(zip(retailers["retailer_id"], retailers["retailer_name"]))).fillna(per_retailer["retailer_id"]))
+        ui.table(per_retailer, {"rows": fmt.number, "first_week": fmt.day,
                                                   "latest_week": fmt.day, "weeks_behind": fmt.number,
                                                   "unreported_weeks": fmt.number, "not_yet_arrived": fmt.number})
         ui.definitions(datahealth.DEFINITIONS)

@@ -15,16 +15,21 @@ FORMATS = {**dict.fromkeys(["lost_value", "shortfall_value", "excess_value", "on
                             "unexplained_units", "cover_weeks", "unreported_weeks", "oos_weeks_unreported"],
                           fmt.number), "in_stock_rate": fmt.pct,
            **dict.fromkeys(["through_week", "checked_week"], DAY)}
+HEADERS = {**inventory.HEADERS, "sku_name": "Product"}  # products by name, as on every page
 TABLES = {"out_of_stock": "Out of stock", "low_cover": "Low cover", "phantom": "Phantom candidates",
           "overstock": "Overstock", "too_few_weeks": "No cover"}
 
 
-def show(frame, key: str) -> None:
-    """A table of the columns that have a header, under their headers."""
+# Availability by retailer on screen: what a KAM reads first; the CSV under it has every column.
+RETAILER_COLUMNS = ["in_stock_rate", "lost_value", "oos_weeks", "now_oos", "now_low", "now_high", "now_phantom",
+                    "woc_min", "woc_max"]
+
+
+def show(frame, key: str, columns: list[str] | None = None) -> None:
+    """A table of the columns that have a header (or of `columns`), under their headers, names first."""
     cols = [c for c in ("retailer_name", "sku_name") if c in frame] + [
-        c for c in frame.columns if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
-    ui.table(frame[cols].rename(columns=inventory.HEADERS),
-             {inventory.HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
+        c for c in (columns or frame.columns) if c in inventory.HEADERS and c not in ("retailer_name", "sku_name")]
+    ui.table(frame[cols].rename(columns=HEADERS), {HEADERS[c]: f for c, f in FORMATS.items() if c in cols}, key=key)
 
 
 def from_url(param: str, options: list[str], what: str) -> str | None:
@@ -103,7 +108,9 @@ if ui.page_header("Inventory", engine, filters, "Weeks of cover against each ret
                     show(frame, f"inv_{name}")
 
         st.subheader("Availability by retailer")
-        show(data.retailers, "inv_retailers")
+        show(data.retailers, "inv_retailers", RETAILER_COLUMNS)
+        st.download_button("Download availability by retailer (CSV)", ui.csv_bytes(data.retailers),
+                           "availability-by-retailer.csv", "text/csv", key="inv_retailers_download")
 
         st.subheader("Stock reconciliation")
         if data.waterfall is not None:

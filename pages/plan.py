@@ -17,8 +17,11 @@ HEADERS = {**{f"{p}_{m}": f"{label} {m}" for p, label in COLUMNS.items()
               for m in ("target", "actual", "attainment", "gap")},
            "ly_actual": "Last year", "landing_estimate": "Landing", "annual_target": "Annual target",
            "landing_low": "Landing low", "landing_high": "Landing high",
-           "landing_gap": "Landing gap", "required_weekly_run_rate": "Required weekly run rate"}
+           "landing_gap": "Landing gap", "required_weekly_run_rate": "Run rate needed per week"}
 FORMATS = {col: (fmt.pct if col.endswith("attainment") else MONEY) for col in HEADERS}
+# The columns on screen, what a KAM reads first first; the CSV has every column.
+SHOWN = ["landing_estimate", "landing_gap", "annual_target", "required_weekly_run_rate", "ytd_actual",
+         "ytd_attainment", "ytd_gap", "qtd_attainment", "mtd_attainment", "ly_actual"]
 
 TABLE_FORMATS = {HEADERS[col]: f for col, f in FORMATS.items()}
 
@@ -27,14 +30,16 @@ def net_sales_plan(data: plan.PlanPage, filters) -> None:
     """Tiles, charts and tables of the accounts tracked on net sales (sell-in)."""
     t = data.totals
     c = st.columns(5)
-    ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]), delta=fmt.pct(t["ytd_attainment"] - 1, signed=True),
-            help=plan.DEFINITIONS["Plan attainment"])
+    ui.tile(c[0], "YTD net sales", fmt.money(t["ytd_actual"]),
+            delta=f"{fmt.pct(t['ytd_attainment'] - 1, signed=True)} vs plan", help=plan.DEFINITIONS["Plan attainment"])
     ui.tile(c[1], "Landing estimate", fmt.money(t["landing_estimate"]), help=plan.DEFINITIONS["Landing estimate"])
     ui.tile(c[2], "Landing range", f"{fmt.money(t['landing_low'])} – {fmt.money(t['landing_high'])}",
             help=plan.DEFINITIONS["Landing range"])
     ui.tile(c[3], "Landing gap", fmt.money(t["landing_gap"]), help=plan.DEFINITIONS["Landing gap"])
-    ui.tile(c[4], "Run rate needed", fmt.money(t["required_weekly_run_rate"]),
-            help=plan.DEFINITIONS["Required weekly run rate"])
+    ui.tile(c[4], "Run rate needed per week", fmt.money(t["required_weekly_run_rate"]),
+            delta=None if data.current_run_rate is None else f"now {fmt.money(data.current_run_rate)} per week",
+            delta_color="off", delta_arrow="off",
+            help=f"{plan.DEFINITIONS['Required weekly run rate']} Now: {plan.DEFINITIONS['Current weekly run rate']}")
 
     left, right = st.columns(2)
     left.plotly_chart(charts.landing_waterfall(data.waterfall, data.year), key="plan_waterfall")
@@ -48,9 +53,10 @@ def net_sales_plan(data: plan.PlanPage, filters) -> None:
     st.selectbox("Sort accounts by", list(SORTS), format_func=SORTS.get, key="plan_sort")
     links = [f"account_review?{urlencode({**filters.to_params(), 'account': rid}, doseq=True)}"
              for rid in accounts["retailer_id"]]
-    shown = accounts.assign(review=links)[["retailer_name", *HEADERS, "review"]]
-    ui.table(shown.rename(columns={"retailer_name": "Retailer", **HEADERS}), TABLE_FORMATS, key="plan_retailers",
-             column_config={"review": st.column_config.LinkColumn("Account review", display_text="Open")})
+    shown = accounts.assign(review=links)[["retailer_name", *SHOWN, "review"]]
+    ui.table(shown.rename(columns={"retailer_name": "Retailer", "review": "Account review", **HEADERS}),
+             TABLE_FORMATS, key="plan_retailers",
+             column_config={"Account review": st.column_config.LinkColumn("Account review", display_text="Open")})
     worst = accounts.head(5)
     st.caption("Open the account review of the accounts at the top of this order:")
     cols = st.columns(len(worst))
@@ -61,7 +67,7 @@ def net_sales_plan(data: plan.PlanPage, filters) -> None:
     st.subheader("By category")
     if len(data.categories):
         st.plotly_chart(charts.attainment_by_category(data.categories), key="plan_categories")
-        ui.table(data.categories[["category", *HEADERS]].rename(columns={"category": "Category", **HEADERS}),
+        ui.table(data.categories[["category", *SHOWN]].rename(columns={"category": "Category", **HEADERS}),
                  TABLE_FORMATS, key="plan_category_table")
     else:
         st.info("No category has sales or category targets in view.")
@@ -90,8 +96,8 @@ if ui.page_header("Plan tracking", engine, filters, tables=("sell_in", "sell_out
         st.caption(f"Plan year **{data.year}**. No sell-in is loaded for these retailers: their plan is tracked "
                    "on sell-out value against their sell-out target, each through its own latest sell-out week "
                    f"({calendar.CALENDARS[data.calendar_name]}).")
-        shown = data.sell_out_accounts[["retailer_name", "through_week", *HEADERS]]
+        shown = data.sell_out_accounts[["retailer_name", *SHOWN, "through_week"]]
         ui.table(shown.rename(columns={"retailer_name": "Retailer", "through_week": "Sell-out through", **HEADERS}),
-                 TABLE_FORMATS, key="plan_sell_out_accounts")
+                 {**TABLE_FORMATS, "Sell-out through": fmt.day}, key="plan_sell_out_accounts")
     ui.definitions({**{k: calendar.DEFINITIONS[k] for k in ("Week", "Last year")},
                     **freshness.DEFINITIONS, **plan.DEFINITIONS})

@@ -8,10 +8,13 @@ from kam_dash.metrics import account, share
 
 REVIEW = "pages/account_review.py"
 HEALTH_ICON = {"red": ":material/error:", "amber": ":material/warning:"}
-# The key-account table's columns and their headings.
+# The key-account table's columns and their headings (cut to what fits; priority and channel are in the CSV).
 COLUMNS = {"retailer_name": "Retailer", "tier": "Tier", "score": "Score", "health": "Health",
-           "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs LY",
-           "margin_pct": "Margin %", "strategic_priority": "Priority", "channel": "Channel"}
+           "health_reason": "Why", "value": "Net sales", "share": "Share", "yoy_growth": "Growth vs last year",
+           "margin_pct": "Margin %"}
+# The revenue-share table on screen, in reading order; the CSV has every column.
+SHARE_COLUMNS = ["retailer_name", "value", "share", "cum_share", "abc_class", "yoy_growth", "net_sales_target",
+                 "attainment", "sell_out_value", "sell_out_growth"]
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
 
 
@@ -42,13 +45,14 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
         ui.tile(c2, "Net sales", fmt.money(kpis["net_sales"]), help="No sell-in in this view.")
     else:
         ui.tile(c2, "Sell-out value", fmt.money(kpis["sell_out_value"]),
-                delta=f"{fmt.pct(kpis['sell_out_growth'], signed=True)} vs LY" if kpis["sell_out_growth"] is not None
-                else None, help=share.DEFINITIONS["Sell-out value"])
+                delta=None if kpis["sell_out_growth"] is None
+                else f"{fmt.pct(kpis['sell_out_growth'], signed=True)} vs last year",
+                help=share.DEFINITIONS["Sell-out value"])
     c3.metric("Gross margin", fmt.pct(kpis["gross_margin"]), help=account.DEFINITIONS["Gross margin"],
               delta=f"on {fmt.pct(kpis['cost_coverage'], 0)} of net sales" if kpis["cost_coverage"] else None,
               delta_color="off", delta_arrow="off")
     ui.tile(c4, "Plan attainment", fmt.pct(kpis["attainment"]),
-            delta=fmt.pct(None if kpis["attainment"] is None else kpis["attainment"] - 1, signed=True),
+            delta=None if kpis["attainment"] is None else f"{fmt.pct(kpis['attainment'] - 1, signed=True)} vs plan",
             help=f"{value_name} / {'sell-out ' if on_sell_out else ''}target of the same weeks")
     ui.tile(c5, "Growth vs last year", fmt.pct(kpis["yoy_growth"], signed=True),
             help=share.DEFINITIONS["Growth vs last year"])
@@ -64,28 +68,19 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
         st.stop()
 
     st.subheader("Key accounts")
-    w = st.columns(6)
-    weights = {col: w[i].number_input(f"Weight: {label}", 0.0, 1.0, account.DEFAULT_WEIGHTS[col], 0.05,
-                                      key=f"w_{col}") for i, (col, label) in enumerate(account.COMPONENTS.items())}
-    tiers = (w[4].number_input("Strategic: top %", 0, 100, account.DEFAULT_TIER_PCTS[0], 5, key="tier_strategic"),
-             w[5].number_input("Key: next %", 0, 100, account.DEFAULT_TIER_PCTS[1], 5, key="tier_key"))
-    try:
-        scored = account.score_accounts(data.accounts, weights, tiers)
-    except ValueError as exc:
-        st.warning(f"{exc}; showing the default weights and tiers.")
-        scored = account.score_accounts(data.accounts)
-
-    st.markdown(" · ".join(f"**{tier} ({len(names)}):** {', '.join(map(fmt.md_text, names)) if len(names) <= 8 else 'see the table'}"
-                           for tier, names in account.tier_members(scored).items()))
-    attention = account.needing_attention(scored)
+    attention = account.needing_attention(data.accounts)  # health and money at stake do not hang on the weights
     if len(attention):
-        st.markdown(f"**Needs attention ({len(attention)} of {len(scored)} accounts)** · click to open the review")
-        for r in attention.head(10).itertuples():
+        flagged = int(data.accounts["health"].isin(["red", "amber"]).sum())
+        st.markdown(f"**Needs attention: {len(attention)} of the {flagged} red or amber accounts, those with the "
+                    "most money at stake** · click to open the review", help=account.DEFINITIONS["Needs attention"])
+        for r in attention.itertuples():
             color = "red" if r.health == "red" else "orange"
-            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: {r.health_reason}",
+            st.page_link(REVIEW, label=f"**{fmt.md_text(r.retailer_name)}** :{color}[{r.health}]: "
+                         f"{fmt.md_text(r.attention_reason)}",
                          icon=HEALTH_ICON[r.health], query_params={**filters.to_params(), "account": r.retailer_id})
-        if len(attention) > 10:
-            st.caption(f"and {len(attention) - 10} more: see the table below.")
+    else:
+        st.caption("No account needs attention: none is red or amber with material money at stake.",
+                   help=account.DEFINITIONS["Needs attention"])
     if data.health_period:
         st.caption(f"Health is judged on the year to date ({data.health_period}), whatever the period shown: a "
                    "status should not change with the window looked at.")
@@ -95,9 +90,25 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
     if not data.availability_judged:
         st.caption("Health does not judge availability yet: it needs the inventory table.")
 
+    with st.expander("Score weights and tiers (expert)", icon=":material/tune:"):
+        w = st.columns(3)
+        weights = {col: w[i % 3].number_input(f"Weight: {label}", 0.0, 1.0, account.DEFAULT_WEIGHTS[col], 0.05,
+                                              key=f"w_{col}")
+                   for i, (col, label) in enumerate(account.COMPONENTS.items())}
+        tiers = (w[1].number_input("Strategic: top %", 0, 100, account.DEFAULT_TIER_PCTS[0], 5, key="tier_strategic"),
+                 w[2].number_input("Key: next %", 0, 100, account.DEFAULT_TIER_PCTS[1], 5, key="tier_key"))
+    try:
+        scored = account.score_accounts(data.accounts, weights, tiers)
+    except ValueError as exc:
+        st.warning(f"{exc}; showing the default weights and tiers.")
+        scored = account.score_accounts(data.accounts)
+    st.markdown(" · ".join(f"**{tier} ({len(names)}):** "
+                           f"{', '.join(map(fmt.md_text, names)) if len(names) <= 8 else 'see the table'}"
+                           for tier, names in account.tier_members(scored).items()))
+
     event = ui.table(scored[list(COLUMNS)].rename(columns={**COLUMNS, "value": value_name}),
-                     {value_name: MONEY, "Share": fmt.pct, "Growth vs LY": lambda v: fmt.pct(v, signed=True),
-                      "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3), "Priority": fmt.number},
+                     {value_name: MONEY, "Share": fmt.pct, "Growth vs last year": lambda v: fmt.pct(v, signed=True),
+                      "Margin %": fmt.pct, "Score": lambda v: fmt.number(v, 3)},
                      key="accounts_table", on_select="rerun", selection_mode="single-row")
     st.caption("Select a row, a bar or a box to open that retailer's account review.")
     open_review(scored["retailer_id"].iloc[event.selection.rows[0]] if event.selection.rows else None)
@@ -118,12 +129,12 @@ if ui.page_header("Portfolio", engine, filters, tables=("sell_in", "sell_out", "
 
     st.subheader("Revenue share by retailer")
     signed = lambda v: fmt.pct(v, signed=True)  # noqa: E731
-    ui.table(shares, {
-        **dict.fromkeys(["value", "value_ly", "net_sales", "net_sales_ly", "sell_out_value", "sell_out_value_ly",
-                         "net_sales_target"], MONEY),
-        **dict.fromkeys(["share", "cum_share", "sell_out_share", "attainment"], fmt.pct),
-        "yoy_growth": signed, "sell_out_growth": signed, "unreported_weeks": fmt.number,
-    }, key="share_table")
+    shown = [c for c in SHARE_COLUMNS if not (on_sell_out and c.startswith("sell_out"))]  # value is sell-out
+    ui.table(shares[shown].rename(columns={"value": value_name}), {
+        **dict.fromkeys([value_name, "net_sales_target", "sell_out_value"], MONEY),
+        **dict.fromkeys(["share", "cum_share", "attainment"], fmt.pct),
+        "yoy_growth": signed, "sell_out_growth": signed}, key="share_table")
+    st.caption("Last year's values, sell-out share and unreported weeks are in the CSV.")
     c1, c2 = st.columns(2)
     c1.download_button("Download revenue share (CSV)", ui.csv_bytes(shares), "revenue-share.csv",
                        "text/csv", key="download_share")

@@ -15,7 +15,7 @@ TABLE = {"baseline_units": UNITS, "actual_units": UNITS, "incremental_units": UN
          "trade_spend": MONEY, "incremental_gross_profit": MONEY, "roi": SIGNED, "discount_pct": fmt.number,
          "cost_per_incremental_unit": lambda v: fmt.money(v, compact=False) if v is None or v >= 100
          else fmt.number(v, 2), "start_date": lambda d: f"{d:%d %b %Y}", "end_date": lambda d: f"{d:%d %b %Y}"}
-LABELS = {"promo_id": "Promotion", "retailer_name": "Retailer", "sku_name": "SKU", "mechanic": "Mechanic",
+LABELS = {"promo_id": "Promotion", "retailer_name": "Retailer", "sku_name": "Product", "mechanic": "Mechanic",
           "discount_pct": "Discount %", "start_date": "Start", "end_date": "End", "clean_weeks": "Clean weeks",
           "baseline_units": "Baseline units", "actual_units": "Actual units", "incremental_units": "Incremental units",
           "planned_incremental_units": "Planned incremental", "vs_plan": "Actual vs plan", "lift_pct": "Lift",
@@ -86,11 +86,11 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     sort_by = f3.selectbox("Sort by", ["start_date", "net_incremental_units", "lift_pct", "roi", "trade_spend"],
                            format_func=LABELS.get, key="promo_sort")
     shown = promo.filter_events(events, mechanics, show).sort_values(sort_by, ascending=False, na_position="last")
-    cols = ["promo_id", "retailer_name", "sku_name", "mechanic", "discount_pct", "start_date", "end_date",
-            "clean_weeks", "baseline_units", "actual_units", "incremental_units", "planned_incremental_units",
-            "vs_plan", "lift_pct", "post_dip_units", "net_incremental_units", "trade_spend",
-            "incremental_gross_profit", "roi", "cost_per_incremental_unit", "unreported_weeks", "flag"]
-    st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]}")
+    # ROI and its flag first; the baseline, dip, plan and cost columns are in the CSV
+    cols = ["retailer_name", "sku_name", "mechanic", "start_date", "roi", "flag", "lift_pct", "net_incremental_units",
+            "trade_spend", "incremental_gross_profit", "promo_id"]
+    st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]} · every column "
+               "(baseline, dip, plan, cost per unit) is in the CSV")
     show_table(shown, cols, "promo_table")
     st.download_button("Download the events (CSV)", ui.csv_bytes(shown[promo.EXPORT_COLUMNS]),
                        f"promo-lift-{method}.csv", "text/csv", key="promo_download")

@@ -7,11 +7,11 @@ from kam_dash.charts import stores as charts
 from kam_dash.metrics import stores
 
 MONEY = lambda v: fmt.money(v, compact=False)  # noqa: E731 - a formatter, named for the tables below
-VOID_HEADINGS = {"retailer": "Retailer", "store_name": "Store", "format": "Format", "sku_name": "SKU",
+VOID_HEADINGS = {"retailer": "Retailer", "store_name": "Store", "format": "Format", "sku_name": "Product",
                  "first_week": "Since week", "weeks": "Weeks", "still_open": "Still void",
-                 "est_lost_units": "Est. lost units", "phantom": "Stock on hand"}
+                 "est_lost_units": "Estimated lost units", "phantom": "Stock on hand"}
 STORE_HEADINGS = {"retailer": "Retailer", "rank": "Rank", "store_name": "Store", "format": "Format",
-                  "region": "Region", "sell_out": "Sell-out", "sell_out_ly": "Sell-out LY",
+                  "region": "Region", "sell_out": "Sell-out", "sell_out_ly": "Sell-out last year",
                   "lfl_growth": "Like-for-like growth", "skus_carried": "SKUs carried"}
 
 
@@ -60,7 +60,7 @@ if ui.page_header("Distribution & stores", engine, filters, caption, tables=("se
             shown = shown.drop(columns="phantom")
         cols = [c for c in VOID_HEADINGS if c in shown]
         ui.table(shown[cols].rename(columns=VOID_HEADINGS),
-                 {"Since week": week_text, "Est. lost units": fmt.number,
+                 {"Since week": week_text, "Estimated lost units": fmt.number,
                   "Still void": lambda v: "yes" if v else "no",
                   "Stock on hand": lambda v: "yes (phantom)" if v is True else ("no" if v is False else fmt.DASH)},
                  key="stores_voids", height=320)
@@ -70,7 +70,8 @@ if ui.page_header("Distribution & stores", engine, filters, caption, tables=("se
     st.subheader("Stores")
     table = data.stores.assign(retailer=data.stores["retailer_id"].map(names))
     ui.table(table[list(STORE_HEADINGS)].rename(columns=STORE_HEADINGS),
-             {"Sell-out": MONEY, "Sell-out LY": MONEY, "Like-for-like growth": lambda v: fmt.pct(v, signed=True)},
+             {"Sell-out": MONEY, "Sell-out last year": MONEY,
+              "Like-for-like growth": lambda v: fmt.pct(v, signed=True)},
              key="stores_table", height=360)
     st.download_button("Download the store table (CSV)", ui.csv_bytes(data.stores), "stores.csv", "text/csv",
                        key="stores_table_download")

@@ -43,9 +43,13 @@ if ui.admin_gate("Users"):
         st.info("No users yet. While sign-in is off the app is open to everyone; add at least one admin before "
                 "turning it on.")
     else:
-        own = {u.email: ";".join(sorted(auth.own_retailers(auth.get_user(store, u.email), retailers)))
+        def named(ids) -> str:
+            return ", ".join(sorted(names.get(i, i) for i in ids))
+
+        own = {u.email: named(auth.own_retailers(auth.get_user(store, u.email), retailers))
                for u in people.itertuples()}
-        ui.table(people.assign(own_retailers=people["email"].map(own))
+        assigned = people["retailers"].fillna("").map(lambda text: named(r for r in text.split(";") if r))
+        ui.table(people.assign(own_retailers=people["email"].map(own), retailers=assigned)
                  [["email", "name", "role", "retailers", "own_retailers", "restrict_reads", "updated_at",
                    "updated_by"]], {}, key="users_table")
     actor = ui.current_actor()

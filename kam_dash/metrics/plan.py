@@ -69,6 +69,9 @@ DEFINITIONS = {
     "Landing gap": "Landing estimate minus the annual target (negative = short of plan).",
     "Required weekly run rate": "(Annual target - YTD actual) / remaining weeks of the year: the net sales needed "
     "each remaining week to reach the annual target. Empty when no week remains.",
+    "Current weekly run rate": "YTD actual net sales / the plan year's weeks done (its weeks up to sell-in's "
+    "latest week): what the year has sold a week so far, shown beside the run rate needed. Empty before the "
+    "first week is done.",
     "Plan attainment": "Net sales divided by the target of the same weeks (1.0 = 100% of plan). Empty where the "
     "target is missing or zero.",
     "Last year's actual": "The net sales of the last year of each week of the plan year (the week 364 days "
@@ -598,6 +601,21 @@ class PlanPage:
     sell_out_accounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELL_OUT_COLUMNS))
     totals: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    @property
+    def weeks_done(self) -> int:
+        """The plan year's weeks up to the cutoff (counted as done)."""
+        if not self.year or not self.cutoff:
+            return 0
+        return sum(1 for week in calendar.weeks_of_year(self.year) if week <= self.cutoff)
+
+    @property
+    def current_run_rate(self) -> float | None:
+        """See DEFINITIONS["Current weekly run rate"]."""
+        actual = self.totals.get("ytd_actual")
+        if not self.weeks_done or actual is None or pd.isna(actual):
+            return None
+        return float(actual) / self.weeks_done
 
     @property
     def month_label(self) -> str:

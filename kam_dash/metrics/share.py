@@ -32,8 +32,10 @@ DEFINITIONS = {
     "year were both reported, and keeps last year's sales of SKUs that sell nothing this year.",
     "Revenue share": "A retailer's value (on the view's basis) divided by the value of all retailers in view. "
     "Cumulative share adds the shares in order of value, largest first.",
-    "ABC class": "A while the cumulative share is at most 80%, B up to 95%, C beyond; the largest retailer is "
-    "always A.",
+    "ABC class": "Of the whole portfolio: retailers ranked by value over every retailer (the period, category "
+    "and brand filters apply; the retailer, channel and KAM filters do not, so picking some retailers never "
+    "re-classes them), A while the cumulative share is at most 80%, B up to 95%, C beyond; the largest retailer "
+    "is always A.",
     "Sell-out share": "A retailer's sell-out value divided by the sell-out value of all retailers in view.",
 }
 
@@ -160,6 +162,11 @@ def targets_on(engine: Engine, scope: Scope, basis: str | None) -> pd.DataFrame:
     return plan.target_by_retailer(engine, scope, p.start, end)
 
 
+def whole_portfolio(filters: Filters) -> Filters:
+    """The same period, categories and brands over every retailer (no retailer, channel or KAM filter)."""
+    return filters.with_(retailers=(), channels=(), kams=())
+
+
 def revenue_share(engine: Engine, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
     """Revenue share by retailer on the view's basis, ranked by value (see DEFINITIONS)."""
     scope = resolve(engine, filters) if scope is None else scope
@@ -192,6 +199,9 @@ def revenue_share(engine: Engine, filters: Filters, scope: Scope | None = None) 
     frame["cum_share"] = frame["share"].cumsum()
     frame["abc_class"] = abc_classes(frame["cum_share"]) if frame["share"].notna().any() else None
     frame.loc[frame["share"].isna(), ["cum_share", "abc_class"]] = None
+    if scope.retailer_ids is not None:  # classes are of the whole portfolio, whatever retailers are in view
+        whole = revenue_share(engine, whole_portfolio(filters))
+        frame["abc_class"] = frame["retailer_id"].map(dict(zip(whole["retailer_id"], whole["abc_class"])))
     frame["yoy_growth"] = growth(frame["value_comparable"], frame["value_ly"])
     frame["sell_out_growth"] = growth(frame["sell_out_comparable"], frame["sell_out_value_ly"])
     so_total = frame["sell_out_value"].sum(min_count=1)

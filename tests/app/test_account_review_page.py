@@ -34,7 +34,7 @@ def test_the_account_comes_from_the_url(app, small_db):
     assert m["Net sales"] == fmt.money(row["net_sales"])
     assert m["Plan attainment"] == fmt.pct(row["attainment"])
     assert [x.delta for x in at.metric if x.label == "Net sales"] == [fmt.pct(row["yoy_growth"], signed=True)
-                                                                     + " vs LY"]
+                                                                     + " vs last year"]
     assert_nothing_missing_shown(at)
 
 
@@ -45,7 +45,32 @@ def test_choosing_another_account_updates_the_url(app, small_db):
     assert at.subheader[0].value == "Sun Market"
     # Sun Market reports online sales alongside stores: the SKU table splits them and the trend is drawn
     assert any("Store vs online" == s.value for s in at.subheader)
-    assert any("Online" in d.value.columns and "Store" in d.value.columns for d in at.dataframe)
+    # the SKU tables lead with sell-out beside net sales; the store / online split is in the CSV, not on screen
+    sku_tables = [d.value for d in at.dataframe if "Product" in d.value.columns]
+    assert len(sku_tables) == 2
+    assert all(list(t.columns)[:2] == ["Product", "Net sales"] and "Sell-out" in t.columns
+               and "Online" not in t.columns for t in sku_tables)
+
+
+def test_opens_on_the_biggest_account_then_on_the_last_viewed(app, small_db):
+    from kam_dash.engine import DuckDBEngine
+    from kam_dash.filters import Filters
+    from kam_dash.metrics import share
+
+    engine = DuckDBEngine(small_db)
+    ytd = share.revenue_share(engine, Filters())
+    engine.close()
+    biggest = ytd.dropna(subset=["value"]).iloc[0]
+    at = app(small_db, page=PAGE)
+    # no account in the link and none viewed yet: the biggest by YTD sales, not the first by name
+    assert at.subheader[0].value == biggest["retailer_name"] != "Family Market"
+    other = next(r for r in ytd["retailer_id"] if r != biggest["retailer_id"])
+    at.selectbox(key="account").set_value(other).run()
+    # away to another page and back without an account in the link: the one last viewed
+    at.switch_page("pages/plan.py").run()
+    at.query_params.pop("account", None)
+    at.switch_page(PAGE).run()
+    assert url(at, "account") == [other]
 
 
 def test_an_unknown_account_warns_and_shows_the_first(app, small_db):
@@ -92,7 +117,7 @@ def test_a_full_retailer_on_the_hand_database(app, tmp_path):
     m = metrics(at)
     # 140 net sales vs 120 target (3 of January's 4 weeks of 160) and vs 100 last year
     assert m["Net sales"] == "$140" and m["Plan attainment"] == "116.7%"
-    assert [x.delta for x in at.metric if x.label == "Net sales"] == ["+40.0% vs LY"]
+    assert [x.delta for x in at.metric if x.label == "Net sales"] == ["+40.0% vs last year"]
     ws = next(d.value for d in at.dataframe if "Opportunity" in d.value.columns)
     # white space of B: (140/300 - 40/140) x 140 = 25.33
     assert ws.iloc[0]["Category"] == "B" and ws.iloc[0]["Opportunity"] == "$25"
@@ -108,7 +133,7 @@ def test_a_sell_out_only_account_is_reviewed_on_sell_out_value(app, tmp_path):
     m = metrics(at)
     # R1: 2, 9, 16 Feb reported (400) vs (80 + 20) + 90 + (100 + 10) = 300 -> +33.3%; 23 Feb not reported
     assert m["Sell-out value"] == fmt.money(400) and m["Net sales"] == fmt.DASH
-    assert [x.delta for x in at.metric if x.label == "Sell-out value"] == ["+33.3% vs LY"]
+    assert [x.delta for x in at.metric if x.label == "Sell-out value"] == ["+33.3% vs last year"]
     assert any("are of sell-out value" in c.value for c in at.caption)
     assert any("skip 1 week of this period that Alpha did not report" in c.value for c in at.caption)
     assert any(s.value == "SKUs: top and bottom (sell-out value)" for s in at.subheader)

@@ -25,21 +25,21 @@ def test_a_clean_file_is_previewed_then_loaded_and_the_health_shows_the_new_week
     at = open_app(monkeypatch, db, page=PAGE)
     assert at.title[0].value == "Data"
     health = at.dataframe[0].value
-    assert health.set_index("table").loc["sell_in", "latest_week"] == "16 Nov 2026"
+    assert health.set_index("Table").loc["sell_in", "Latest week"] == "16 Nov 2026"
 
     # one new week (5 rows) and one restated row of the latest week: 5 new + 1 replaced
     new_week = "".join(f"{LATEST + dt.timedelta(weeks=1)},R001,SKU{s:05d},1,10,10\n" for s in range(1, 6))
     restated = f"{LATEST},R001,SKU00001,1,10,10\n"
     upload(at, [("sell_in_new.csv", HEADER + new_week + restated)])
-    preview = at.dataframe[0].value.set_index("table")
-    assert preview.loc["sell_in", ["rows", "new", "replaced"]].tolist() == ["6", "5", "1"]
+    preview = at.dataframe[0].value.set_index("Table")
+    assert preview.loc["sell_in", ["Rows", "New rows", "Replaced rows"]].tolist() == ["6", "5", "1"]
 
     at.button(key="data_load").click().run()
     assert not at.exception
     assert any("Imported 1 file" in s.value for s in at.success), ([s.value for s in at.success], [e.value for e in at.error])
     assert rows(db, "SELECT max(week) FROM sell_in") == [(LATEST + dt.timedelta(weeks=1),)]
-    health = at.dataframe[0].value.set_index("table")
-    assert health.loc["sell_in", "latest_week"] == "23 Nov 2026"  # the same session sees the new file on its rerun
+    health = at.dataframe[0].value.set_index("Table")
+    assert health.loc["sell_in", "Latest week"] == "23 Nov 2026"  # the same session sees the new file on its rerun
     assert at.file_uploader[0].value in (None, [])  # the loaded files are cleared
 
 
@@ -66,5 +66,5 @@ def test_week_ending_friday_on_the_page_moves_rows_to_their_monday(monkeypatch, 
     at.selectbox(key="data_week_ending").set_value("fri").run()
     # week ending Fri 2026-11-27 (Sat 21 .. Fri 27): the Monday of (27 - 3 days = Tue 24) is 2026-11-23
     upload(at, [("sell_in.csv", HEADER + "2026-11-27,R001,SKU00001,1,10,10\n")])
-    preview = at.dataframe[0].value.set_index("table")
-    assert preview.loc["sell_in", "first_week"] == dt.date(2026, 11, 23)
+    preview = at.dataframe[0].value.set_index("Table")
+    assert preview.loc["sell_in", "First week"] == dt.date(2026, 11, 23)

@@ -45,13 +45,13 @@ def test_the_page_shows_the_library_numbers(app, small_db, expected):
     assert by_retailer["Retailer"].tolist() == expected[4].retailers["retailer_name"].tolist()
     assert by_retailer["In-stock rate"].tolist() == [fmt.pct(v) for v in expected[4].retailers["in_stock_rate"]]
     low = table(at, "Units short of band")
-    assert low["SKU"].tolist() == expected[4].low_cover["sku_name"].tolist()
+    assert low["Product"].tolist() == expected[4].low_cover["sku_name"].tolist()
     assert not any("nan" in str(v).lower() for v in low.to_numpy().ravel())
     oos = expected[4].out_of_stock
     if oos.empty:
         assert any(i.value == "Out of stock: none in view." for i in at.info)
     else:  # the first table with these headers is the out-of-stock tab's
-        assert table(at, "Weeks out")["SKU"].tolist() == oos["sku_name"].tolist()
+        assert table(at, "Weeks out")["Product"].tolist() == oos["sku_name"].tolist()
 
 
 def test_the_window_changes_the_values_shown_and_the_url(app, small_db, expected):
@@ -127,6 +127,6 @@ def test_lagging_and_sell_out_only_retailers_are_named_in_words(app, tmp_path):
     assert "it needs sell-in: Beta has sell-out only and is not scored" in infos
     assert metrics(at)["Below band now"] == "0"
     no_cover = table(at, "Weeks averaged")
-    assert no_cover["SKU"].tolist() == ["Broth"] and no_cover["Weeks averaged"].tolist() == ["0"]
+    assert no_cover["Product"].tolist() == ["Broth"] and no_cover["Weeks averaged"].tolist() == ["0"]
     expander = " ".join(m.value for m in at.expander[-1].markdown)
     assert "**Unreported weeks.**" in expander and "**Weeks of cover.**" in expander

@@ -35,7 +35,11 @@ def test_tiles_and_tables_match_the_page_data(app, small_db):
     m = metrics(at)
     assert m["Landing estimate"] == fmt.money(data.totals["landing_estimate"])
     assert m["Landing gap"] == fmt.money(data.totals["landing_gap"])
-    assert m["Run rate needed"] == fmt.money(data.totals["required_weekly_run_rate"])
+    assert m["Run rate needed per week"] == fmt.money(data.totals["required_weekly_run_rate"])
+    # beside it, the current run rate: YTD actual over the weeks done
+    run_rate = next(x for x in at.metric if x.label == "Run rate needed per week")
+    assert run_rate.delta == f"now {fmt.money(data.current_run_rate)} per week"
+    assert data.current_run_rate == data.totals["ytd_actual"] / data.weeks_done
     table = retailer_table(at)
     # sorted by landing gap, furthest behind first, with the page data's numbers
     assert list(table["Retailer"]) == list(data.retailers["retailer_name"])
@@ -52,7 +56,7 @@ def test_tiles_and_tables_match_the_page_data(app, small_db):
 def test_each_account_links_to_its_review_with_the_filters(app, small_db):
     at = app(small_db, page=PAGE, query={"period": "l52w"})
     table = retailer_table(at)
-    link = urlparse(table["review"].iloc[0])
+    link = urlparse(table["Account review"].iloc[0])
     assert link.path == "account_review"
     params = parse_qs(link.query)
     assert params["period"] == ["l52w"] and params["account"][0].startswith("R")

@@ -33,7 +33,7 @@ def assert_nothing_missing_shown(at) -> None:
 def accounts_table(at) -> pd.DataFrame:
     """The key-account table, with the export's column names."""
     table = next(d.value for d in at.dataframe if "Tier" in d.value.columns)
-    names = {"Retailer": "retailer_name", "Tier": "tier", "Health": "health", "Growth vs LY": "yoy_growth",
+    names = {"Retailer": "retailer_name", "Tier": "tier", "Health": "health", "Growth vs last year": "yoy_growth",
              "Margin %": "margin_pct", "Score": "score"}
     return table.rename(columns=names)
 
@@ -88,13 +88,17 @@ def test_accounts_needing_attention_link_to_their_review_with_the_filters(app, s
     at = app(small_db, page=PAGE, query={"period": "l13w", "channel": "grocery"})
     links = at.get("page_link")
     engine = DuckDBEngine(small_db)
-    scores = export.compute("account-scores", engine, Filters(channels=("grocery",)))
+    from kam_dash.metrics import account
+
+    flagged = account.needing_attention(account.portfolio_page_data(engine, Filters(period="l13w",
+                                                                                    channels=("grocery",))).accounts)
     engine.close()
-    flagged = scores[scores["health"].isin(["red", "amber"])]
-    assert len(links) == min(10, len(flagged)) > 0
-    # red before amber, larger net sales first
-    first = flagged.assign(red=flagged["health"] == "red").sort_values(["red", "net_sales"], ascending=False).iloc[0]
-    assert first["retailer_name"] in links[0].proto.label and first["health_reason"] in links[0].proto.label
+    assert len(links) == len(flagged) > 0 and len(flagged) <= 5
+    # the most money at stake first, its reason in words (money, then the failing criteria)
+    first = flagged.iloc[0]
+    assert first["retailer_name"] in links[0].proto.label
+    assert fmt.md_text(first["attention_reason"]) in links[0].proto.label
+    assert first["attention_reason"].startswith("$")
     assert links[0].proto.page == "account_review"
     assert links[0].proto.query_string == f"period=l13w&channel=grocery&account={first['retailer_id']}"
 
@@ -111,10 +115,10 @@ def test_a_retailer_without_sell_out_targets_or_last_year(app, tmp_path):
     at = app(db, page=PAGE)
     table = accounts_table(at).set_index("retailer_name")
     # Gamma (R3) has no target and no last year: not rated, growth and margin shown as a dash
-    assert table.loc["Gamma", "health"] == "unknown"
+    assert table.loc["Gamma", "health"] == "Not rated"
     assert table.loc["Gamma", "yoy_growth"] == fmt.DASH and table.loc["Gamma", "margin_pct"] == fmt.DASH
     # Beta: 80% of plan, -25% -> red and listed first
-    assert table.loc["Beta", "health"] == "red"
+    assert table.loc["Beta", "health"] == "Red"
     assert metrics(at)["Accounts off plan"] == "1 of 2"
     assert any("Health does not judge availability" in c.value for c in at.caption)
     assert_nothing_missing_shown(at)

@@ -31,9 +31,9 @@ def test_tiles_voids_and_stores_are_the_metrics(app, small_db):
     assert shown["Numeric distribution"] == fmt.pct(d["stores_selling"].sum() / d["stores_open"].sum())
     assert shown["Voids"] == fmt.number(len(data.voids)) and len(data.voids) > 0
     assert shown["Stores reporting"] == fmt.number(len(data.stores))
-    voids = table_with(at, "Est. lost units")
+    voids = table_with(at, "Estimated lost units")
     assert len(voids) == len(data.voids)
-    lost = voids["Est. lost units"].map(lambda s: float(s.replace(",", ""))).tolist()
+    lost = voids["Estimated lost units"].map(lambda s: float(s.replace(",", ""))).tolist()
     assert lost == sorted(lost, reverse=True)  # sorted by estimated lost sales
     assert len(table_with(at, "Like-for-like growth")) == len(data.stores)
     assert {b.label for b in at.get("download_button")} >= {"Download the voids (CSV)",

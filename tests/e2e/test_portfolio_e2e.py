@@ -65,6 +65,9 @@ def test_changing_the_score_weights_moves_the_tiers(live_app, browser_page):
     wait_ready(page)
     before = tier_line(page)
     assert before.startswith("Strategic (1): Fresh Market"), before  # the largest account by default
+    # the weights are an expert control, folded away until asked for
+    expect(page.get_by_label("Weight: Revenue share")).not_to_be_visible()
+    page.get_by_test_id("stExpander").filter(has_text="Score weights and tiers").locator("summary").click()
     for label, value in (("Weight: Revenue share", "0"), ("Weight: Growth vs LY", "0"),
                          ("Weight: Margin %", "0"), ("Weight: Strategic priority", "1")):
         box = page.get_by_label(label)

@@ -264,12 +264,6 @@ def test_portfolio_kpis_margin_coverage_and_accounts_off_plan(engine):
     assert not data.availability_judged
 
 
-def test_needing_attention_lists_red_then_amber_larger_first():
-    scored = pd.DataFrame({"retailer_id": ["A", "B", "C", "D"], "net_sales": [10.0, 50.0, 30.0, 90.0],
-                           "health": ["amber", "red", "red", "green"]})
-    assert list(account.needing_attention(scored)["retailer_id"]) == ["B", "C", "A"]
-
-
 def test_availability_joins_health_when_the_inventory_module_provides_it(engine, monkeypatch):
     import sys
     import types

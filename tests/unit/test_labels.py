@@ -30,3 +30,14 @@ def test_unknown_codes_are_shown_as_given():
     assert labels.mechanic("coupon") == "coupon"
     assert labels.mechanic(None) == ""
     assert labels.mechanics(pd.Series(["tpr", None, "x"])).tolist()[0::2] == ["Price cut", "x"]
+
+
+def test_spell_codes_reads_machine_names_and_headings_alike():
+    frame = pd.DataFrame({"Mechanic": ["bogo", "coupon"], "status": ["in_progress", "blocked"],
+                          "Health": ["unknown", "red"], "function": ["supply_chain", "sales"], "units": [1, 2]})
+    out = labels.spell_codes(frame)
+    assert out["Mechanic"].tolist() == ["Buy one get one", "coupon"]  # an unknown code is shown as given
+    assert out["status"].tolist() == ["In progress", "Blocked"]
+    assert out["Health"].tolist() == ["Not rated", "Red"]
+    assert out["function"].tolist() == ["Supply chain", "Sales"]
+    assert out["units"].tolist() == [1, 2] and frame["Mechanic"].iloc[0] == "bogo"  # numbers and input untouched

@@ -25,6 +25,9 @@ TIERS = ("Strategic", "Key", "Maintain")
 ATTAINMENT_RED, ATTAINMENT_AMBER = 0.95, 1.00
 GROWTH_RED, GROWTH_AMBER = -0.05, 0.0
 IN_STOCK_RED, IN_STOCK_AMBER = 0.90, 0.95
+# Needs attention: red or amber accounts with at least 0.2% of the accounts' YTD sales and money at stake of at
+# least 1% of their own YTD sales; the five with the most money at stake.
+ATTENTION_MIN_SHARE, ATTENTION_MIN_STAKE, ATTENTION_MOST = 0.002, 0.01, 5
 HEALTH_ORDER = {"red": 0, "amber": 1, "green": 2, "unknown": 3}
 
 DEFINITIONS = {
@@ -56,8 +59,14 @@ DEFINITIONS = {
     "on the value shown, rounded to 0.1% (94.96% shows as 95.0% and is not below 95%). A criterion without data "
     "(no target, no last year, no inventory) is not judged and is named in the reason; with none judged the status "
     "is 'unknown'. In a view on sell-in, a retailer that reports sell-out only is not rated.",
-    "Needs attention": "Red accounts first, then amber; within each, the larger account (net sales) first. The "
-    "reason lists the failing criteria, worst first.",
+    "Needs attention": "The few red or amber accounts that matter most to the portfolio: an account is listed "
+    "when it has at least 0.2% of the year-to-date sales of the accounts in view (on the view's basis) and money "
+    "at stake of at least 1% of its own year-to-date sales; at most five, the most money at stake first. Money at "
+    "stake is the largest of: the annual target less the landing estimate (on a sell-out basis the YTD sell-out "
+    "target less YTD sell-out value), last year's sales of the YTD weeks that have a last year less this year's, "
+    "and the sales lost to empty shelves YTD (see Inventory: Lost sales); each counts only when positive. The "
+    "reason says what the money is, then the failing health criteria, worst first. The key-account table shows "
+    "every account's health.",
     "Monthly net sales vs target": "Net sales by month (a week belongs to the month its Monday falls in) for the "
     "calendar year of the latest loaded week (or the chosen year), beside the last year of its weeks and the "
     "month's target, drawn over its own bar. The month of sell-in's latest week holds only the weeks loaded so far: "

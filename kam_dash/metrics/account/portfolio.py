@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kam_dash import fmt
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
 from kam_dash.filters import Filters
 from kam_dash.metrics import plan, share
-from kam_dash.metrics.account.common import (ACCOUNT_SCORE_COLUMNS, COMPONENTS, DEFAULT_TIER_PCTS, DEFAULT_WEIGHTS,
-                                             HEALTH_ORDER, TIERS, _num, _ytd, margin_and_ytd, ytd_dates)
+from kam_dash.metrics.account.common import (ACCOUNT_SCORE_COLUMNS, ATTENTION_MIN_SHARE, ATTENTION_MIN_STAKE,
+                                             ATTENTION_MOST, COMPONENTS, DEFAULT_TIER_PCTS, DEFAULT_WEIGHTS, TIERS, _num, _ytd, margin_and_ytd, ytd_dates)
 from kam_dash.metrics.account.health import SELL_OUT_ONLY_REASON, _availability, health, sell_out_only
 from kam_dash.scope import resolve
 
@@ -23,7 +24,7 @@ from kam_dash.scope import resolve
 ACCOUNT_COLUMNS = ["retailer_id", "retailer_name", "channel", "basis", "value", "net_sales", "sell_out_value",
                    "share", "yoy_growth", "margin_pct", "strategic_priority", "net_sales_target", "attainment",
                    "plan_share", "ytd_attainment", "ytd_growth", "landing_vs_plan", "in_stock_rate", "health",
-                   "health_reason"]
+                   "health_reason", "ytd_value", "plan_shortfall", "ytd_drop", "lost_value", "money_at_stake"]
 
 
 def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = None,
@@ -47,9 +48,13 @@ def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = Non
     frame = frame.merge(ytd_plan_and_growth(engine, filters, shares, extras), on="retailer_id", how="left")
     avail = _availability(engine, _ytd(filters))
     if avail is None:
-        frame["in_stock_rate"] = np.nan
+        frame[["in_stock_rate", "lost_value"]] = np.nan
     else:
-        frame = frame.merge(avail[["retailer_id", "in_stock_rate"]], on="retailer_id", how="left")
+        frame = frame.merge(avail[["retailer_id", "in_stock_rate", "lost_value"]], on="retailer_id", how="left")
+    if basis == "sell_out":  # no landing: the YTD sell-out short of its YTD target
+        target = frame["ytd_value"] / frame["ytd_attainment"].where(frame["ytd_attainment"] > 0)
+        frame["plan_shortfall"] = target - frame["ytd_value"]
+    frame["money_at_stake"] = money_at_stake(frame)
     year = resolve(engine, _ytd(filters)).period.end.year
     if basis == "sell_out":
         plan_col, words = "ytd_attainment", dict(plan_what="YTD sell-out value", growth_what="YTD sell-out value")
@@ -67,12 +72,15 @@ def accounts(engine: Engine, filters: Filters, shares: pd.DataFrame | None = Non
 
 def landing_vs_plan(engine: Engine, filters: Filters) -> pd.DataFrame:
     """retailer_id, landing_vs_plan: plan.landing's landing estimate of the year to date's year divided by its
-    annual target (empty without a positive target)."""
+    annual target (empty without a positive target); plan_shortfall: the annual target minus that landing."""
     landing = plan.landing(engine, _ytd(filters))
     if landing.empty:
-        return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "landing_vs_plan": pd.Series(dtype=float)})
-    ratio = landing["landing_estimate"] / landing["annual_target"].where(landing["annual_target"] > 0)
-    return pd.DataFrame({"retailer_id": landing["retailer_id"], "landing_vs_plan": ratio.astype(float)})
+        return pd.DataFrame({"retailer_id": pd.Series(dtype=str), "landing_vs_plan": pd.Series(dtype=float),
+                             "plan_shortfall": pd.Series(dtype=float)})
+    target = landing["annual_target"].where(landing["annual_target"] > 0)
+    return pd.DataFrame({"retailer_id": landing["retailer_id"],
+                         "landing_vs_plan": (landing["landing_estimate"] / target).astype(float),
+                         "plan_shortfall": (target - landing["landing_estimate"]).astype(float)})
 
 
 def ytd_plan_and_growth(engine: Engine, filters: Filters, shares: pd.DataFrame,
@@ -84,10 +92,12 @@ def ytd_plan_and_growth(engine: Engine, filters: Filters, shares: pd.DataFrame,
     targets (one scan shared with the margin), and on sell-out from the YTD revenue share.
     """
     basis = shares["basis"].dropna().iloc[0] if len(shares) and shares["basis"].notna().any() else None
+    money = {"value": "ytd_value", "value_comparable": "ytd_comparable", "value_ly": "ytd_ly"}
     if filters.period == "ytd":
-        ytd = shares[["retailer_id", "attainment", "yoy_growth"]]
+        ytd = shares[["retailer_id", "attainment", "yoy_growth", *money]].rename(columns=money)
     elif basis == "sell_out":
-        ytd = share.revenue_share(engine, _ytd(filters))[["retailer_id", "attainment", "yoy_growth"]]
+        ytd = share.revenue_share(engine, _ytd(filters))[["retailer_id", "attainment", "yoy_growth", *money]] \
+            .rename(columns=money)
     else:
         scope = resolve(engine, _ytd(filters))
         end = min(scope.period.end, share.table_latest(engine, "sell_in") or scope.period.end)
@@ -96,10 +106,14 @@ def ytd_plan_and_growth(engine: Engine, filters: Filters, shares: pd.DataFrame,
             target, on="retailer_id", how="outer")
         ytd["yoy_growth"] = share.growth(ytd["ytd_net_sales_comparable"], ytd["ytd_net_sales_ly"])
         ytd["attainment"] = ytd["ytd_net_sales"] / ytd["target"].where(ytd["target"] > 0)
-    ytd = ytd[["retailer_id", "attainment", "yoy_growth"]].rename(
+        ytd = ytd.rename(columns={"ytd_net_sales": "ytd_value", "ytd_net_sales_comparable": "ytd_comparable",
+                                  "ytd_net_sales_ly": "ytd_ly"})
+    # the money lost on last year: last year's sales of the comparable weeks less this year's
+    ytd = ytd.assign(ytd_drop=ytd["ytd_ly"] - ytd["ytd_comparable"])
+    ytd = ytd[["retailer_id", "attainment", "yoy_growth", "ytd_value", "ytd_drop"]].rename(
         columns={"attainment": "ytd_attainment", "yoy_growth": "ytd_growth"})
     if basis == "sell_out":
-        return ytd.assign(landing_vs_plan=np.nan)
+        return ytd.assign(landing_vs_plan=np.nan, plan_shortfall=np.nan)
     return ytd.merge(landing_vs_plan(engine, filters), on="retailer_id", how="outer")
 
 
@@ -156,14 +170,49 @@ def tier_members(scored: pd.DataFrame) -> dict[str, list[str]]:
     return {tier: list(scored.loc[scored["tier"] == tier, "retailer_name"]) for tier in TIERS}
 
 
-def needing_attention(scored: pd.DataFrame) -> pd.DataFrame:
-    """Red then amber accounts, larger first (see DEFINITIONS["Needs attention"])."""
+def money_at_stake(table: pd.DataFrame) -> pd.Series:
+    """Per account, the largest of the money it is behind by (see DEFINITIONS["Needs attention"]): the annual
+    target less the landing (on sell-out, the YTD target less YTD sell-out), last year's YTD sales less this
+    year's, and the sales lost to empty shelves YTD; 0 where none is positive."""
+    parts = [pd.to_numeric(table[c], errors="coerce").clip(lower=0)
+             for c in ("plan_shortfall", "ytd_drop", "lost_value") if c in table]
+    if not parts:
+        return pd.Series(0.0, index=table.index)
+    return pd.concat(parts, axis=1).max(axis=1).fillna(0.0)
+
+
+def _stake_words(r, least: float) -> str:
+    """What the money at stake is made of, in words, largest first (parts below `least` left out as noise)."""
+    parts = [(r.get("plan_shortfall"), "short of plan"), (r.get("ytd_drop"), "below last year YTD"),
+             (r.get("lost_value"), "lost to empty shelves YTD")]
+    shown = [f"{fmt.money(v)} {what}" for v, what in sorted(((v, w) for v, w in parts
+                                                             if _num(v) and v > 0 and v >= least),
+                                                            key=lambda p: -p[0])]
+    return "; ".join(shown)
+
+
+def needing_attention(scored: pd.DataFrame, min_share: float = ATTENTION_MIN_SHARE,
+                      min_stake: float = ATTENTION_MIN_STAKE, most: int = ATTENTION_MOST) -> pd.DataFrame:
+    """The few red or amber accounts that matter most, largest money at stake first, each with its reason in
+    words (`attention_reason`; see DEFINITIONS["Needs attention"]).
+
+    min_share: the least share of the accounts' YTD sales an account must have; min_stake: the least money at
+    stake as a fraction of the account's own YTD sales; most: how many are listed."""
     flagged = scored[scored["health"].isin(["red", "amber"])].copy()
-    flagged["_order"] = flagged["health"].map(HEALTH_ORDER)
-    size = "value" if "value" in flagged else "net_sales"
-    flagged = flagged.sort_values(["_order", size, "retailer_id"], ascending=[True, False, True],
-                                  na_position="last")
-    return flagged.drop(columns="_order").reset_index(drop=True)
+    if "money_at_stake" not in flagged:
+        flagged["money_at_stake"] = money_at_stake(flagged)
+    size = pd.to_numeric(scored["ytd_value"] if "ytd_value" in scored else scored.get("value", scored.get(
+        "net_sales")), errors="coerce")
+    total = size.where(size > 0).sum()
+    own = size.loc[flagged.index]
+    material = (own >= min_share * total) & (flagged["money_at_stake"] > 0) & (
+        flagged["money_at_stake"] >= min_stake * own)
+    flagged = flagged[material.fillna(False)]
+    flagged = flagged.sort_values(["money_at_stake", "retailer_id"], ascending=[False, True]).head(most)
+    least = (min_stake * own.loc[flagged.index]).fillna(0)
+    flagged["attention_reason"] = [f"{_stake_words(r, least[i])}. {r['health_reason']}"
+                                   for i, r in flagged.iterrows()]
+    return flagged.reset_index(drop=True)
 
 
 def portfolio_margin(by_retailer: pd.DataFrame, total_net_sales) -> dict[str, float | None]:

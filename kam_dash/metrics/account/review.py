@@ -17,7 +17,7 @@ from kam_dash.export import export_metric
 from kam_dash.filters import Filters
 from kam_dash.metrics import plan, share
 from kam_dash.metrics.account.common import (PIPELINE_COLUMNS, WHITE_SPACE_COLUMNS, _num, _one_retailer, _where,
-                                             margin)
+                                             _ytd, margin)
 from kam_dash.scope import Scope, resolve
 
 
@@ -406,16 +406,28 @@ def account_choices(engine: Engine, filters: Filters) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def pick_account(choices: pd.DataFrame, known_ids, requested: str | None) -> tuple[str | None, str | None]:
+def biggest_account(engine: Engine, filters: Filters) -> str | None:
+    """The retailer in view with the largest year-to-date sales (on the view's basis), or None."""
+    shares = share.revenue_share(engine, _ytd(filters))
+    shares = shares.dropna(subset=["value"])
+    return None if shares.empty else str(shares["retailer_id"].iloc[0])  # ranked by value, largest first
+
+
+def pick_account(choices: pd.DataFrame, known_ids, requested: str | None,
+                 preferred: tuple[str | None, ...] = ()) -> tuple[str | None, str | None]:
     """The account to show for a requested id (from the URL) and a warning when it cannot be honoured.
+    Without a request, the first of `preferred` in view (the account last viewed, then the biggest), else the
+    first by name.
 
     The requested value is never echoed: it may be anything a link carries.
     """
     ids = list(choices["retailer_id"])
     if not ids:
         return None, None
-    if requested is None or requested in ids:
-        return requested or ids[0], None
+    if requested is None:
+        return next((p for p in preferred if p in ids), ids[0]), None
+    if requested in ids:
+        return requested, None
     first = choices["retailer_name"].iloc[0]
     if requested in set(known_ids):
         return ids[0], f"The account in the link is outside the sidebar filters; showing {first}."
