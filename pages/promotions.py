@@ -102,7 +102,7 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     labels = {r["promo_id"]: promo.event_label(r) for _, r in events.iterrows()}
     st.selectbox("Promotion", list(labels), format_func=labels.get, key="promo_event", on_change=keep_in_url,
                  args=("event",))
-    weeks, methods = promo.event_detail(data, chosen)
+    weeks, methods = promo.event_detail(data, chosen, ui.compute(promo.event_weeks, filters, promo_id=chosen))
     st.plotly_chart(charts.event_weeks(weeks, methods, labels[chosen]), key="promo_event_chart")
     show_table(methods, ["method_name", "clean_weeks", "baseline_units", "actual_units", "incremental_units",
                          "lift_pct", "post_dip_units", "net_incremental_units", "flag"], "promo_methods")

@@ -15,7 +15,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kam_dash import calendar, freshness
+from kam_dash import calendar, derived, freshness
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
@@ -311,8 +311,9 @@ def reported_weeks(engine: Engine) -> pd.DataFrame:
                          "week": pd.to_datetime(rep["week"]).astype("datetime64[ns]").to_numpy()})
 
 
-def seasonal_index(engine: Engine) -> pd.DataFrame:
-    """The category seasonal index of this database (computed once per engine: it ignores the filters)."""
+def seasonal_index(engine: Engine, stored: bool = True) -> pd.DataFrame:
+    """The category seasonal index of this database: the derived table when it is fresh (kam_dash.derived), else
+    computed once per engine (it ignores the filters). `stored=False` always computes (to derive it)."""
 
     def load() -> pd.DataFrame:
         if not (engine.has("sell_out") and engine.has("products")):
@@ -320,6 +321,10 @@ def seasonal_index(engine: Engine) -> pd.DataFrame:
         return weekly_seasonal_index(category_week_units(engine), reported_weeks(engine),
                                      scopes.first_week(engine), scopes.latest_week(engine))
 
+    if stored:
+        frame = engine.memo("promotions.seasonal_index.stored", lambda: derived.read(engine, "promo_seasonal_index"))
+        if frame is not None:
+            return frame.astype({"category": object, "iso_week": "int64", "index": float})
     return engine.memo("promotions.seasonal_index", load)
 
 
@@ -722,6 +727,12 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         return None
     promos = promotions_of(engine, scope)
     events = in_period(promos, scope.period.start, scope.period.end)
+    return inputs_of(engine, events, promos, scope.period.start, scope.period.end, seasonal)
+
+
+def inputs_of(engine: Engine, events: pd.DataFrame, promos: pd.DataFrame, start: dt.date | None,
+              end: dt.date | None, seasonal: bool = True) -> Inputs:
+    """The estimator's inputs for these events (promos: at least every promotion of their retailer x SKUs)."""
     if events.empty or not engine.has("sell_out"):
         units = _no_rows(promo_id=str, week="datetime64[ns]", units=float)
         prices = _no_rows(promo_id=str, si_net_sales=float, si_units=float)
@@ -739,8 +750,8 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         products=scopes.products(engine),
         first_week=scopes.first_week(engine),
         latest_week=scopes.latest_week(engine),
-        start=scope.period.start,
-        end=scope.period.end,
+        start=start,
+        end=end,
         reported=reported_weeks(engine),
     )
 
@@ -848,7 +859,9 @@ class PromotionsPage:
     method: str
     events: pd.DataFrame  # the method's lift table plus names and dates, one row per event in view
     methods: pd.DataFrame  # every method's result per event (for the event detail)
-    weeks: pd.DataFrame  # the weeks around each event: actual units, why not clean, each method's baseline
+    # the weeks around each event: actual units, why not clean, each method's baseline; None when the lift came
+    # from the derived table (event_weeks gives one event's)
+    weeks: pd.DataFrame | None
     curves: pd.DataFrame  # lift vs discount fits
     by_mechanic: pd.DataFrame
     by_retailer: pd.DataFrame
@@ -858,9 +871,49 @@ class PromotionsPage:
     end: dt.date | None = None
 
 
+def lift_of_every_event(engine: Engine) -> pd.DataFrame:
+    """Every method's lift for every event a view can show (those touching the loaded weeks), one row per event and
+    method (EXPORT_COLUMNS): the derived table promo_lift. An event's lift reads only its own retailer x SKU, the
+    loaded weeks and the category seasonal index, never the view, so it is computed once per data version."""
+    inputs = gather(engine, ALL_TIME)
+    if inputs is None:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    return pd.concat(estimate(inputs).tables.values(), ignore_index=True)
+
+
+def stored_lift(engine: Engine) -> dict[str, pd.DataFrame] | None:
+    """The derived promo_lift per method, indexed by promo_id (read once per engine), or None when it is not
+    fresh (kam_dash.derived): the page then computes the events in view live."""
+
+    def load() -> dict[str, pd.DataFrame] | None:
+        frame = derived.read(engine, "promo_lift")
+        if frame is None:
+            return None
+        frame = frame.astype({"clean_weeks": "int64", "unreported_weeks": "int64"})
+        for col in ("start_week", "end_week"):
+            frame[col] = pd.to_datetime(frame[col]).dt.date.astype(object)
+        return {m: part.set_index(part["promo_id"].astype(str)) for m, part in frame.groupby("method", sort=False)}
+
+    return engine.memo("promotions.stored_lift", load)
+
+
 def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
-    """Everything the Promotions page shows, for the events in view. None when no data is loaded."""
+    """Everything the Promotions page shows, for the events in view. None when no data is loaded.
+
+    The lift of each event comes from the derived table when it is fresh (the same numbers, computed when the
+    data was loaded), else from the estimator on the events in view."""
     check_method(method)
+    stored = stored_lift(engine)
+    scope = resolve(engine, filters) if stored is not None else None
+    if scope is not None:
+        promos = promotions_of(engine, scope)
+        events = in_period(promos, scope.period.start, scope.period.end)
+        ids = events["promo_id"].astype(str).to_numpy()
+        if all(m in stored and stored[m].index.get_indexer(ids).min(initial=0) >= 0 for m in METHODS):
+            tables = {m: stored[m].iloc[stored[m].index.get_indexer(ids)].reset_index(drop=True) for m in METHODS}
+            return _page(events, tables, None, scopes.retailers(engine), scopes.products(engine), method,
+                         engine.missing("promotions", "sell_out", "inventory", "sell_in"), scope.period.start,
+                         scope.period.end)
     inputs = gather(engine, filters)
     if inputs is None:
         return None
@@ -870,12 +923,16 @@ def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) ->
 
 def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: list[str]) -> PromotionsPage:
     """The page's tables and summaries from the estimator's inputs (pure; the benchmark's baselines use it)."""
-    events = inputs.events
     result = estimate(inputs)
-    tables, grid = result.tables, result.grid
+    return _page(inputs.events, result.tables, result.grid, retailers, inputs.products, method, missing,
+                 inputs.start, inputs.end)
+
+
+def _page(events: pd.DataFrame, tables: dict[str, pd.DataFrame], grid: pd.DataFrame | None, retailers: pd.DataFrame,
+          products: pd.DataFrame, method: str, missing: list[str], start, end) -> PromotionsPage:
     table = tables[method]
     retailers = retailers.set_index("retailer_id")["retailer_name"]
-    products = inputs.products.set_index("sku_id")
+    products = products.set_index("sku_id")
     shown = table.assign(
         retailer_name=table["retailer_id"].map(retailers).fillna(table["retailer_id"]),
         sku_name=table["sku_id"].map(products["sku_name"]).fillna(table["sku_id"]),
@@ -893,12 +950,26 @@ def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: lis
         method=method, events=shown, methods=methods, weeks=grid, curves=lift_curves(table),
         by_mechanic=roi_summary(table, "mechanic"),
         by_retailer=roi_summary(shown.assign(retailer=shown["retailer_name"]), "retailer"),
-        kpis=kpis(table), missing=missing, start=inputs.start, end=inputs.end)
+        kpis=kpis(table), missing=missing, start=start, end=end)
 
 
-def event_detail(page: PromotionsPage, promo_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The weeks around one event (with every method's baseline) and every method's result for it."""
-    weeks = page.weeks[page.weeks["promo_id"] == promo_id]
+def event_weeks(engine: Engine, filters: Filters, promo_id: str) -> pd.DataFrame:
+    """The weeks around one event (the estimator's grid: units, why a week is not clean, each method's baseline),
+    computed for that event alone: they do not depend on the view (filters are not read)."""
+    every = _all_promotions(engine)
+    events = every[every["promo_id"].astype(str) == str(promo_id)].reset_index(drop=True)
+    if events.empty or not engine.has("sell_out"):
+        return pd.DataFrame(columns=GRID_COLUMNS)
+    line = every[(every["retailer_id"] == events.at[0, "retailer_id"]) & (every["sku_id"] == events.at[0, "sku_id"])]
+    return estimate(inputs_of(engine, events, line, None, None)).grid
+
+
+def event_detail(page: PromotionsPage, promo_id: str, weeks: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weeks around one event (with every method's baseline) and every method's result for it. `weeks`: that
+    event's weeks (event_weeks) when the page holds no grid of its own (its lift came from the derived table)."""
+    weeks = page.weeks if weeks is None else weeks
+    weeks = weeks[weeks["promo_id"] == promo_id]
     methods = page.methods[page.methods["promo_id"] == promo_id].copy()
     methods["method_name"] = methods["method"].map(METHODS)
     return weeks.reset_index(drop=True), methods.reset_index(drop=True)
