@@ -1000,6 +1000,47 @@ def filter_events(events: pd.DataFrame, mechanics: list[str] | None = None, show
     return frame
 
 
+PICK_LIMIT = 200  # promotions a picker offers at once: a longer list is one nobody reads (search or narrow instead)
+SCATTER_LIMIT = 500  # events the lift vs discount chart draws: past that the points hide each other
+
+
+def biggest_first(events: pd.DataFrame) -> pd.DataFrame:
+    """Events by what was at stake: trade spend (largest first, missing last), then the size of the net incremental
+    units, then the promotion id (so the order is the same on every run)."""
+    if events.empty:
+        return events
+    order = events.assign(_spend=events["trade_spend"].fillna(-np.inf),
+                          _size=events["net_incremental_units"].abs().fillna(-np.inf),
+                          _id=events["promo_id"].astype(str))
+    order = order.sort_values(["_spend", "_size", "_id"], ascending=[False, False, True])
+    return events.loc[order.index]
+
+
+def event_choices(events: pd.DataFrame, retailer: str | None = None, search: str = "", limit: int | None = None
+                  ) -> tuple[pd.DataFrame, int]:
+    """The events an event picker offers: those of `retailer` (a retailer_name; None: every retailer) whose id,
+    retailer, SKU or mechanic contains `search` (any case), biggest first (biggest_first), at most `limit`; and
+    how many matched."""
+    frame = events
+    if retailer is not None:
+        frame = frame[frame["retailer_name"] == retailer]
+    text = search.strip()
+    if text:
+        words = (frame["promo_id"].astype(str) + " " + frame["retailer_name"].astype(str) + " "
+                 + frame["sku_name"].astype(str) + " " + frame["mechanic"].astype(str))
+        frame = frame[words.str.contains(text, case=False, regex=False)]
+    return biggest_first(frame).head(PICK_LIMIT if limit is None else limit), len(frame)
+
+
+def scatter_points(events: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The events the lift vs discount chart draws: every event with a lift and a discount when they are at most
+    `limit`, else the `limit` biggest (biggest_first); and how many there are in all. The fitted lines
+    (lift_curves) always read all of them."""
+    measured = events.dropna(subset=["lift_pct", "discount_pct"])
+    limit = SCATTER_LIMIT if limit is None else limit
+    return (measured if len(measured) <= limit else biggest_first(measured).head(limit)), len(measured)
+
+
 def event_label(row) -> str:
     start, end = pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"])
     return (f"{row['promo_id']} · {row['retailer_name']} · {row['sku_name']} · {row['mechanic']} · "
