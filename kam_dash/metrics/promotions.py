@@ -759,6 +759,9 @@ def inputs_of(engine: Engine, events: pd.DataFrame, promos: pd.DataFrame, start:
 def promo_lift(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> pd.DataFrame:
     """The export `promo-lift`: one row per event in view, for one baseline method."""
     check_method(method)
+    found = stored_in_view(engine, filters, [method])
+    if found is not None:
+        return found[2][method][EXPORT_COLUMNS]
     inputs = gather(engine, filters, seasonal=method == "seasonal_pre")
     if inputs is None:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
@@ -897,23 +900,34 @@ def stored_lift(engine: Engine) -> dict[str, pd.DataFrame] | None:
     return engine.memo("promotions.stored_lift", load)
 
 
+def stored_in_view(engine: Engine, filters: Filters, methods: list[str]
+                   ) -> tuple[Scope, pd.DataFrame, dict[str, pd.DataFrame]] | None:
+    """(scope, events in view, each method's lift table of those events) read from the derived table, or None when
+    it is not fresh or lacks an event in view (then the caller computes live)."""
+    stored = stored_lift(engine)
+    scope = resolve(engine, filters) if stored is not None else None
+    if scope is None:
+        return None
+    events = in_period(promotions_of(engine, scope), scope.period.start, scope.period.end)
+    ids = events["promo_id"].astype(str).to_numpy()
+    at = {m: stored[m].index.get_indexer(ids) if m in stored else np.array([-1]) for m in methods}
+    if any(len(pos) and pos.min() < 0 for pos in at.values()):
+        return None
+    return scope, events, {m: stored[m].iloc[pos].reset_index(drop=True) for m, pos in at.items()}
+
+
 def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
     """Everything the Promotions page shows, for the events in view. None when no data is loaded.
 
     The lift of each event comes from the derived table when it is fresh (the same numbers, computed when the
     data was loaded), else from the estimator on the events in view."""
     check_method(method)
-    stored = stored_lift(engine)
-    scope = resolve(engine, filters) if stored is not None else None
-    if scope is not None:
-        promos = promotions_of(engine, scope)
-        events = in_period(promos, scope.period.start, scope.period.end)
-        ids = events["promo_id"].astype(str).to_numpy()
-        if all(m in stored and stored[m].index.get_indexer(ids).min(initial=0) >= 0 for m in METHODS):
-            tables = {m: stored[m].iloc[stored[m].index.get_indexer(ids)].reset_index(drop=True) for m in METHODS}
-            return _page(events, tables, None, scopes.retailers(engine), scopes.products(engine), method,
-                         engine.missing("promotions", "sell_out", "inventory", "sell_in"), scope.period.start,
-                         scope.period.end)
+    found = stored_in_view(engine, filters, list(METHODS))
+    if found is not None:
+        scope, events, tables = found
+        return _page(events, tables, None, scopes.retailers(engine), scopes.products(engine), method,
+                     engine.missing("promotions", "sell_out", "inventory", "sell_in"), scope.period.start,
+                     scope.period.end)
     inputs = gather(engine, filters)
     if inputs is None:
         return None

@@ -74,6 +74,10 @@ def test_stored_values_equal_the_live_computation(small_engine, copy_of_small):
                 pd.testing.assert_frame_equal(fast.by_mechanic, slow.by_mechanic, check_dtype=False)
                 pd.testing.assert_frame_equal(fast.curves, slow.curves, check_dtype=False)
                 assert fast.kpis == pytest.approx(slow.kpis, nan_ok=True)
+        # The export (and the plan's promotion objectives) read it too.
+        for filters, method in ((VIEWS[0], "pre_post"), (VIEWS[1], "seasonal_pre")):
+            pd.testing.assert_frame_equal(promo.promo_lift(small_engine, filters, method),
+                                          promo.promo_lift(live, filters, method), check_dtype=False)
         # One event's weeks, computed alone, are that event's rows of the live grid of a whole view.
         slow = promo.page_data(live, VIEWS[3])
         for promo_id in slow.events["promo_id"].iloc[[0, len(slow.events) // 2, -1]]:
