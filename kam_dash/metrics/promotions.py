@@ -9,7 +9,7 @@ category seasonal index. Everything after that is arithmetic on a few rows per e
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis
 import numpy as np
@@ -397,8 +397,9 @@ class Estimate:
     tables: dict[str, pd.DataFrame]
 
 
-def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
-    """Every method's lift for every event in view (see DEFINITIONS)."""
+def estimate(inputs: Inputs, methods: list[str] | None = None, grid: bool = True) -> Estimate:
+    """Every method's lift for every event in view (see DEFINITIONS). grid=False leaves the weeks out (an empty
+    grid): the derived table needs only the tables."""
     methods = list(METHODS) if methods is None else [check_method(m) for m in methods]
     events = inputs.events.reset_index(drop=True)
     E = len(events)
@@ -661,6 +662,8 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
             "flag": flag,
         })
 
+    if not grid:
+        return Estimate(pd.DataFrame(columns=GRID_COLUMNS), tables)
     shown = ty & (loaded | not_yet)  # the page draws this year's loaded weeks around the event
     grid = pd.DataFrame({
         "promo_id": events["promo_id"].to_numpy()[ev[shown]],
@@ -874,14 +877,23 @@ class PromotionsPage:
     end: dt.date | None = None
 
 
-def lift_of_every_event(engine: Engine) -> pd.DataFrame:
+def lift_of_every_event(engine: Engine, chunk: int = 10_000) -> pd.DataFrame:
     """Every method's lift for every event a view can show (those touching the loaded weeks), one row per event and
     method (EXPORT_COLUMNS): the derived table promo_lift. An event's lift reads only its own retailer x SKU, the
     loaded weeks and the category seasonal index, never the view, so it is computed once per data version."""
     inputs = gather(engine, ALL_TIME)
-    if inputs is None:
+    if inputs is None or inputs.events.empty:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
-    return pd.concat(estimate(inputs).tables.values(), ignore_index=True)
+    # Events are estimated independently, so in slices: the estimator's arrays hold ~30 rows per event, and
+    # all of a real panel's 200K events at once would take gigabytes.
+    parts, units, prices = [], inputs.units, inputs.prices
+    for lo in range(0, len(inputs.events), chunk):
+        events = inputs.events.iloc[lo:lo + chunk].reset_index(drop=True)
+        part = replace(inputs, events=events, units=units[units["promo_id"].isin(events["promo_id"])],
+                       prices=prices[prices["promo_id"].isin(events["promo_id"])])
+        parts += estimate(part, grid=False).tables.values()
+    # one text dtype for the flags (a slice without any flag would keep Python None)
+    return pd.concat(parts, ignore_index=True).astype({"flag": "str"})
 
 
 def stored_lift(engine: Engine) -> dict[str, pd.DataFrame] | None:
