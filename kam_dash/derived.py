@@ -126,9 +126,16 @@ def derive_file(path: str | Path) -> dict[str, int]:
     return {name: len(frame) for name, frame in frames.items()}
 
 
+def _read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    # Attached, not connected: DuckDB caches one instance per path in a process, which would outlive a rename.
+    from kam_dash import ingest
+
+    return ingest._attach_read_only(Path(path))
+
+
 def up_to_date(path: str | Path) -> bool:
     """True when every derived table of the file matches its base tables and this code."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = _read_only(Path(path))
     try:
         stored = _stored_stamps(con)
         if set(stored) != set(DERIVATIONS):
@@ -150,7 +157,7 @@ def derive(db: str | Path, force: bool = False, wait: float | None = None) -> di
         return None
     with ingest.import_lock(db, ingest.LOCK_WAIT_SECONDS if wait is None else wait):
         ingest._swap_in(db, ingest._attach_read_only(db), lambda con: {})  # derives into the copy (see _swap_in)
-    con = duckdb.connect(str(db), read_only=True)
+    con = _read_only(db)
     try:
         return dict(con.execute(f"SELECT name, rows FROM {META}").fetchall())
     finally:
@@ -175,12 +182,11 @@ def fresh(engine: Engine) -> frozenset[str]:
     return engine.memo("derived.fresh", check)
 
 
-def read(engine: Engine, name: str, where: str = "", params: list | None = None) -> pd.DataFrame | None:
-    """A derived table (rows matching `where`, a SQL condition with bound parameters), or None when it is not
-    fresh: the caller computes live."""
+def read(engine: Engine, name: str) -> pd.DataFrame | None:
+    """A derived table, or None when it is not fresh: the caller computes live."""
     if name not in DERIVATIONS:
         raise KeyError(f"unknown derived table {name!r}")
     if name not in fresh(engine):
         return None
     with engine.cursor() as con:
-        return con.execute(f"SELECT * FROM {SCHEMA}.{name} {where}", params or []).df()
+        return con.execute(f"SELECT * FROM {SCHEMA}.{name}").df()

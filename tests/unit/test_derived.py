@@ -173,3 +173,15 @@ def test_derived_by_other_code_is_stale(copy_of_small, monkeypatch):
         assert derived.fresh(engine) == frozenset()
     finally:
         engine.close()
+
+
+def test_derive_says_when_the_file_is_missing_or_up_to_date(small_db, tmp_path, capsys):
+    assert cli.main(["derive", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "none.duckdb does not exist" in capsys.readouterr().err
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(small_db, copy)
+    assert cli.main(["derive", "--db", str(copy)]) == 0
+    assert "are up to date" in capsys.readouterr().out
+    assert cli.main(["derive", "--db", str(copy), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "derived.promo_lift" in out and f"{4 * 60:>12,} rows" in out  # 60 events x 4 methods
