@@ -10,7 +10,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from kam_dash import demo, scope
+from kam_dash import demo, derived, scope
 from kam_dash.filters import Filters
 
 HERE = Path(__file__).resolve().parent
@@ -24,6 +24,9 @@ def ensure_db(scale: str) -> tuple[Path, float | None]:
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"{scale}.duckdb"
     if path.exists():
+        # A database built by older code carries derived tables of that code: the app would compute live and the
+        # bench time the slow path. Derive them again (nothing to do when they are up to date).
+        derived.derive(path)
         return path, None
     t0 = time.perf_counter()
     demo.build(path, scale=scale, seed=SEED, as_of=AS_OF)

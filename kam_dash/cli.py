@@ -1,4 +1,4 @@
-"""`kam-dash` commands: demo, import, export, review, export-parquet, plans, users, docs."""
+"""`kam-dash` commands: demo, import, derive, export, review, export-parquet, plans, users, docs."""
 
 from __future__ import annotations
 
@@ -86,6 +86,29 @@ def cmd_import(args) -> int:
         print(exc.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(report.render())
+    return EXIT_OK
+
+
+def cmd_derive(args) -> int:
+    from kam_dash import derived, ingest
+
+    db = Path(args.db)
+    if not db.is_file():
+        print(f"{db} does not exist. Build the demo with `kam-dash demo` or load files with `kam-dash import`.",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        counts = derived.derive(db, force=args.force, wait=args.wait)
+    except ingest.ImportFailed as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if counts is None:
+        print(f"The derived tables of {db} are up to date (same base tables, same code); --force computes them "
+              "again.")
+        return EXIT_OK
+    for name, n in counts.items():
+        print(f"  derived.{name:<22} {n:>12,} rows")
+    print(f"Derived tables written into {db}")
     return EXIT_OK
 
 
@@ -321,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, default=120.0,
                    help="seconds to wait for another import into the same database to finish (default 120)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("derive", help="compute again the tables derived from the data (lift per promotion, "
+                       "seasonal index); import and demo do it themselves, this is for a file changed otherwise")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--force", action="store_true", help="compute them even when they are up to date")
+    p.add_argument("--wait", type=float, default=120.0,
+                   help="seconds to wait for an import into the same database to finish (default 120)")
+    p.set_defaults(func=cmd_derive)
 
     p = sub.add_parser("export", help="write a metric's table exactly as the app computes it")
     p.add_argument("metric")

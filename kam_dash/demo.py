@@ -60,7 +60,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import schema
+from kam_dash import derived, schema
 from kam_dash.filters import monday
 
 
@@ -947,6 +947,8 @@ def write(tables: dict[str, pd.DataFrame], path: str | Path,
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    say("deriving tables (lift per promotion, seasonal index)", 0.99)
+    derived.derive_file(tmp)  # once per data version, before the file takes its name
     os.replace(tmp, path)
 
 

@@ -38,6 +38,48 @@ class MissingTableError(DataError):
 duckdb_arrow_names_for_ibis()  # Ibis 12 on DuckDB 2.0: see kam_dash.compat
 
 
+class SingleFlight:
+    """Concurrent asks for one key share one computation: the first caller computes, the others wait for its
+    result (or its error) instead of computing the same thing again. Sixteen sessions opening the same page
+    on a new data version then cost one computation, not sixteen fighting over two cores."""
+
+    class _Call:
+        def __init__(self) -> None:
+            self.done = threading.Event()
+            self.value = None
+            self.error: BaseException | None = None
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[object, SingleFlight._Call] = {}
+
+    def do(self, key, compute, on_value=None):
+        """compute() once for all the callers asking for `key` meanwhile; on_value(value) runs in the computing
+        caller before the waiters are released (to store the value where the next caller finds it)."""
+        with self._lock:
+            call = self._calls.get(key)
+            leader = call is None
+            if leader:
+                call = self._calls[key] = SingleFlight._Call()
+        if not leader:
+            call.done.wait()
+            if call.error is not None:
+                raise call.error
+            return call.value
+        try:
+            call.value = compute()
+            if on_value is not None:
+                on_value(call.value)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._calls.pop(key, None)
+            call.done.set()
+        return call.value
+
+
 class Engine:
     """What metric code needs from a database: tables, and a way to run expressions."""
 
@@ -47,6 +89,7 @@ class Engine:
         self._counts: dict[str, int] | None = None
         self._memo: dict[object, object] = {}
         self._memo_lock = threading.Lock()
+        self._flight = SingleFlight()
         self._thread_tables = threading.local()
 
     # -- to be provided by each engine -------------------------------------------------
@@ -99,14 +142,24 @@ class Engine:
         return self._counts
 
     def memo(self, key, compute):
-        """Remember a small result (dimension tables, the latest week) for this engine's life."""
+        """Remember a result that does not depend on the view (dimension tables, the latest week, derived tables)
+        for this engine's life, computed once even when many sessions ask at the same time (SingleFlight).
+        Callers share the value: they must not change it."""
         with self._memo_lock:
             if key in self._memo:
                 return self._memo[key]
-        value = compute()
-        with self._memo_lock:
-            self._memo.setdefault(key, value)
-        return value
+
+        def keep(value) -> None:
+            with self._memo_lock:
+                self._memo.setdefault(key, value)
+
+        def compute_unless_kept():  # a caller that missed the memo just before another stored it
+            with self._memo_lock:
+                if key in self._memo:
+                    return self._memo[key]
+            return compute()
+
+        return self._flight.do(key, compute_unless_kept, keep)
 
     def has(self, name: str) -> bool:
         """True when the table is loaded and holds at least one row."""

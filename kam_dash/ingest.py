@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import schema
+from kam_dash import derived, schema
 from kam_dash.schema import LOAD_ORDER, TABLES, Column, Table
 
 # File extension -> reader.
@@ -1480,6 +1480,9 @@ def _swap_in(db: Path, source: duckdb.DuckDBPyConnection | None,
             counts = write(con)
         finally:
             con.close()
+        # Work that does not depend on the view is done once per data version, in the copy before it is renamed
+        # into place: the app never serves derived tables of other base rows (kam_dash.derived).
+        derived.derive_file(work)
         _fsync(work)
         os.replace(work, db)
         try:

@@ -71,6 +71,8 @@ def engine() -> Engine:
     return lease.engine
 
 
+# Sessions asking for the same key at once share one computation: st.cache_data holds a lock per key while it
+# computes (each caller then gets its own copy). Results shared as they are live in Engine.memo (SingleFlight).
 @st.cache_data(max_entries=256, show_spinner=False)
 def _cached(_fn: Callable, fn_key: str, version: str, filters_key: tuple, kwargs_key: tuple, reader_key: tuple,
             _filters, _kwargs):

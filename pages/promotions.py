@@ -1,5 +1,6 @@
 """Promotions: what each promotion really added, and whether it paid (KAMs, revenue management)."""
 
+import pandas as pd
 import streamlit as st
 
 from kam_dash import fmt, freshness, labels, ui
@@ -92,7 +93,8 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
     st.caption(f"{len(shown):,} of {len(events):,} events · baseline: {promo.METHODS[method]} · every column "
                "(baseline, dip, plan, cost per unit) is in the CSV")
     show_table(shown, cols, "promo_table")
-    st.download_button("Download the events (CSV)", ui.csv_bytes(shown[promo.EXPORT_COLUMNS]),
+    # The file is written when the button is clicked, not on every run (seconds for 20K events).
+    st.download_button("Download the events (CSV)", lambda: ui.csv_bytes(shown[promo.EXPORT_COLUMNS]),
                        f"promo-lift-{method}.csv", "text/csv", key="promo_download")
 
     st.subheader("Event detail")
@@ -101,16 +103,32 @@ if ui.page_header("Promotions", engine, filters, "What each promotion added over
         st.warning(warning, icon=":material/link_off:")
     st.query_params["event"] = chosen
     st.session_state["promo_event"] = chosen  # the URL decides (a link, or the selectbox via keep_in_url)
-    labels = {r["promo_id"]: promo.event_label(r) for _, r in events.iterrows()}
+    offered = events
+    if len(events) > promo.PICK_LIMIT:  # a list of thousands is read by nobody: narrow, search, the biggest first
+        n1, n2 = st.columns(2)
+        retailer = n1.selectbox("Narrow to a retailer", sorted(events["retailer_name"].unique()), index=None,
+                                placeholder="Every retailer", key="promo_pick_retailer")
+        search = n2.text_input("Find by id, retailer, SKU or mechanic", key="promo_pick_search")
+        offered, matched = promo.event_choices(events, retailer, search)
+        st.caption(f"The list offers {len(offered):,} of the {matched:,} promotions "
+                   f"{'that match' if retailer or search.strip() else 'in view'}, largest trade spend first"
+                   + ("; narrow to a retailer or search to find another." if matched > len(offered) else "."))
+    if not (offered["promo_id"] == chosen).any():  # the one picked (or linked) stays on offer
+        offered = pd.concat([events[events["promo_id"] == chosen], offered])
+    labels = {r["promo_id"]: promo.event_label(r) for _, r in offered.iterrows()}
     st.selectbox("Promotion", list(labels), format_func=labels.get, key="promo_event", on_change=keep_in_url,
                  args=("event",))
-    weeks, methods = promo.event_detail(data, chosen)
+    weeks, methods = promo.event_detail(data, chosen, ui.compute(promo.event_weeks, filters, promo_id=chosen))
     st.plotly_chart(charts.event_weeks(weeks, methods, labels[chosen]), key="promo_event_chart")
     show_table(methods, ["method_name", "clean_weeks", "baseline_units", "actual_units", "incremental_units",
                          "lift_pct", "post_dip_units", "net_incremental_units", "flag"], "promo_methods")
 
     left, right = st.columns(2)
-    left.plotly_chart(charts.lift_vs_discount(events, data.curves), key="promo_lift_depth")
+    points, measured = promo.scatter_points(events)
+    left.plotly_chart(charts.lift_vs_discount(points, data.curves), key="promo_lift_depth")
+    if len(points) < measured:
+        left.caption(f"Drawn: the {len(points):,} events with the largest trade spend of the {measured:,} with a "
+                     f"lift; the lines are fitted on all {measured:,}.")
     if data.by_mechanic["roi"].notna().any():
         right.plotly_chart(charts.roi_bars(data.by_mechanic, "ROI by mechanic", groups="mechanic"), key="promo_roi_mechanic")
         st.plotly_chart(charts.roi_bars(data.by_retailer, "ROI by retailer"), key="promo_roi_retailer")

@@ -6,6 +6,11 @@ and finish with the same pure function as the app (`promotions.page_from`: clean
 money, summaries). The category seasonal index that seasonal_pre reads and the stock-out weeks are read
 once per database in the app (like the dimension tables: they ignore the filters), so each baseline reads
 them once per connection or set of tables too, and the per-view work is what is timed.
+
+Since issue 16 the app reads each event's lift from the derived table computed when the data was loaded
+(kam_dash.derived) when it is fresh, so its figure is that read plus the page's summaries, while the floor and
+pandas still estimate the events in view: their ratio to the app says what the derived table saves, not how
+close the app's own SQL comes to the floor (a database without fresh derived tables times the live path).
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ category seasonal index. Everything after that is arithmetic on a few rows per e
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from kam_dash import calendar, freshness
+from kam_dash import calendar, derived, freshness
 from kam_dash import scope as scopes
 from kam_dash.engine import Engine
 from kam_dash.export import export_metric
@@ -311,8 +311,9 @@ def reported_weeks(engine: Engine) -> pd.DataFrame:
                          "week": pd.to_datetime(rep["week"]).astype("datetime64[ns]").to_numpy()})
 
 
-def seasonal_index(engine: Engine) -> pd.DataFrame:
-    """The category seasonal index of this database (computed once per engine: it ignores the filters)."""
+def seasonal_index(engine: Engine, stored: bool = True) -> pd.DataFrame:
+    """The category seasonal index of this database: the derived table when it is fresh (kam_dash.derived), else
+    computed once per engine (it ignores the filters). `stored=False` always computes (to derive it)."""
 
     def load() -> pd.DataFrame:
         if not (engine.has("sell_out") and engine.has("products")):
@@ -320,6 +321,10 @@ def seasonal_index(engine: Engine) -> pd.DataFrame:
         return weekly_seasonal_index(category_week_units(engine), reported_weeks(engine),
                                      scopes.first_week(engine), scopes.latest_week(engine))
 
+    if stored:
+        frame = engine.memo("promotions.seasonal_index.stored", lambda: derived.read(engine, "promo_seasonal_index"))
+        if frame is not None:
+            return frame.astype({"category": object, "iso_week": "int64", "index": float})
     return engine.memo("promotions.seasonal_index", load)
 
 
@@ -392,8 +397,9 @@ class Estimate:
     tables: dict[str, pd.DataFrame]
 
 
-def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
-    """Every method's lift for every event in view (see DEFINITIONS)."""
+def estimate(inputs: Inputs, methods: list[str] | None = None, grid: bool = True) -> Estimate:
+    """Every method's lift for every event in view (see DEFINITIONS). grid=False leaves the weeks out (an empty
+    grid): the derived table needs only the tables."""
     methods = list(METHODS) if methods is None else [check_method(m) for m in methods]
     events = inputs.events.reset_index(drop=True)
     E = len(events)
@@ -656,6 +662,8 @@ def estimate(inputs: Inputs, methods: list[str] | None = None) -> Estimate:
             "flag": flag,
         })
 
+    if not grid:
+        return Estimate(pd.DataFrame(columns=GRID_COLUMNS), tables)
     shown = ty & (loaded | not_yet)  # the page draws this year's loaded weeks around the event
     grid = pd.DataFrame({
         "promo_id": events["promo_id"].to_numpy()[ev[shown]],
@@ -722,6 +730,12 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         return None
     promos = promotions_of(engine, scope)
     events = in_period(promos, scope.period.start, scope.period.end)
+    return inputs_of(engine, events, promos, scope.period.start, scope.period.end, seasonal)
+
+
+def inputs_of(engine: Engine, events: pd.DataFrame, promos: pd.DataFrame, start: dt.date | None,
+              end: dt.date | None, seasonal: bool = True) -> Inputs:
+    """The estimator's inputs for these events (promos: at least every promotion of their retailer x SKUs)."""
     if events.empty or not engine.has("sell_out"):
         units = _no_rows(promo_id=str, week="datetime64[ns]", units=float)
         prices = _no_rows(promo_id=str, si_net_sales=float, si_units=float)
@@ -739,8 +753,8 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
         products=scopes.products(engine),
         first_week=scopes.first_week(engine),
         latest_week=scopes.latest_week(engine),
-        start=scope.period.start,
-        end=scope.period.end,
+        start=start,
+        end=end,
         reported=reported_weeks(engine),
     )
 
@@ -748,6 +762,9 @@ def gather(engine: Engine, filters: Filters, seasonal: bool = True) -> Inputs | 
 def promo_lift(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> pd.DataFrame:
     """The export `promo-lift`: one row per event in view, for one baseline method."""
     check_method(method)
+    found = stored_in_view(engine, filters, [method])
+    if found is not None:
+        return found[2][method][EXPORT_COLUMNS]
     inputs = gather(engine, filters, seasonal=method == "seasonal_pre")
     if inputs is None:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
@@ -848,7 +865,9 @@ class PromotionsPage:
     method: str
     events: pd.DataFrame  # the method's lift table plus names and dates, one row per event in view
     methods: pd.DataFrame  # every method's result per event (for the event detail)
-    weeks: pd.DataFrame  # the weeks around each event: actual units, why not clean, each method's baseline
+    # the weeks around each event: actual units, why not clean, each method's baseline; None when the lift came
+    # from the derived table (event_weeks gives one event's)
+    weeks: pd.DataFrame | None
     curves: pd.DataFrame  # lift vs discount fits
     by_mechanic: pd.DataFrame
     by_retailer: pd.DataFrame
@@ -858,9 +877,69 @@ class PromotionsPage:
     end: dt.date | None = None
 
 
+def lift_of_every_event(engine: Engine, chunk: int = 10_000) -> pd.DataFrame:
+    """Every method's lift for every event a view can show (those touching the loaded weeks), one row per event and
+    method (EXPORT_COLUMNS): the derived table promo_lift. An event's lift reads only its own retailer x SKU, the
+    loaded weeks and the category seasonal index, never the view, so it is computed once per data version."""
+    inputs = gather(engine, ALL_TIME)
+    if inputs is None or inputs.events.empty:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    # Events are estimated independently, so in slices: the estimator's arrays hold ~30 rows per event, and
+    # all of a real panel's 200K events at once would take gigabytes.
+    parts, units, prices = [], inputs.units, inputs.prices
+    for lo in range(0, len(inputs.events), chunk):
+        events = inputs.events.iloc[lo:lo + chunk].reset_index(drop=True)
+        part = replace(inputs, events=events, units=units[units["promo_id"].isin(events["promo_id"])],
+                       prices=prices[prices["promo_id"].isin(events["promo_id"])])
+        parts += estimate(part, grid=False).tables.values()
+    # one text dtype for the flags (a slice without any flag would keep Python None)
+    return pd.concat(parts, ignore_index=True).astype({"flag": "str"})
+
+
+def stored_lift(engine: Engine) -> dict[str, pd.DataFrame] | None:
+    """The derived promo_lift per method, indexed by promo_id (read once per engine), or None when it is not
+    fresh (kam_dash.derived): the page then computes the events in view live."""
+
+    def load() -> dict[str, pd.DataFrame] | None:
+        frame = derived.read(engine, "promo_lift")
+        if frame is None:
+            return None
+        frame = frame.astype({"clean_weeks": "int64", "unreported_weeks": "int64"})
+        for col in ("start_week", "end_week"):
+            frame[col] = pd.to_datetime(frame[col]).dt.date.astype(object)
+        return {m: part.set_index(part["promo_id"].astype(str)) for m, part in frame.groupby("method", sort=False)}
+
+    return engine.memo("promotions.stored_lift", load)
+
+
+def stored_in_view(engine: Engine, filters: Filters, methods: list[str]
+                   ) -> tuple[Scope, pd.DataFrame, dict[str, pd.DataFrame]] | None:
+    """(scope, events in view, each method's lift table of those events) read from the derived table, or None when
+    it is not fresh or lacks an event in view (then the caller computes live)."""
+    stored = stored_lift(engine)
+    scope = resolve(engine, filters) if stored is not None else None
+    if scope is None:
+        return None
+    events = in_period(promotions_of(engine, scope), scope.period.start, scope.period.end)
+    ids = events["promo_id"].astype(str).to_numpy()
+    at = {m: stored[m].index.get_indexer(ids) if m in stored else np.array([-1]) for m in methods}
+    if any(len(pos) and pos.min() < 0 for pos in at.values()):
+        return None
+    return scope, events, {m: stored[m].iloc[pos].reset_index(drop=True) for m, pos in at.items()}
+
+
 def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) -> PromotionsPage | None:
-    """Everything the Promotions page shows, for the events in view. None when no data is loaded."""
+    """Everything the Promotions page shows, for the events in view. None when no data is loaded.
+
+    The lift of each event comes from the derived table when it is fresh (the same numbers, computed when the
+    data was loaded), else from the estimator on the events in view."""
     check_method(method)
+    found = stored_in_view(engine, filters, list(METHODS))
+    if found is not None:
+        scope, events, tables = found
+        return _page(events, tables, None, scopes.retailers(engine), scopes.products(engine), method,
+                     engine.missing("promotions", "sell_out", "inventory", "sell_in"), scope.period.start,
+                     scope.period.end)
     inputs = gather(engine, filters)
     if inputs is None:
         return None
@@ -870,12 +949,16 @@ def page_data(engine: Engine, filters: Filters, method: str = DEFAULT_METHOD) ->
 
 def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: list[str]) -> PromotionsPage:
     """The page's tables and summaries from the estimator's inputs (pure; the benchmark's baselines use it)."""
-    events = inputs.events
     result = estimate(inputs)
-    tables, grid = result.tables, result.grid
+    return _page(inputs.events, result.tables, result.grid, retailers, inputs.products, method, missing,
+                 inputs.start, inputs.end)
+
+
+def _page(events: pd.DataFrame, tables: dict[str, pd.DataFrame], grid: pd.DataFrame | None, retailers: pd.DataFrame,
+          products: pd.DataFrame, method: str, missing: list[str], start, end) -> PromotionsPage:
     table = tables[method]
     retailers = retailers.set_index("retailer_id")["retailer_name"]
-    products = inputs.products.set_index("sku_id")
+    products = products.set_index("sku_id")
     shown = table.assign(
         retailer_name=table["retailer_id"].map(retailers).fillna(table["retailer_id"]),
         sku_name=table["sku_id"].map(products["sku_name"]).fillna(table["sku_id"]),
@@ -893,12 +976,26 @@ def page_from(inputs: Inputs, retailers: pd.DataFrame, method: str, missing: lis
         method=method, events=shown, methods=methods, weeks=grid, curves=lift_curves(table),
         by_mechanic=roi_summary(table, "mechanic"),
         by_retailer=roi_summary(shown.assign(retailer=shown["retailer_name"]), "retailer"),
-        kpis=kpis(table), missing=missing, start=inputs.start, end=inputs.end)
+        kpis=kpis(table), missing=missing, start=start, end=end)
 
 
-def event_detail(page: PromotionsPage, promo_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The weeks around one event (with every method's baseline) and every method's result for it."""
-    weeks = page.weeks[page.weeks["promo_id"] == promo_id]
+def event_weeks(engine: Engine, filters: Filters, promo_id: str) -> pd.DataFrame:
+    """The weeks around one event (the estimator's grid: units, why a week is not clean, each method's baseline),
+    computed for that event alone: they do not depend on the view (filters are not read)."""
+    every = _all_promotions(engine)
+    events = every[every["promo_id"].astype(str) == str(promo_id)].reset_index(drop=True)
+    if events.empty or not engine.has("sell_out"):
+        return pd.DataFrame(columns=GRID_COLUMNS)
+    line = every[(every["retailer_id"] == events.at[0, "retailer_id"]) & (every["sku_id"] == events.at[0, "sku_id"])]
+    return estimate(inputs_of(engine, events, line, None, None)).grid
+
+
+def event_detail(page: PromotionsPage, promo_id: str, weeks: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weeks around one event (with every method's baseline) and every method's result for it. `weeks`: that
+    event's weeks (event_weeks) when the page holds no grid of its own (its lift came from the derived table)."""
+    weeks = page.weeks if weeks is None else weeks
+    weeks = weeks[weeks["promo_id"] == promo_id]
     methods = page.methods[page.methods["promo_id"] == promo_id].copy()
     methods["method_name"] = methods["method"].map(METHODS)
     return weeks.reset_index(drop=True), methods.reset_index(drop=True)
@@ -927,6 +1024,47 @@ def filter_events(events: pd.DataFrame, mechanics: list[str] | None = None, show
     elif show == "flagged":
         frame = frame[frame["flag"].notna()]
     return frame
+
+
+PICK_LIMIT = 200  # promotions a picker offers at once: a longer list is one nobody reads (search or narrow instead)
+SCATTER_LIMIT = 500  # events the lift vs discount chart draws: past that the points hide each other
+
+
+def biggest_first(events: pd.DataFrame) -> pd.DataFrame:
+    """Events by what was at stake: trade spend (largest first, missing last), then the size of the net incremental
+    units, then the promotion id (so the order is the same on every run)."""
+    if events.empty:
+        return events
+    order = events.assign(_spend=events["trade_spend"].fillna(-np.inf),
+                          _size=events["net_incremental_units"].abs().fillna(-np.inf),
+                          _id=events["promo_id"].astype(str))
+    order = order.sort_values(["_spend", "_size", "_id"], ascending=[False, False, True])
+    return events.loc[order.index]
+
+
+def event_choices(events: pd.DataFrame, retailer: str | None = None, search: str = "", limit: int | None = None
+                  ) -> tuple[pd.DataFrame, int]:
+    """The events an event picker offers: those of `retailer` (a retailer_name; None: every retailer) whose id,
+    retailer, SKU or mechanic contains `search` (any case), biggest first (biggest_first), at most `limit`; and
+    how many matched."""
+    frame = events
+    if retailer is not None:
+        frame = frame[frame["retailer_name"] == retailer]
+    text = search.strip()
+    if text:
+        words = (frame["promo_id"].astype(str) + " " + frame["retailer_name"].astype(str) + " "
+                 + frame["sku_name"].astype(str) + " " + frame["mechanic"].astype(str))
+        frame = frame[words.str.contains(text, case=False, regex=False)]
+    return biggest_first(frame).head(PICK_LIMIT if limit is None else limit), len(frame)
+
+
+def scatter_points(events: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The events the lift vs discount chart draws: every event with a lift and a discount when they are at most
+    `limit`, else the `limit` biggest (biggest_first); and how many there are in all. The fitted lines
+    (lift_curves) always read all of them."""
+    measured = events.dropna(subset=["lift_pct", "discount_pct"])
+    limit = SCATTER_LIMIT if limit is None else limit
+    return (measured if len(measured) <= limit else biggest_first(measured).head(limit)), len(measured)
 
 
 def event_label(row) -> str:

@@ -179,3 +179,36 @@ def test_the_page_says_what_it_skipped_and_shows_no_dip_from_unreported_weeks(ap
     # the dip weeks were not reported: no dip (the event detail's table per method), never read as 0
     methods = next(d.value for d in at.dataframe if "Method" in d.value.columns)
     assert (methods["Dip units"] == fmt.DASH).all()
+
+
+def test_many_events_offer_the_biggest_a_way_to_narrow_and_say_what_is_left_out(app, small_db, monkeypatch):
+    monkeypatch.setattr(promo, "PICK_LIMIT", 5)  # the small demo's view holds fewer events than the real limit
+    monkeypatch.setattr(promo, "SCATTER_LIMIT", 4)
+    lifts = expected(small_db)
+    assert len(lifts) > 5
+    engine = DuckDBEngine(small_db)
+    names = engine.execute(engine.table("retailers")).set_index("retailer_id")["retailer_name"]
+    engine.close()
+    lifts = lifts.assign(retailer_name=lifts["retailer_id"].map(names))
+    at = app(small_db, page=PAGE)
+    assert not at.exception
+    chosen = at.selectbox(key="promo_event").value
+    biggest = list(promo.biggest_first(lifts)["promo_id"].head(5))
+    offered = [o.split(" · ")[0] for o in at.selectbox(key="promo_event").options]
+    assert offered == (biggest if chosen in biggest else [chosen] + biggest)  # the one picked stays on offer
+    assert any(f"The list offers 5 of the {len(lifts)} promotions in view, largest trade spend first; narrow" in c.value
+               for c in at.caption)
+    # narrowed to one retailer: its events only (and the one picked)
+    retailer = lifts["retailer_name"].value_counts().index[0]
+    at.selectbox(key="promo_pick_retailer").set_value(retailer).run()
+    theirs = set(lifts.loc[lifts["retailer_name"] == retailer, "promo_id"])
+    offered = {o.split(" · ")[0] for o in at.selectbox(key="promo_event").options}
+    assert offered - {chosen} <= theirs and len(offered - {chosen}) == min(5, len(theirs))
+    # the chart draws the 4 biggest of the events with a lift and says so
+    measured = lifts.dropna(subset=["lift_pct", "discount_pct"])
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "Lift vs discount" in json.dumps(json.loads(c.proto.spec)["layout"].get("title")))
+    drawn = [p[0] for t in spec["data"] if t.get("mode") == "markers" for p in t["customdata"]]
+    assert sorted(drawn) == sorted(promo.biggest_first(measured)["promo_id"].head(4))
+    assert any(f"Drawn: the 4 events with the largest trade spend of the {len(measured)} with a lift" in c.value
+               for c in at.caption)

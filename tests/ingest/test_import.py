@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kam_dash import cli, ingest, schema
+from kam_dash import cli, derived, ingest, schema
 from tests.conftest import make_db
 from tests.ingest.dbcheck import checksums, rows
 
@@ -38,6 +39,8 @@ def test_csv_restating_weeks_replaces_by_key_and_reports_counts(demo_copy, tmp_p
                                          (D(2026, 11, 16), "online"), (D(2026, 11, 16), "store")]
     n_before = rows(demo_copy, "SELECT count(*) FROM sell_out")[0][0]
     before = checksums(demo_copy)
+    before_copy = tmp_path / "before.duckdb"  # the demo's derived tables, over the rows now replaced
+    shutil.copyfile(demo_copy, before_copy)
     path = write(tmp_path / "sell_out.csv", (
         "week,retailer_id,sku_id,sales_channel,units,sales_value,stores_selling,promo_flag\n"
         "2026-11-09,R001,SKU00001,store,3500,22900.50,896,no\n"    # key present: replaced
@@ -57,6 +60,9 @@ def test_csv_restating_weeks_replaces_by_key_and_reports_counts(demo_copy, tmp_p
     assert rows(demo_copy, "SELECT units, stores_selling, promo_flag FROM sell_out WHERE week = DATE '2026-11-23' "
                            "ORDER BY sales_channel") == [(700.0, None, False), (3300.0, 894, True)]
     assert changed(before, checksums(demo_copy)) == {"main.sell_out"}
+    # the import derived the view-independent tables again, from the new rows (kam_dash.derived)
+    stamps = "SELECT name, stamp FROM derived.meta ORDER BY name"
+    assert derived.up_to_date(demo_copy) and rows(demo_copy, stamps) != rows(before_copy, stamps)
 
 
 def test_european_csv_semicolons_decimal_comma_bom(empty_db, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -68,3 +69,52 @@ def test_settings_from_environment():
     with pytest.raises(ValueError, match="KAM_DASH_ENGINE"):
         settings_from_env({"KAM_DASH_ENGINE": "oracle"})
     assert isinstance(open_engine(Settings(db=Path("/nonexistent/x.duckdb"))), DuckDBEngine)
+
+
+def test_sixteen_sessions_asking_the_same_thing_share_one_computation(small_db):
+    """Engine.memo is single-flight: the first asker computes, the other fifteen wait for its value."""
+    engine = DuckDBEngine(small_db)
+    computed = []
+    barrier = threading.Barrier(16)
+
+    def slow_rows():
+        computed.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for all sixteen to arrive while it runs
+        return engine.execute(engine.table("sell_out").count().as_table())
+
+    def ask(i: int):
+        barrier.wait()
+        return engine.memo("rows of sell_out", slow_rows)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(ask, range(16)))
+    assert len(computed) == 1
+    assert all(a is answers[0] for a in answers)  # one value, shared
+    assert int(answers[0].iloc[0, 0]) == engine.row_counts()["sell_out"] > 0
+    assert engine.memo("rows of sell_out", slow_rows) is answers[0] and len(computed) == 1  # then remembered
+    engine.close()
+
+
+def test_a_failed_computation_reaches_every_waiter_and_is_not_remembered(small_db):
+    engine = DuckDBEngine(small_db)
+    calls = []
+    barrier = threading.Barrier(8)
+
+    def failing():
+        calls.append(1)
+        time.sleep(0.3)
+        raise DataError("the file went away")
+
+    def ask(i: int):
+        barrier.wait()
+        try:
+            engine.memo("doomed", failing)
+        except DataError as exc:
+            return str(exc)
+        return None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        errors = list(pool.map(ask, range(8)))
+    assert errors == ["the file went away"] * 8 and len(calls) == 1
+    assert engine.memo("doomed", lambda: "computed again") == "computed again"  # an error is not kept
+    engine.close()

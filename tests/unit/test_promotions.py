@@ -396,6 +396,32 @@ def test_filter_events():
     assert list(promo.filter_events(events, show="flagged")["promo_id"]) == ["B", "C"]
 
 
+def test_the_biggest_events_first_and_what_a_picker_offers():
+    events = pd.DataFrame({"promo_id": ["A", "B", "C", "D", "E"],
+                           "retailer_name": ["Tesco", "Aldi", "Tesco", "Tesco", "Aldi"],
+                           "sku_name": ["Cola 1l", "Cola 1l", "Chips", "Chips", "Water"],
+                           "mechanic": ["tpr", "bogo", "tpr", "display", "tpr"],
+                           "trade_spend": [100.0, 500.0, np.nan, 100.0, 300.0],
+                           "net_incremental_units": [10.0, 5.0, 99.0, -40.0, np.nan],
+                           "lift_pct": [0.1, 0.2, 0.3, np.nan, 0.5], "discount_pct": [10.0, 20.0, 30.0, 40.0, np.nan]})
+    # spend 500 (B), 300 (E), then the two of 100 by the size of their net units (D: 40 > A: 10), no spend last
+    assert list(promo.biggest_first(events)["promo_id"]) == ["B", "E", "D", "A", "C"]
+    offered, matched = promo.event_choices(events, limit=2)
+    assert list(offered["promo_id"]) == ["B", "E"] and matched == 5
+    offered, matched = promo.event_choices(events, retailer="Tesco")
+    assert list(offered["promo_id"]) == ["D", "A", "C"] and matched == 3
+    offered, matched = promo.event_choices(events, retailer="Tesco", search="  chIPS ")
+    assert list(offered["promo_id"]) == ["D", "C"] and matched == 2
+    assert list(promo.event_choices(events, search="WATER")[0]["promo_id"]) == ["E"]  # a SKU
+    assert list(promo.event_choices(events, search="bogo")[0]["promo_id"]) == ["B"]  # a mechanic
+    assert promo.event_choices(events, search="nothing like it")[1] == 0
+    # the chart: events with a lift and a discount (A, B, C); past the limit the biggest of them
+    points, measured = promo.scatter_points(events)
+    assert sorted(points["promo_id"]) == ["A", "B", "C"] and measured == 3
+    points, measured = promo.scatter_points(events, limit=2)
+    assert list(points["promo_id"]) == ["B", "A"] and measured == 3
+
+
 def test_weekly_seasonal_index_by_hand():
     # ISO year 2024 complete (52 weeks): R1 sells 2 in ISO week 10, 1 elsewhere -> mean 53/52.
     weeks = pd.date_range("2024-01-01", periods=52, freq="7D")
