@@ -49,4 +49,4 @@ def test_download_review_pack_workbook(pack_app, browser_page, tmp_path):
     download.save_as(path)
     assert path.name == "review-r002-value-market-2026-01-05-to-2026-11-16.xlsx"
     book = load_workbook(path)
-    assert book["About"]["B2"].value == "Value Market (R002)"
+    assert book["About"]["B2"].value == "Value Market"  # names, not ids (issue 13)
