@@ -1342,7 +1342,7 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
             insert = 'INSERT INTO main."' + name + '" (' + cols + ") SELECT " + cols + " FROM kam_incoming"
             inserted = con.execute(insert).fetchone()[0]
             if name in STORE_ROLLUPS:
-                _roll_up_stores(con, name)
+                roll_up_stores(con, name)
             con.execute("DROP TABLE kam_incoming")
             con.unregister("kam_incoming_frame")
             counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
@@ -1372,7 +1372,7 @@ STORE_ROLLUPS = {
 }
 
 
-def _roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
+def roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
     """Rebuild the chain rows of the retailers, weeks (and channels) the incoming store rows touch, as the sum of
     ALL the retailer's store rows there (those loaded before included). SQL text is built from the constants
     above and schema names only."""
