@@ -3,7 +3,7 @@
 `kam-dash demo --scale stores200m` builds the default demo and adds a few store-level retailers with thousands of
 stores each (over 200M `sell_out_store` rows over the demo's weeks). The rows never pass through Python: every
 value comes from DuckDB's `hash()` of (seed, what, store, SKU, week), so the same seed gives the same tables, and
-the build works in week batches under a memory limit (KAM_DASH_DUCKDB_MEMORY_LIMIT, default 3GB), spilling to a
+the build works in week batches under a memory limit (KAM_DASH_DUCKDB_MEMORY_LIMIT, default 2500MB), spilling to a
 temporary folder beside the database.
 
 What the chains are:
@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-MEMORY_LIMIT_DEFAULT = "3GB"
+MEMORY_LIMIT_DEFAULT = "2500MB"
 WEEK_BATCH = 13  # weeks written per INSERT: bounds the memory of one statement and keeps rows in week order
 FORMAT_MIX = (("hypermarket", 0.20, 1.8, 1.0), ("supermarket", 0.55, 1.0, 0.9), ("express", 0.25, 0.45, 0.6))
 # (format, share of stores, relative size, share of the range carried)
@@ -49,7 +49,7 @@ class StoreChains:
 
 
 # scale -> (the pandas demo scale it extends, the chains added in SQL)
-SCALES = {"stores200m": ("default", StoreChains(stores=(4000, 2800, 1800)))}
+SCALES = {"stores200m": ("default", StoreChains(stores=(5000, 3500, 2300)))}
 
 
 def memory_limit(environ: dict[str, str] | None = None) -> str:
