@@ -22,14 +22,14 @@ them as for any retailer. The chains have no sell-in, stock or targets (`truth.s
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from kam_dash import config
 
 MEMORY_LIMIT_DEFAULT = "2500MB"
 WEEK_BATCH = 13  # weeks written per INSERT: bounds the memory of one statement and keeps rows in week order
@@ -53,12 +53,8 @@ SCALES = {"stores200m": ("default", StoreChains(stores=(5000, 3500, 2300)))}
 
 
 def memory_limit(environ: dict[str, str] | None = None) -> str:
-    """KAM_DASH_DUCKDB_MEMORY_LIMIT (e.g. 3GB, 800MB), checked: it is pasted into a SET statement."""
-    value = (os.environ if environ is None else environ).get("KAM_DASH_DUCKDB_MEMORY_LIMIT", "").strip()
-    value = value or MEMORY_LIMIT_DEFAULT
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
-        raise ValueError(f"KAM_DASH_DUCKDB_MEMORY_LIMIT must look like 3GB or 800MB, not {value!r}")
-    return value
+    """The build's DuckDB memory limit: KAM_DASH_DUCKDB_MEMORY_LIMIT, else MEMORY_LIMIT_DEFAULT."""
+    return config.duckdb_memory_limit(environ) or MEMORY_LIMIT_DEFAULT
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection, temp_dir: Path) -> None:

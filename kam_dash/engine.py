@@ -23,7 +23,7 @@ import ibis
 import pandas as pd
 
 from kam_dash.compat import duckdb_arrow_names_for_ibis
-from kam_dash.config import Settings
+from kam_dash.config import Settings, duckdb_memory_limit
 from kam_dash.schema import TABLES
 
 
@@ -159,6 +159,9 @@ class DuckDBEngine(Engine):
         super().__init__()
         self._path = Path(path) if path is not None else None
         self._parent = duckdb.connect(":memory:")
+        limit = duckdb_memory_limit()
+        if limit:  # a shared machine: keep big scans (200M store rows) inside a budget; DuckDB spills past it
+            self._parent.execute(f"SET memory_limit = '{limit}'")
         self._attached = False
         self._version = file_version(self._path)
         if self._path is not None and self._path.exists():
