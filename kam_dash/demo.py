@@ -61,7 +61,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import schema
+from kam_dash import schema, store_summary
 from kam_dash.filters import monday
 
 
@@ -949,6 +949,8 @@ def write(tables: dict[str, pd.DataFrame], path: str | Path,
             con.unregister("frame_to_load")
         if then is not None:
             then(con)
+        say("store summaries", 0.99)
+        store_summary.build(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import schema
+from kam_dash import schema, store_summary
 from kam_dash.schema import LOAD_ORDER, TABLES, Column, Table
 
 # File extension -> reader.
@@ -1346,6 +1346,9 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
             con.execute("DROP TABLE kam_incoming")
             con.unregister("kam_incoming_frame")
             counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
+        if {"sell_out_store", "stores"} & set(frames):
+            # the Distribution & stores page reads these instead of the store rows (minutes at 200M rows)
+            store_summary.build(con)
         con.execute("COMMIT")
     except BaseException as exc:
         con.execute("ROLLBACK")

@@ -19,7 +19,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kam_dash import calendar
+from kam_dash import calendar, store_summary
 from kam_dash.engine import Engine
 from kam_dash.export import NEEDS, export_metric
 from kam_dash.filters import Filters
@@ -225,7 +225,7 @@ def _comparable_from_counts(sold: pd.DataFrame, opened: pd.DataFrame) -> pd.Data
     return comp[["retailer_id", "fmt", "sku_id", "week", "velocity", "units_per_acv"]]
 
 
-ALL_FORMATS = "(all formats)"  # the comparable group of every open store
+ALL_FORMATS = store_summary.ALL_FORMATS  # the comparable group of every open store
 
 
 def find_voids(sales: pd.DataFrame, open_weeks: pd.DataFrame, dist: pd.DataFrame, min_weeks: int = VOID_WEEKS,
@@ -398,12 +398,17 @@ def _selling_counts(engine: Engine, sales: ibis.Table, opened: ibis.Table) -> tu
     return _execute_weeks(engine, selling), _execute_weeks(engine, counts)
 
 
-def _comparable_tables(sales: ibis.Table, opened: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
-    """(sold, opened) per retailer x comparable format (x SKU) x week, as `_comparable` sums them."""
+def _comparable_open(opened: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(open store-weeks under each comparable format, acv open per retailer x format x week)."""
     own = opened.filter(opened.format.notnull()).mutate(fmt=opened.format)
     every = opened.mutate(fmt=ibis.literal(ALL_FORMATS))
     both = own.union(every, distinct=False)
-    counts = both.group_by(["retailer_id", "fmt", "week"]).aggregate(acv_open=both.acv_weight.sum())
+    return both, both.group_by(["retailer_id", "fmt", "week"]).aggregate(acv_open=both.acv_weight.sum())
+
+
+def _comparable_tables(sales: ibis.Table, opened: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(sold, opened) per retailer x comparable format (x SKU) x week, as `_comparable` sums them."""
+    both, counts = _comparable_open(opened)
     j = sales.join(both.select("store_id", "week", "fmt"), ["store_id", "week"])
     sold = j.group_by(["retailer_id", "fmt", "sku_id", "week"]).aggregate(units=j.units.sum(), n_selling=j.count())
     return sold, counts
@@ -433,31 +438,65 @@ def _void_candidates(sales: ibis.Table, opened: ibis.Table, comp_sold: ibis.Tabl
     return g.select("store_id", "sku_id").distinct()
 
 
+def _summaries(engine: Engine) -> dict[str, ibis.Table] | None:
+    """The store summaries the database keeps (kam_dash.store_summary), or None when it lacks any."""
+    found = {name: engine.summary(store_summary.table_name(name)) for name in store_summary.NAMES}
+    return None if any(t is None for t in found.values()) else found
+
+
 def _pushed_down(engine: Engine, scope: Scope, read_from: dt.date, start: dt.date, end: dt.date,
                  with_voids: bool, with_stores: bool):
-    """What `page_data` needs, summed in the engine: (dist_all, opened, void sales, comp, per_store, value)."""
+    """What `page_data` needs, summed in the engine: (dist_all, opened, void sales, comp, per_store, value).
+    From the store summaries where the database keeps them (filters only pick their rows), else from the store
+    rows."""
+    summary = _summaries(engine)
     sales_all = _sales_table(engine, scope, start, end)
-    opened_all = _open_weeks_table(engine, scope.retailer_ids, start, end)
     sales = sales_all.filter(sales_all.week >= read_from)
+    if summary is not None:
+        o = summary["open"]
+        cond = [o.week >= start, o.week <= end]
+        if scope.retailer_ids is not None:
+            cond.append(o.retailer_id.isin(scope.retailer_ids) if scope.retailer_ids else ibis.literal(False))
+        opened_all = o.filter(cond)
+    else:
+        opened_all = _open_weeks_table(engine, scope.retailer_ids, start, end)
     window = opened_all.filter(opened_all.week >= read_from)
-    selling, counts = _selling_counts(engine, sales, window)
+    if summary is not None:
+        selling = _execute_weeks(engine, scope.weekly(summary["selling"], start=read_from, end=end))
+        counts = _execute_weeks(engine, window.group_by(["retailer_id", "week"]).aggregate(
+            stores_open=window.count(), acv_open=window.acv_weight.sum()))
+    else:
+        selling, counts = _selling_counts(engine, sales, window)
     dist_all = distribution_from_counts(selling, counts)
     opened = _execute_weeks(engine, opened_all)
     void_sales = comp = None
     if with_voids and not dist_all.empty:
-        comp_sold, comp_open = _comparable_tables(sales, window)
-        pairs = _void_candidates(sales, window, comp_sold, comp_open, VOID_WEEKS, VOID_CHANCE)
-        void_sales = _execute_weeks(engine, sales.semi_join(pairs, ["store_id", "sku_id"]))
+        if summary is not None:
+            comp_sold = scope.weekly(summary["comparable"], start=read_from, end=end)
+            comp_open = _comparable_open(window)[1]
+            void_sales = _execute_weeks(engine, scope.weekly(summary["void_rows"], start=read_from, end=end))
+        else:
+            comp_sold, comp_open = _comparable_tables(sales, window)
+            pairs = _void_candidates(sales, window, comp_sold, comp_open, VOID_WEEKS, VOID_CHANCE)
+            void_sales = _execute_weeks(engine, sales.semi_join(pairs, ["store_id", "sku_id"]))
         void_sales["units"] = pd.to_numeric(void_sales["units"]).astype("float64")
         comp = _comparable_from_counts(_execute_weeks(engine, comp_sold), _execute_weeks(engine, comp_open))
     per_store = value = None
     if with_stores:
         p = scope.period
         in_period = sales_all.filter(sales_all.week.isin(list(p.weeks)))
-        per_store = engine.execute(in_period.group_by("store_id").aggregate(
-            sell_out=in_period.sales_value.sum(), skus_carried=in_period.sku_id.nunique())).set_index("store_id")
-        value = _execute_weeks(engine, sales_all.group_by(["store_id", "week"]).aggregate(
-            sales_value=sales_all.sales_value.sum()))
+        if summary is not None and scope.sku_ids is None:  # every SKU: store sums from the summary
+            v = scope.weekly(summary["value"], start=start, end=end)
+            value = _execute_weeks(engine, v.select("store_id", "week", "sales_value"))
+            in_weeks = value[value["week"].isin(set(_week_date(pd.Series(p.weeks))))]
+            per_store = in_weeks.groupby("store_id").agg(sell_out=("sales_value", "sum"))
+            carried = engine.execute(in_period.group_by("store_id").aggregate(skus_carried=in_period.sku_id.nunique()))
+            per_store = per_store.join(carried.set_index("store_id"), how="inner")
+        else:
+            per_store = engine.execute(in_period.group_by("store_id").aggregate(
+                sell_out=in_period.sales_value.sum(), skus_carried=in_period.sku_id.nunique())).set_index("store_id")
+            value = _execute_weeks(engine, sales_all.group_by(["store_id", "week"]).aggregate(
+                sales_value=sales_all.sales_value.sum()))
     return dist_all, opened, void_sales, comp, per_store, value
 
 

@@ -5,12 +5,13 @@ metric and nothing else reported (decoy gaps of 2-3 weeks, stores that close or 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pandas as pd
 import pytest
 
-from kam_dash import demo, demo_stores, schema
+from kam_dash import demo, demo_stores, schema, store_summary
 from kam_dash.engine import DuckDBEngine
 from kam_dash.filters import Filters
 from kam_dash.metrics import stores
@@ -113,3 +114,29 @@ def test_memory_limit_is_checked():
     assert demo_stores.memory_limit({"KAM_DASH_DUCKDB_MEMORY_LIMIT": "800MB"}) == "800MB"
     with pytest.raises(ValueError, match="KAM_DASH_DUCKDB_MEMORY_LIMIT"):
         demo_stores.memory_limit({"KAM_DASH_DUCKDB_MEMORY_LIMIT": "3GB'; DROP TABLE x; --"})
+
+
+@pytest.mark.parametrize("filters", [WHOLE_RANGE, Filters(period="l13w"), Filters(period="ytd", retailers=("R902",)),
+                                     Filters(period="l52w", categories=("Cat",))], ids=["all", "l13w", "R902", "cat"])
+def test_the_store_summaries_give_what_the_store_rows_give(db, tmp_path, filters):
+    """The page reads store_summary_* tables where the database keeps them: the same figures as from the rows."""
+    path, _ = db
+    with_summaries = tmp_path / "with-summaries.duckdb"
+    shutil.copy(path, with_summaries)
+    con = duckdb.connect(str(with_summaries))
+    store_summary.build(con)
+    con.close()
+    results = []
+    for p in (path, with_summaries):
+        engine = DuckDBEngine(p)
+        try:
+            assert (engine.summary("store_summary_selling") is not None) == (p == with_summaries)
+            results.append(stores.page_data(engine, filters))
+        finally:
+            engine.close()
+    rows, summed = results
+    assert len(rows.distribution) and len(rows.stores)
+    pd.testing.assert_frame_equal(rows.distribution, summed.distribution)
+    pd.testing.assert_frame_equal(rows.voids, summed.voids)
+    pd.testing.assert_frame_equal(rows.stores.reset_index(drop=True), summed.stores.reset_index(drop=True),
+                                  check_dtype=False)
