@@ -26,6 +26,7 @@ import duckdb
 
 PREFIX = "store_summary_"
 NAMES = ("open", "selling", "comparable", "void_rows", "value")
+BATCH_ROWS = 20_000_000  # store rows per slice of the void gaps (a window sorts them)
 ALL_FORMATS = "(all formats)"  # kam_dash.metrics.stores.ALL_FORMATS (that module imports Ibis; this one SQL only)
 
 
@@ -71,32 +72,46 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE main.{table_name('value')} AS
         SELECT retailer_id, store_id, week, sum(sales_value) AS sales_value FROM main.sell_out_store
         WHERE coalesce(units, sales_value) > 0 GROUP BY ALL ORDER BY week""")
+    # The gaps need each store x SKU's sales in week order (a window over every sale row): done a slice of stores
+    # at a time (about BATCH_ROWS rows each), so the sort fits in memory instead of spilling the whole table.
     con.execute(f"""
-        CREATE TABLE main.{table_name('void_rows')} AS
-        WITH ordinal AS (
-            SELECT store_id, week, row_number() OVER (PARTITION BY store_id ORDER BY week) AS ord
-            FROM main.{table_name('open')}),
-        last_open AS (SELECT store_id, max(ord) AS last_ord FROM ordinal GROUP BY store_id),
-        store_of AS (SELECT store_id, max(acv_weight) AS acv, coalesce(max(format), $all) AS fmt
-                     FROM main.{table_name('open')} GROUP BY store_id),
+        CREATE OR REPLACE TEMP TABLE kam_ordinal AS
+        SELECT store_id, week, row_number() OVER (PARTITION BY store_id ORDER BY week) AS ord,
+               count(*) OVER (PARTITION BY store_id) AS last_ord
+        FROM main.{table_name('open')}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE kam_reach AS
+        WITH store_of AS (SELECT store_id, retailer_id, max(acv_weight) AS acv, coalesce(max(format), $all) AS fmt
+                          FROM main.{table_name('open')} GROUP BY ALL),
         comp_open AS (SELECT retailer_id, fmt, week, sum(acv_weight) AS acv_open
                       FROM (SELECT retailer_id, format AS fmt, week, acv_weight FROM main.{table_name('open')}
                             WHERE format IS NOT NULL
                             UNION ALL SELECT retailer_id, $all, week, acv_weight FROM main.{table_name('open')})
                       GROUP BY ALL),
         best AS (SELECT retailer_id, fmt, sku_id, max(coalesce(units, 0) / acv_open) AS best
-                 FROM main.{table_name('comparable')} JOIN comp_open USING (retailer_id, fmt, week) GROUP BY ALL),
-        pair_weeks AS (SELECT DISTINCT s.retailer_id, s.store_id, s.sku_id, s.week FROM {sales} s),
-        gaps AS (
-            SELECT s.retailer_id, s.store_id, s.sku_id,
-                   coalesce(lead(o.ord) OVER (PARTITION BY s.store_id, s.sku_id ORDER BY s.week), l.last_ord + 1)
-                   - o.ord - 1 AS gap
-            FROM pair_weeks s JOIN ordinal o USING (store_id, week) JOIN last_open l USING (store_id)),
-        pairs AS (
-            SELECT DISTINCT g.store_id, g.sku_id FROM gaps g JOIN store_of USING (store_id)
-            JOIN best b ON b.retailer_id = g.retailer_id AND b.fmt = store_of.fmt AND b.sku_id = g.sku_id
-            WHERE g.gap >= $weeks AND g.gap * b.best * store_of.acv >= $expected)
-        SELECT s.week, s.retailer_id, s.store_id, s.sku_id, s.units, s.sales_value
-        FROM main.sell_out_store s SEMI JOIN pairs USING (store_id, sku_id)
-        WHERE coalesce(s.units, s.sales_value) > 0 ORDER BY s.week""",
-                {"all": ALL_FORMATS, "weeks": void_weeks, "expected": -math.log(void_chance)})
+                 FROM main.{table_name('comparable')} JOIN comp_open USING (retailer_id, fmt, week) GROUP BY ALL)
+        -- per store x SKU: the open weeks a gap needs to expect -ln(void_chance) units at the SKU's best week
+        SELECT s.store_id, b.sku_id, greatest($weeks, $expected / nullif(b.best * s.acv, 0)) AS needed
+        FROM store_of s JOIN best b USING (retailer_id, fmt)""", {"all": ALL_FORMATS, "weeks": void_weeks,
+                                                               "expected": -math.log(void_chance)})
+    con.execute(f"""
+        CREATE TABLE main.{table_name('void_rows')} (week DATE, retailer_id VARCHAR, store_id VARCHAR,
+                                                     sku_id VARCHAR, units DOUBLE, sales_value DOUBLE)""")
+    rows = con.execute("SELECT count(*) FROM main.sell_out_store").fetchone()[0]
+    slices = max(1, math.ceil(rows / BATCH_ROWS))
+    for i in range(slices):
+        con.execute(f"""
+            INSERT INTO main.{table_name('void_rows')}
+            WITH slice AS (SELECT * FROM main.sell_out_store WHERE hash(store_id) % $n = $i
+                           AND coalesce(units, sales_value) > 0),
+            gaps AS (
+                SELECT s.store_id, s.sku_id,
+                       coalesce(lead(o.ord) OVER (PARTITION BY s.store_id, s.sku_id ORDER BY s.week), o.last_ord + 1)
+                       - o.ord - 1 AS gap
+                FROM (SELECT DISTINCT store_id, sku_id, week FROM slice) s JOIN kam_ordinal o USING (store_id, week)),
+            pairs AS (SELECT DISTINCT g.store_id, g.sku_id FROM gaps g JOIN kam_reach r USING (store_id, sku_id)
+                      WHERE r.needed IS NOT NULL AND g.gap >= r.needed)
+            SELECT s.week, s.retailer_id, s.store_id, s.sku_id, s.units, s.sales_value
+            FROM slice s SEMI JOIN pairs USING (store_id, sku_id)""", {"n": slices, "i": i})
+    con.execute("DROP TABLE kam_ordinal")
+    con.execute("DROP TABLE kam_reach")

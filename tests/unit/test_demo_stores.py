@@ -118,12 +118,13 @@ def test_memory_limit_is_checked():
 
 @pytest.mark.parametrize("filters", [WHOLE_RANGE, Filters(period="l13w"), Filters(period="ytd", retailers=("R902",)),
                                      Filters(period="l52w", categories=("Cat",))], ids=["all", "l13w", "R902", "cat"])
-def test_the_store_summaries_give_what_the_store_rows_give(db, tmp_path, filters):
+def test_the_store_summaries_give_what_the_store_rows_give(db, tmp_path, filters, monkeypatch):
     """The page reads store_summary_* tables where the database keeps them: the same figures as from the rows."""
     path, _ = db
     with_summaries = tmp_path / "with-summaries.duckdb"
     shutil.copy(path, with_summaries)
     con = duckdb.connect(str(with_summaries))
+    monkeypatch.setattr(store_summary, "BATCH_ROWS", 7_000)  # the void gaps in slices of stores, as at 200M rows
     store_summary.build(con)
     con.close()
     results = []
