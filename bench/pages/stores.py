@@ -53,6 +53,53 @@ def _dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 # -- the SQL floor ------------------------------------------------------------------------------------------------
 def sql_work(con, filters: Filters, latest_week: dt.date):
+    has_summaries = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                "'store_summary_selling'").fetchone()[0]
+    return (_sql_from_summaries if has_summaries else _sql_from_rows)(con, filters, latest_week)
+
+
+def _sql_from_summaries(con, filters: Filters, latest_week: dt.date):
+    """As the app on DuckDB: the store_summary_* tables, the store rows only for SKUs carried."""
+    retailers = con.execute("SELECT * FROM retailers").df()
+    products = con.execute("SELECT * FROM products").df()
+    rid, sku = ids(retailers, products, filters)
+    p, read_from, start = _weeks(filters, latest_week)
+
+    def rows(table: str, first: dt.date, by_sku: bool = True) -> pd.DataFrame:
+        params: list = [first, p.end]
+        where = sql_in("retailer_id", rid, params) + (sql_in("sku_id", sku, params) if by_sku else "")
+        return _dates(con.execute(f"SELECT * FROM {table} WHERE week BETWEEN ? AND ?{where}", params).df())
+
+    opened = rows("store_summary_open", start, by_sku=False)
+    window = opened[opened["week"] >= pd.Timestamp(read_from)]
+    counts = window.groupby(["retailer_id", "week"], as_index=False).agg(
+        stores_open=("store_id", "size"), acv_open=("acv_weight", "sum"))
+    dist_all = stores.distribution_from_counts(rows("store_summary_selling", read_from), counts)
+    both = pd.concat([window[window["format"].notna()].assign(fmt=window["format"]),
+                      window.assign(fmt=stores.ALL_FORMATS)])
+    comp_open = both.groupby(["retailer_id", "fmt", "week"], as_index=False).agg(acv_open=("acv_weight", "sum"))
+    comp = stores._comparable_from_counts(rows("store_summary_comparable", read_from), comp_open)
+    void_sales = rows("store_summary_void_rows", read_from)
+    params: list = [*p.weeks]
+    where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
+    carried = con.execute(f"""SELECT store_id, sum(sales_value) AS sell_out, count(DISTINCT sku_id) AS skus_carried
+        FROM sell_out_store WHERE week IN ({', '.join('?' * len(p.weeks))}){where}
+        AND coalesce(units, sales_value) > 0 GROUP BY store_id""", params).df().set_index("store_id")
+    if sku is None:
+        value = rows("store_summary_value", start)[["store_id", "week", "sales_value"]]
+    else:
+        params = [start, p.end]
+        where = sql_in("retailer_id", rid, params) + sql_in("sku_id", sku, params)
+        value = _dates(con.execute(f"""SELECT store_id, week, sum(sales_value) AS sales_value FROM sell_out_store
+            WHERE week BETWEEN ? AND ?{where} AND coalesce(units, sales_value) > 0 GROUP BY ALL""", params).df())
+    store_table = _dates(con.execute("SELECT * FROM stores").df())
+    store_table["acv_weight"] = store_table["acv_weight"].fillna(1.0)
+    latest = {r: pd.Timestamp(w) for r, w in con.execute(
+        "SELECT retailer_id, max(week) FROM store_summary_open GROUP BY ALL").fetchall()}
+    return _finish(p, read_from, dist_all, opened, void_sales, comp, carried, value, store_table, products, latest)
+
+
+def _sql_from_rows(con, filters: Filters, latest_week: dt.date):
     retailers = con.execute("SELECT * FROM retailers").df()
     products = con.execute("SELECT * FROM products").df()
     rid, sku = ids(retailers, products, filters)
