@@ -30,6 +30,12 @@ BATCH_ROWS = 20_000_000  # store rows per slice of the void gaps (a window sorts
 ALL_FORMATS = "(all formats)"  # kam_dash.metrics.stores.ALL_FORMATS (that module imports Ibis; this one SQL only)
 
 
+def _exact_sum(column: str) -> str:
+    """A sum that does not depend on the order rows arrive in (a double's does, in its last bits): the same
+    file from the same rows, whichever thread summed what."""
+    return f"sum({column}::DECIMAL(38, 10))::DOUBLE"
+
+
 def table_name(name: str) -> str:
     return PREFIX + name
 
@@ -59,18 +65,18 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
              "WHERE coalesce(s.units, s.sales_value) > 0)")
     con.execute(f"""
         CREATE TABLE main.{table_name('selling')} AS
-        SELECT retailer_id, sku_id, week, count(*) AS stores_selling, sum(acv_weight) AS acv_selling,
-               sum(units) AS units, count(units) AS with_units
+        SELECT retailer_id, sku_id, week, count(*) AS stores_selling, {_exact_sum('acv_weight')} AS acv_selling,
+               {_exact_sum('units')} AS units, count(units) AS with_units
         FROM {sales} GROUP BY ALL ORDER BY week, retailer_id, sku_id""")
     con.execute(f"""
         CREATE TABLE main.{table_name('comparable')} AS
-        SELECT retailer_id, fmt, sku_id, week, sum(units) AS units, count(*) AS n_selling
+        SELECT retailer_id, fmt, sku_id, week, {_exact_sum('units')} AS units, count(*) AS n_selling
         FROM (SELECT retailer_id, format AS fmt, sku_id, week, units FROM {sales} WHERE format IS NOT NULL
               UNION ALL SELECT retailer_id, $all AS fmt, sku_id, week, units FROM {sales})
         GROUP BY ALL ORDER BY week, retailer_id, sku_id""", {"all": ALL_FORMATS})
     con.execute(f"""
         CREATE TABLE main.{table_name('value')} AS
-        SELECT retailer_id, store_id, week, sum(sales_value) AS sales_value FROM main.sell_out_store
+        SELECT retailer_id, store_id, week, {_exact_sum('sales_value')} AS sales_value FROM main.sell_out_store
         WHERE coalesce(units, sales_value) > 0 GROUP BY ALL ORDER BY week""")
     # The gaps need each store x SKU's sales in week order (a window over every sale row): done a slice of stores
     # at a time (about BATCH_ROWS rows each), so the sort fits in memory instead of spilling the whole table.
