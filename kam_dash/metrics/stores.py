@@ -1,8 +1,12 @@
 """Store-level POS: distribution, velocity, voids, store ranking and store phantom stock.
 
 Reads `sell_out_store` (and `inventory_store`, `stores`); chain pages keep reading the chain rollup in
-`sell_out`. The heavy step, store rows to retailer x SKU x week counts, runs in the engine (DuckDB or Spark);
-runs of weeks per store x SKU (voids) are found in pandas on the store rows of the window read.
+`sell_out`. Store rows never come to pandas whole: the engine sums them (per retailer x SKU x week, per
+comparable format, per store x week) and hands over only the rows of store x SKU pairs with a gap between sales
+long enough to hold a void, whose runs `find_voids` walks in pandas. On DuckDB the sums are read from the
+`store_summary_*` tables kept at import (kam_dash/store_summary.py); elsewhere (Spark) computed per view. The
+pandas functions (`distribution_from`, `find_voids`, `ranking`) are the reference the engine path is tested
+against.
 
 A store is open in a week when it has any sell-out row that week (any SKU, 0 units included), and the week is
 inside its open and close dates when the `stores` table gives them. A store-week with no row is unreported:
