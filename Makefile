@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/kam.duckdb
 PORT ?= 8501
-# `large` runs only when named: BENCH_SCALES="default shape large" make bench
+# `large` and `stores200m` (200M+ store rows, ~10 GB) run only when named: BENCH_SCALES="default stores200m" make bench
 BENCH_SCALES ?= default shape
 BENCH_BROWSER_RUNS ?= 2
 

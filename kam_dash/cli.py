@@ -320,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="write the demo dataset (with its planted truth) into a DuckDB file")
-    p.add_argument("--scale", choices=("small", "default", "large"), default="default")
+    p.add_argument("--scale", choices=("small", "default", "large", "shape", "stores200m"), default="default",
+                   help="stores200m: the default demo plus store chains of 200M+ store rows (minutes, ~10 GB)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--as-of", type=_date, default=None, help="data ends the week before this date (default today)")
     p.add_argument("--db", default=DEFAULT_DB)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,17 @@ class Settings:
             raise ValueError(
                 f"KAM_DASH_ENGINE must be one of {', '.join(ENGINES)}, not {self.engine!r}"
             )
+
+
+def duckdb_memory_limit(environ: dict[str, str] | None = None) -> str | None:
+    """KAM_DASH_DUCKDB_MEMORY_LIMIT (e.g. 3GB, 800MB) or None when unset (DuckDB's own: 80% of the memory).
+    Checked, since it goes into a SET statement (SET takes no bound parameters)."""
+    value = (os.environ if environ is None else environ).get("KAM_DASH_DUCKDB_MEMORY_LIMIT", "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ValueError(f"KAM_DASH_DUCKDB_MEMORY_LIMIT must look like 3GB or 800MB, not {value!r}")
+    return value
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import derived, schema
+from kam_dash import derived, schema, store_summary
 from kam_dash.filters import monday
 
 
@@ -918,8 +919,10 @@ def _targets(rng, weeks, expected, ser_r, ser_k, sku_cat, cats, list_price, term
 
 
 def write(tables: dict[str, pd.DataFrame], path: str | Path,
-          progress: Callable[[str, float], None] | None = None) -> None:
-    """Write the tables into a new DuckDB file, atomically: a half-built file never takes the name."""
+          progress: Callable[[str, float], None] | None = None,
+          then: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+    """Write the tables into a new DuckDB file, atomically: a half-built file never takes the name. `then` adds
+    more in SQL on the same connection before the file takes its name (the store chains of `stores200m`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
@@ -944,6 +947,10 @@ def write(tables: dict[str, pd.DataFrame], path: str | Path,
                 insert += " ORDER BY week, retailer_id, sku_id"
             con.execute(insert)
             con.unregister("frame_to_load")
+        if then is not None:
+            then(con)
+        say("store summaries", 0.99)
+        store_summary.build(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -954,7 +961,28 @@ def write(tables: dict[str, pd.DataFrame], path: str | Path,
 
 def build(path: str | Path, scale: str = "default", seed: int = 7, as_of: dt.date | None = None,
           progress: Callable[[str, float], None] | None = None) -> dict[str, int]:
-    """Generate and write a demo database; return the row count per table."""
-    tables = generate(scale, seed, as_of, progress)
-    write(tables, path, progress)
-    return {name: len(frame) for name, frame in tables.items()}
+    """Generate and write a demo database; return the row count per table.
+
+    A scale of `demo_stores.SCALES` (`stores200m`) is its pandas base scale plus store chains written in SQL."""
+    from kam_dash import demo_stores
+
+    if scale not in demo_stores.SCALES:
+        tables = generate(scale, seed, as_of, progress)
+        write(tables, path, progress)
+        return {name: len(frame) for name, frame in tables.items()}
+    base, chains = demo_stores.SCALES[scale]
+    as_of = as_of or dt.date.today()
+    tables = generate(base, seed, as_of, progress)
+    counts = {name: len(frame) for name, frame in tables.items()}
+
+    def add_chains(con: duckdb.DuckDBPyConnection) -> None:
+        demo_stores.limit_memory(con, Path(str(path) + ".tmp"))
+        added = demo_stores.add_store_chains(con, chains, calendar(as_of), seed, progress)
+        for name, n in added.items():
+            counts[name] = counts.get(name, 0) + n
+
+    try:
+        write(tables, path, progress, then=add_chains)
+    finally:
+        shutil.rmtree(Path(str(path) + ".tmp"), ignore_errors=True)
+    return counts

@@ -23,7 +23,7 @@ import ibis
 import pandas as pd
 
 from kam_dash.compat import duckdb_arrow_names_for_ibis
-from kam_dash.config import Settings
+from kam_dash.config import Settings, duckdb_memory_limit
 from kam_dash.schema import TABLES
 
 
@@ -131,6 +131,10 @@ class Engine:
     def _lookup(self, name: str) -> ibis.Table:
         return self.backend().table(name)
 
+    def summary(self, name: str) -> ibis.Table | None:
+        """A table the database keeps beside the contract (kam_dash.store_summary), or None where it has none."""
+        return None
+
     def row_counts(self) -> dict[str, int]:
         """Rows per contract table (0 for a table that is absent). Computed once per engine."""
         if self._counts is None:
@@ -212,6 +216,9 @@ class DuckDBEngine(Engine):
         super().__init__()
         self._path = Path(path) if path is not None else None
         self._parent = duckdb.connect(":memory:")
+        limit = duckdb_memory_limit()
+        if limit:  # a shared machine: keep big scans (200M store rows) inside a budget; DuckDB spills past it
+            self._parent.execute(f"SET memory_limit = '{limit}'")
         self._attached = False
         self._version = file_version(self._path)
         if self._path is not None and self._path.exists():
@@ -234,6 +241,7 @@ class DuckDBEngine(Engine):
         # else no database yet: an empty in-memory one, so pages can say "no data" instead of failing.
         self._local = threading.local()
         self._names: set[str] | None = None
+        self._summaries: set[str] | None = None
 
     @property
     def location(self) -> str:
@@ -263,6 +271,14 @@ class DuckDBEngine(Engine):
             be = ibis.duckdb.from_connection(self.cursor())
             self._local.backend = be
         return be
+
+    def summary(self, name: str) -> ibis.Table | None:
+        if self._summaries is None:
+            rows = self.cursor().execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_catalog = current_database() AND starts_with(table_name, 'store_summary_')").fetchall()
+            self._summaries = {r[0] for r in rows}
+        return self._bound_table(name) if name in self._summaries else None
 
     def _table_names(self) -> set[str]:
         if self._names is None:

@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kam_dash import derived, schema
+from kam_dash import derived, schema, store_summary
 from kam_dash.schema import LOAD_ORDER, TABLES, Column, Table
 
 # File extension -> reader.
@@ -1342,10 +1342,13 @@ def _load(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) ->
             insert = 'INSERT INTO main."' + name + '" (' + cols + ") SELECT " + cols + " FROM kam_incoming"
             inserted = con.execute(insert).fetchone()[0]
             if name in STORE_ROLLUPS:
-                _roll_up_stores(con, name)
+                roll_up_stores(con, name)
             con.execute("DROP TABLE kam_incoming")
             con.unregister("kam_incoming_frame")
             counts[name] = TableCounts(added=int(inserted) - int(replaced), replaced=int(replaced))
+        if {"sell_out_store", "stores"} & set(frames):
+            # the Distribution & stores page reads these instead of the store rows (minutes at 200M rows)
+            store_summary.build(con)
         con.execute("COMMIT")
     except BaseException as exc:
         con.execute("ROLLBACK")
@@ -1372,7 +1375,7 @@ STORE_ROLLUPS = {
 }
 
 
-def _roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
+def roll_up_stores(con: duckdb.DuckDBPyConnection, store_table: str) -> None:
     """Rebuild the chain rows of the retailers, weeks (and channels) the incoming store rows touch, as the sum of
     ALL the retailer's store rows there (those loaded before included). SQL text is built from the constants
     above and schema names only."""

@@ -1,8 +1,12 @@
 """Store-level POS: distribution, velocity, voids, store ranking and store phantom stock.
 
 Reads `sell_out_store` (and `inventory_store`, `stores`); chain pages keep reading the chain rollup in
-`sell_out`. The heavy step, store rows to retailer x SKU x week counts, runs in the engine (DuckDB or Spark);
-runs of weeks per store x SKU (voids) are found in pandas on the store rows of the window read.
+`sell_out`. Store rows never come to pandas whole: the engine sums them (per retailer x SKU x week, per
+comparable format, per store x week) and hands over only the rows of store x SKU pairs with a gap between sales
+long enough to hold a void, whose runs `find_voids` walks in pandas. On DuckDB the sums are read from the
+`store_summary_*` tables kept at import (kam_dash/store_summary.py); elsewhere (Spark) computed per view. The
+pandas functions (`distribution_from`, `find_voids`, `ranking`) are the reference the engine path is tested
+against.
 
 A store is open in a week when it has any sell-out row that week (any SKU, 0 units included), and the week is
 inside its open and close dates when the `stores` table gives them. A store-week with no row is unreported:
@@ -19,7 +23,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kam_dash import calendar
+from kam_dash import calendar, store_summary
 from kam_dash.engine import Engine
 from kam_dash.export import NEEDS, export_metric
 from kam_dash.filters import Filters
@@ -146,16 +150,26 @@ def distribution_from(sales: pd.DataFrame, open_weeks: pd.DataFrame) -> pd.DataF
 
     `sales`: store rows with units above 0; `open_weeks`: (retailer_id, store_id, week, acv_weight). A SKU's
     weeks are those its retailer had stores open (a SKU that sold nowhere in a week has 0 distribution there,
-    from its first to its last week of sales in the data read)."""
+    from its first to its last week of sales in the data read). The pandas reference of `_selling_counts`."""
     if sales.empty or open_weeks.empty:
         return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
     sales = sales.merge(open_weeks[["store_id", "week", "acv_weight"]], on=["store_id", "week"], how="inner")
     selling = sales.groupby(["retailer_id", "sku_id", "week"], as_index=False).agg(
         stores_selling=("store_id", "size"), acv_selling=("acv_weight", "sum"), units=("units", "sum"),
         with_units=("units", "count"))
-    selling["units"] = selling["units"].where(selling["with_units"] > 0)  # value-only retailers: no units
     opened = open_weeks.groupby(["retailer_id", "week"], as_index=False).agg(
         stores_open=("store_id", "size"), acv_open=("acv_weight", "sum"))
+    return distribution_from_counts(selling, opened)
+
+
+def distribution_from_counts(selling: pd.DataFrame, opened: pd.DataFrame) -> pd.DataFrame:
+    """`distribution_from` from its counts: selling (retailer_id, sku_id, week, stores_selling, acv_selling,
+    units, with_units: rows with units) and opened (retailer_id, week, stores_open, acv_open)."""
+    if selling.empty or opened.empty:
+        return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
+    selling = selling.copy()
+    selling["units"] = pd.to_numeric(selling["units"]).astype("float64")
+    selling["units"] = selling["units"].where(selling["with_units"] > 0)  # value-only retailers: no units
     span = selling.groupby(["retailer_id", "sku_id"], as_index=False)["week"].agg(first="min", last="max")
     grid = span.merge(opened, on="retailer_id")
     grid = grid[(grid["week"] >= grid["first"]) & (grid["week"] <= grid["last"])].drop(columns=["first", "last"])
@@ -163,7 +177,7 @@ def distribution_from(sales: pd.DataFrame, open_weeks: pd.DataFrame) -> pd.DataF
     out["units"] = out["units"].where(out["stores_selling"].notna(), 0.0)  # no store sold: 0 units
     out["stores_selling"] = out["stores_selling"].fillna(0).astype("int64")
     out["numeric_distribution"] = out["stores_selling"] / out["stores_open"]
-    out["acv_distribution"] = out["acv_selling"].fillna(0.0) / out["acv_open"]
+    out["acv_distribution"] = out["acv_selling"].fillna(0.0).astype("float64") / out["acv_open"].astype("float64")
     out["velocity"] = out["units"] / out["stores_selling"].where(out["stores_selling"] > 0)
     out["stores_open"] = out["stores_open"].astype("int64")
     return out.sort_values(["retailer_id", "sku_id", "week"])[DISTRIBUTION_COLUMNS].reset_index(drop=True)
@@ -196,27 +210,35 @@ def tdp(dist: pd.DataFrame, skus: pd.DataFrame) -> pd.DataFrame:
 
 def _comparable(sales: pd.DataFrame, open_weeks: pd.DataFrame) -> pd.DataFrame:
     """Per retailer x format x SKU x week among the open stores of that format (format ALL_FORMATS: all the
-    retailer's open stores): velocity (units per selling store) and numeric distribution."""
+    retailer's open stores): velocity (units per selling store) and units per acv open."""
     fmt_of = open_weeks.assign(fmt=open_weeks["format"].fillna(ALL_FORMATS))
-    both = pd.concat([fmt_of, fmt_of.assign(fmt=ALL_FORMATS)]) if fmt_of["format"].notna().any() else fmt_of
-    opened = both.groupby(["retailer_id", "fmt", "week"], as_index=False).agg(
-        n_open=("store_id", "size"), acv_open=("acv_weight", "sum"))
+    # each store under its format (where it has one) and once under all formats
+    both = pd.concat([fmt_of[fmt_of["format"].notna()], fmt_of.assign(fmt=ALL_FORMATS)])
+    opened = both.groupby(["retailer_id", "fmt", "week"], as_index=False).agg(acv_open=("acv_weight", "sum"))
     sold = sales.merge(both[["store_id", "week", "fmt"]], on=["store_id", "week"])
     comp = sold.groupby(["retailer_id", "fmt", "sku_id", "week"], as_index=False).agg(
         units=("units", "sum"), n_selling=("store_id", "size"))
-    comp = comp.merge(opened, on=["retailer_id", "fmt", "week"])
+    return _comparable_from_counts(comp, opened)
+
+
+def _comparable_from_counts(sold: pd.DataFrame, opened: pd.DataFrame) -> pd.DataFrame:
+    comp = sold.merge(opened, on=["retailer_id", "fmt", "week"])
+    comp["units"] = pd.to_numeric(comp["units"]).astype("float64").fillna(0.0)
     comp["velocity"] = comp["units"] / comp["n_selling"]
-    comp["units_per_acv"] = comp["units"] / comp["acv_open"]
+    comp["units_per_acv"] = comp["units"] / comp["acv_open"].astype("float64")
     return comp[["retailer_id", "fmt", "sku_id", "week", "velocity", "units_per_acv"]]
 
 
-ALL_FORMATS = "\x00all"
+ALL_FORMATS = store_summary.ALL_FORMATS  # the comparable group of every open store
 
 
 def find_voids(sales: pd.DataFrame, open_weeks: pd.DataFrame, dist: pd.DataFrame, min_weeks: int = VOID_WEEKS,
-               min_share: float = VOID_SHARE, max_chance: float = VOID_CHANCE) -> pd.DataFrame:
+               min_share: float = VOID_SHARE, max_chance: float = VOID_CHANCE,
+               comp: pd.DataFrame | None = None) -> pd.DataFrame:
     """Voids (see DEFINITIONS) with their last week, whether still open at the store's last open week, their
-    chance and estimated lost units. Inputs as for `distribution_from`; `dist` is its result."""
+    chance and estimated lost units. Inputs as for `distribution_from`; `dist` is its result. `comp`: the
+    comparable stores' figures (`_comparable`) when `sales` holds only some store x SKU pairs (the engine's
+    candidates: `_void_candidates`); by default computed from `sales`."""
     columns = ["retailer_id", "store_id", "sku_id", "first_week", "last_week", "weeks", "still_open", "chance",
                "est_lost_units"]
     if sales.empty or dist.empty:
@@ -243,7 +265,7 @@ def find_voids(sales: pd.DataFrame, open_weeks: pd.DataFrame, dist: pd.DataFrame
     in_runs = grid[grid["run"] > 0].copy()
     if in_runs.empty:
         return pd.DataFrame(columns=columns)
-    comp = _comparable(sales, open_weeks)
+    comp = _comparable(sales, open_weeks) if comp is None else comp
     in_runs["fmt"] = in_runs["format"].fillna(ALL_FORMATS)
     in_runs = in_runs.merge(comp, on=["retailer_id", "fmt", "sku_id", "week"], how="left")
     # The chance of selling nothing in the run for a store selling like the comparable ones for its size: its
@@ -277,9 +299,16 @@ def ranking(sales: pd.DataFrame, open_weeks: pd.DataFrame, stores: pd.DataFrame,
             latest: dict[str, pd.Timestamp]) -> pd.DataFrame:
     """The store table (STORE_COLUMNS). `sales`: store rows of the period and of last year; `latest`: each
     retailer's latest store week (its comparable weeks stop there)."""
-    weeks = set(period_weeks)
-    in_period = sales[sales["week"].isin(weeks)]
+    in_period = sales[sales["week"].isin(set(period_weeks))]
     per_store = in_period.groupby("store_id").agg(sell_out=("sales_value", "sum"), skus_carried=("sku_id", "nunique"))
+    value = sales.groupby(["store_id", "week"], as_index=False)["sales_value"].sum()
+    return ranking_from(per_store, value, open_weeks, stores, period_weeks, latest)
+
+
+def ranking_from(per_store: pd.DataFrame, value: pd.DataFrame, open_weeks: pd.DataFrame, stores: pd.DataFrame,
+                 period_weeks: list[pd.Timestamp], latest: dict[str, pd.Timestamp]) -> pd.DataFrame:
+    """`ranking` from its sums: per_store (index store_id: sell_out, skus_carried in the period) and value
+    (store_id, week, sales_value) for the weeks read."""
     out = stores.merge(per_store, left_on="store_id", right_index=True, how="inner")
     # like for like: comparable weeks (with a last year, up to the retailer's latest) the retailer reported
     reported = open_weeks[["retailer_id", "week"]].drop_duplicates()
@@ -293,7 +322,6 @@ def ranking(sales: pd.DataFrame, open_weeks: pd.DataFrame, stores: pd.DataFrame,
     seen = pairs.merge(out[["store_id", "retailer_id"]], on="retailer_id")
     seen = seen.merge(present, on=["store_id", "week"], how="left").merge(
         present.rename(columns={"week": "ly_week", "here": "here_ly"}), on=["store_id", "ly_week"], how="left")
-    value = sales.groupby(["store_id", "week"], as_index=False)["sales_value"].sum()
     seen = seen.merge(value, on=["store_id", "week"], how="left").merge(
         value.rename(columns={"week": "ly_week", "sales_value": "value_ly"}), on=["store_id", "ly_week"], how="left")
     per = seen.groupby("store_id").agg(ly_open=("here_ly", "count"), cy=("sales_value", "sum"),
@@ -326,6 +354,156 @@ def retailer_latest(engine: Engine, scope: Scope) -> dict[str, dt.date]:
     return dict(zip(frame["retailer_id"], _week_date(frame["latest"]), strict=True))
 
 
+# -- the same in the engine: store rows never leave it ---------------------------------------------
+
+
+def _open_weeks_table(engine: Engine, retailer_ids, start: dt.date, end: dt.date) -> ibis.Table:
+    """`open_store_weeks` as an engine table: (retailer_id, store_id, week, acv_weight, format)."""
+    t = engine.table("sell_out_store")
+    cond = [t.week >= start, t.week <= end]
+    if retailer_ids is not None:
+        cond.append(t.retailer_id.isin(retailer_ids) if retailer_ids else ibis.literal(False))
+    weeks = t.filter(cond).select("retailer_id", "store_id", "week").distinct()
+    if not engine.has("stores"):
+        return weeks.mutate(acv_weight=ibis.literal(1.0, "float64"), format=ibis.null("string"))
+    s = engine.table("stores").select("store_id", "acv_weight", "format", "open_date", "close_date")
+    j = weeks.left_join(s, "store_id").select(weeks.retailer_id, weeks.store_id, weeks.week, s.acv_weight, s.format,
+                                              s.open_date, s.close_date)
+    # a week is the store's when it opened by the week's last day and had not closed before its Monday
+    inside = (j.open_date.isnull() | (j.open_date <= j.week + ibis.interval(days=6))) & (
+        j.close_date.isnull() | (j.close_date >= j.week))
+    return j.filter(inside).select("retailer_id", "store_id", "week",
+                                   acv_weight=j.acv_weight.cast("float64").fill_null(1.0), format=j.format)
+
+
+def _sales_table(engine: Engine, scope: Scope, start: dt.date, end: dt.date) -> ibis.Table:
+    """`store_rows` as an engine table."""
+    t = scope.weekly(engine.table("sell_out_store"), start=start, end=end)
+    return t.filter(ibis.coalesce(t.units, t.sales_value) > 0).select(
+        "week", "retailer_id", "store_id", "sku_id", "units", "sales_value")
+
+
+def _execute_weeks(engine: Engine, expr) -> pd.DataFrame:
+    frame = engine.execute(expr)
+    for col in ("week", "ly_week"):
+        if col in frame.columns:
+            frame[col] = _week_date(frame[col])
+    return frame
+
+
+def _selling_counts(engine: Engine, sales: ibis.Table, opened: ibis.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The counts `distribution_from_counts` takes, summed in the engine."""
+    o = opened.select("store_id", "week", "acv_weight")
+    j = sales.join(o, ["store_id", "week"])
+    selling = j.group_by(["retailer_id", "sku_id", "week"]).aggregate(
+        stores_selling=j.count(), acv_selling=j.acv_weight.sum(), units=j.units.sum(), with_units=j.units.count())
+    counts = opened.group_by(["retailer_id", "week"]).aggregate(stores_open=opened.count(),
+                                                                acv_open=opened.acv_weight.sum())
+    return _execute_weeks(engine, selling), _execute_weeks(engine, counts)
+
+
+def _comparable_open(opened: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(open store-weeks under each comparable format, acv open per retailer x format x week)."""
+    own = opened.filter(opened.format.notnull()).mutate(fmt=opened.format)
+    every = opened.mutate(fmt=ibis.literal(ALL_FORMATS))
+    both = own.union(every, distinct=False)
+    return both, both.group_by(["retailer_id", "fmt", "week"]).aggregate(acv_open=both.acv_weight.sum())
+
+
+def _comparable_tables(sales: ibis.Table, opened: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """(sold, opened) per retailer x comparable format (x SKU) x week, as `_comparable` sums them."""
+    both, counts = _comparable_open(opened)
+    j = sales.join(both.select("store_id", "week", "fmt"), ["store_id", "week"])
+    sold = j.group_by(["retailer_id", "fmt", "sku_id", "week"]).aggregate(units=j.units.sum(), n_selling=j.count())
+    return sold, counts
+
+
+def _void_candidates(sales: ibis.Table, opened: ibis.Table, comp_sold: ibis.Table, comp_open: ibis.Table,
+                     min_weeks: int, max_chance: float) -> ibis.Table:
+    """Store x SKU pairs that may hold a void: after one of their sales, the store was open at least
+    `min_weeks` weeks (and enough weeks to expect -ln(max_chance) units at the SKU's best week among comparable
+    stores) before the pair's next sale or the store's last open week. Every void is in such a gap, so
+    `find_voids` on these pairs' rows finds what it finds on all rows."""
+    ordinal = opened.mutate(ord=ibis.row_number().over(group_by=opened.store_id, order_by=opened.week))
+    last = ordinal.group_by("store_id").aggregate(last_ord=ordinal.ord.max())
+    store_of = opened.group_by("store_id").aggregate(
+        acv=opened.acv_weight.max(), fmt=ibis.coalesce(opened.format.max(), ibis.literal(ALL_FORMATS)))
+    sold = sales.select("store_id", "sku_id", "week", "retailer_id").join(
+        ordinal.select("store_id", "week", "ord"), ["store_id", "week"])
+    sold = sold.mutate(next_ord=sold.ord.lead().over(group_by=[sold.store_id, sold.sku_id], order_by=sold.week))
+    sold = sold.join(last, "store_id")
+    gaps = sold.mutate(gap=ibis.coalesce(sold.next_ord, sold.last_ord + 1) - sold.ord - 1)
+    gaps = gaps.filter(gaps.gap >= min_weeks)
+    per_acv = comp_sold.join(comp_open, ["retailer_id", "fmt", "week"])
+    best = per_acv.group_by(["retailer_id", "fmt", "sku_id"]).aggregate(
+        best=(per_acv.units.cast("float64") / per_acv.acv_open).max())
+    g = gaps.join(store_of, "store_id").join(best, ["retailer_id", "fmt", "sku_id"])
+    g = g.filter(g.gap * g.best * g.acv >= float(-np.log(max_chance)))
+    return g.select("store_id", "sku_id").distinct()
+
+
+def _summaries(engine: Engine) -> dict[str, ibis.Table] | None:
+    """The store summaries the database keeps (kam_dash.store_summary), or None when it lacks any."""
+    found = {name: engine.summary(store_summary.table_name(name)) for name in store_summary.NAMES}
+    return None if any(t is None for t in found.values()) else found
+
+
+def _pushed_down(engine: Engine, scope: Scope, read_from: dt.date, start: dt.date, end: dt.date,
+                 with_voids: bool, with_stores: bool):
+    """What `page_data` needs, summed in the engine: (dist_all, opened, void sales, comp, per_store, value).
+    From the store summaries where the database keeps them (filters only pick their rows), else from the store
+    rows."""
+    summary = _summaries(engine)
+    sales_all = _sales_table(engine, scope, start, end)
+    sales = sales_all.filter(sales_all.week >= read_from)
+    if summary is not None:
+        o = summary["open"]
+        cond = [o.week >= start, o.week <= end]
+        if scope.retailer_ids is not None:
+            cond.append(o.retailer_id.isin(scope.retailer_ids) if scope.retailer_ids else ibis.literal(False))
+        opened_all = o.filter(cond)
+    else:
+        opened_all = _open_weeks_table(engine, scope.retailer_ids, start, end)
+    window = opened_all.filter(opened_all.week >= read_from)
+    if summary is not None:
+        selling = _execute_weeks(engine, scope.weekly(summary["selling"], start=read_from, end=end))
+        counts = _execute_weeks(engine, window.group_by(["retailer_id", "week"]).aggregate(
+            stores_open=window.count(), acv_open=window.acv_weight.sum()))
+    else:
+        selling, counts = _selling_counts(engine, sales, window)
+    dist_all = distribution_from_counts(selling, counts)
+    opened = _execute_weeks(engine, opened_all)
+    void_sales = comp = None
+    if with_voids and not dist_all.empty:
+        if summary is not None:
+            comp_sold = scope.weekly(summary["comparable"], start=read_from, end=end)
+            comp_open = _comparable_open(window)[1]
+            void_sales = _execute_weeks(engine, scope.weekly(summary["void_rows"], start=read_from, end=end))
+        else:
+            comp_sold, comp_open = _comparable_tables(sales, window)
+            pairs = _void_candidates(sales, window, comp_sold, comp_open, VOID_WEEKS, VOID_CHANCE)
+            void_sales = _execute_weeks(engine, sales.semi_join(pairs, ["store_id", "sku_id"]))
+        void_sales["units"] = pd.to_numeric(void_sales["units"]).astype("float64")
+        comp = _comparable_from_counts(_execute_weeks(engine, comp_sold), _execute_weeks(engine, comp_open))
+    per_store = value = None
+    if with_stores:
+        p = scope.period
+        in_period = sales_all.filter(sales_all.week.isin(list(p.weeks)))
+        if summary is not None and scope.sku_ids is None:  # every SKU: store sums from the summary
+            v = scope.weekly(summary["value"], start=start, end=end)
+            value = _execute_weeks(engine, v.select("store_id", "week", "sales_value"))
+            in_weeks = value[value["week"].isin(set(_week_date(pd.Series(p.weeks))))]
+            per_store = in_weeks.groupby("store_id").agg(sell_out=("sales_value", "sum"))
+            carried = engine.execute(in_period.group_by("store_id").aggregate(skus_carried=in_period.sku_id.nunique()))
+            per_store = per_store.join(carried.set_index("store_id"), how="inner")
+        else:
+            per_store = engine.execute(in_period.group_by("store_id").aggregate(
+                sell_out=in_period.sales_value.sum(), skus_carried=in_period.sku_id.nunique())).set_index("store_id")
+            value = _execute_weeks(engine, sales_all.group_by(["store_id", "week"]).aggregate(
+                sales_value=sales_all.sales_value.sum()))
+    return dist_all, opened, void_sales, comp, per_store, value
+
+
 # -- what a page and the exports need ---------------------------------------------------------
 
 
@@ -351,10 +529,11 @@ def page_data(engine: Engine, filters: Filters, with_voids: bool = True, with_st
     p = scope.period
     read_from = p.start - dt.timedelta(weeks=LOOKBACK_WEEKS) if with_voids else p.start
     start = min(read_from, p.ly_start) if with_stores and p.ly_start else read_from
-    sales = store_rows(engine, scope, start, p.end)
-    opened = open_store_weeks(engine, scope.retailer_ids, start, p.end)
+    # store rows stay in the engine: it sums them per retailer x SKU x week (and per store x week), and hands
+    # over the rows of the store x SKU pairs that may hold a void
+    dist_all, opened, void_sales, comp, per_store, value = _pushed_down(engine, scope, read_from, start, p.end,
+                                                                        with_voids, with_stores)
     window = opened[opened["week"] >= _ts(read_from)]
-    dist_all = distribution_from(sales[sales["week"] >= _ts(read_from)], window)
     dist = dist_all[dist_all["week"] >= _ts(p.start)].reset_index(drop=True)
     names = products(engine)[["sku_id", "sku_name", "brand"]]
     skus = sku_summary(dist).merge(names, on="sku_id", how="left")
@@ -368,7 +547,8 @@ def page_data(engine: Engine, filters: Filters, with_voids: bool = True, with_st
                      brand_tdp, retailer_tdp)
     stores = _stores(engine)
     if with_voids:
-        found = find_voids(sales[sales["week"] >= _ts(read_from)], window, dist_all)
+        found = (find_voids(void_sales, window, dist_all, comp=comp) if void_sales is not None
+                 else find_voids(pd.DataFrame(), window, dist_all))
         found = found[found["last_week"] >= _ts(p.start)].reset_index(drop=True)
         found = found.merge(stores[["store_id", "store_name", "format"]], on="store_id", how="left")
         data.store_stock = engine.has("inventory_store")
@@ -383,7 +563,7 @@ def page_data(engine: Engine, filters: Filters, with_voids: bool = True, with_st
         data.voids = found
     if with_stores:
         latest = retailer_latest(engine, scope)
-        data.stores = ranking(sales, opened, stores, [_ts(w) for w in p.weeks], latest)
+        data.stores = ranking_from(per_store, value, opened, stores, [_ts(w) for w in p.weeks], latest)
     return data
 
 
