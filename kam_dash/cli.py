@@ -347,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("derive", help="compute again the tables derived from the data (lift per promotion, "
-                       "seasonal index); import and demo do it themselves, this is for a file changed otherwise")
+                       "seasonal index, and the store summaries when their store rows changed); import and demo do "
+                       "it themselves, this is for a file changed otherwise")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--force", action="store_true", help="compute them even when they are up to date")
     p.add_argument("--wait", type=float, default=120.0,

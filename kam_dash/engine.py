@@ -241,7 +241,6 @@ class DuckDBEngine(Engine):
         # else no database yet: an empty in-memory one, so pages can say "no data" instead of failing.
         self._local = threading.local()
         self._names: set[str] | None = None
-        self._summaries: set[str] | None = None
 
     @property
     def location(self) -> str:
@@ -273,12 +272,16 @@ class DuckDBEngine(Engine):
         return be
 
     def summary(self, name: str) -> ibis.Table | None:
-        if self._summaries is None:
-            rows = self.cursor().execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                "AND table_catalog = current_database() AND starts_with(table_name, 'store_summary_')").fetchall()
-            self._summaries = {r[0] for r in rows}
-        return self._bound_table(name) if name in self._summaries else None
+        from kam_dash import store_summary
+
+        def usable() -> bool:
+            # once per engine (one version of the file): summaries built from other store rows are never read
+            with self.cursor() as con:
+                return store_summary.usable(con)
+
+        if not self.memo("store_summary.usable", usable):
+            return None
+        return self._bound_table(name) if name.removeprefix(store_summary.PREFIX) in store_summary.NAMES else None
 
     def _table_names(self) -> set[str]:
         if self._names is None:

@@ -16,13 +16,23 @@ rows (retailers, SKUs, weeks) and never change a row's value.
 - store_summary_value: sell-out value per store x week (all its sale rows, open week or not, as the store
   table sums them), for the store table of views without a SKU filter.
 Only DuckDB holds them; without them (Spark, an older file) the metrics compute the same from the store rows.
+
+Never stale: `store_summary_stamp` records the fingerprint of the store rows and stores they came from and the
+code version of this module and the void rule (as kam_dash.derived does for its tables). An engine reads the
+summaries only when the stamp matches the file it opened (checked once per engine); a file whose store rows
+were changed outside kam-dash is read from its store rows until `kam-dash derive` or the next import.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from pathlib import Path
 
 import duckdb
+
+from kam_dash import schema
 
 PREFIX = "store_summary_"
 NAMES = ("open", "selling", "comparable", "void_rows", "value")
@@ -36,8 +46,50 @@ def _exact_sum(column: str) -> str:
     return f"sum({column}::DECIMAL(38, 10))::DOUBLE"
 
 
+STAMP = PREFIX + "stamp"
+SOURCES = ("sell_out_store", "stores")  # the base tables the summaries read
+_CODE = ("store_summary.py", "metrics/stores.py")  # the summaries' SQL and the void rule's constants
+
+
 def table_name(name: str) -> str:
     return PREFIX + name
+
+
+def code_version() -> str:
+    """A hash of the source of the modules that decide the summaries' values."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _CODE:
+        digest.update(name.encode())
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def stamp(con: duckdb.DuckDBPyConnection) -> str:
+    return json.dumps({"code": code_version(), "bases": schema.row_fingerprint(con, SOURCES)}, sort_keys=True)
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                      "'main' AND table_catalog = current_database()").fetchall()}
+
+
+def _has_store_rows(con: duckdb.DuckDBPyConnection, present: set[str]) -> bool:
+    return set(SOURCES) <= present and con.execute("SELECT count(*) FROM main.sell_out_store").fetchone()[0] > 0
+
+
+def usable(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file holds every summary and they were built from its store rows by this code."""
+    present = _present(con)
+    if not ({table_name(n) for n in NAMES} | {STAMP}) <= present:
+        return False
+    row = con.execute(f"SELECT stamp FROM main.{STAMP}").fetchone()
+    return row is not None and row[0] == stamp(con)
+
+
+def current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Nothing to rebuild: the summaries are usable, or there are no store rows to summarise."""
+    return not _has_store_rows(con, _present(con)) or usable(con)
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
@@ -45,12 +97,9 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     from kam_dash.metrics.stores import VOID_CHANCE, VOID_WEEKS  # the void rule's one definition
 
     void_weeks, void_chance = VOID_WEEKS, VOID_CHANCE
-    for name in NAMES:
+    for name in (*NAMES, "stamp"):
         con.execute(f"DROP TABLE IF EXISTS main.{table_name(name)}")
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                         "'main' AND table_catalog = current_database()").fetchall()}
-    if not {"sell_out_store", "stores"} <= present or \
-            not con.execute("SELECT count(*) FROM main.sell_out_store").fetchone()[0]:
+    if not _has_store_rows(con, _present(con)):
         return
     con.execute(f"""
         CREATE TABLE main.{table_name('open')} AS
@@ -121,3 +170,4 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             FROM slice s SEMI JOIN pairs USING (store_id, sku_id)""", {"n": slices, "i": i})
     con.execute("DROP TABLE kam_ordinal")
     con.execute("DROP TABLE kam_reach")
+    con.execute(f"CREATE TABLE main.{STAMP} AS SELECT $stamp::VARCHAR AS stamp", {"stamp": stamp(con)})

@@ -185,3 +185,38 @@ def test_derive_says_when_the_file_is_missing_or_up_to_date(small_db, tmp_path, 
     assert cli.main(["derive", "--db", str(copy), "--force"]) == 0
     out = capsys.readouterr().out
     assert "derived.promo_lift" in out and f"{4 * 60:>12,} rows" in out  # 60 events x 4 methods
+
+
+def test_store_summaries_of_other_store_rows_are_not_read_and_derive_builds_them_again(copy_of_small, tmp_path):
+    """The store summaries carry a stamp like the derived tables: a store row edited with SQL is caught at open, the
+    page computes from the store rows (one store fewer selling), and `kam-dash derive` stores them again."""
+    from kam_dash import export, store_summary
+
+    selling = store_summary.table_name("selling")
+    con = duckdb.connect(str(copy_of_small))
+    retailer, store, sku, week = con.execute(
+        "SELECT retailer_id, store_id, sku_id, week FROM sell_out_store WHERE units > 0 "
+        "ORDER BY week DESC, retailer_id, store_id, sku_id LIMIT 1").fetchone()
+    con.close()
+    view = Filters(retailers=(retailer,), period="custom", start=week, end=week)
+
+    def stores_selling(path):
+        engine = DuckDBEngine(path)
+        try:
+            uses_summaries = engine.summary(selling) is not None
+            dist = export.compute("distribution", engine, view)
+        finally:
+            engine.close()
+        row = dist[(dist["sku_id"] == sku) & (pd.to_datetime(dist["week"]) == pd.Timestamp(week))]
+        return uses_summaries, int(row["stores_selling"].iloc[0])
+
+    used, before = stores_selling(copy_of_small)
+    assert used and before >= 1
+    write_sql(copy_of_small, "UPDATE sell_out_store SET units = 0, sales_value = 0 WHERE store_id = ? AND sku_id = ? "
+              "AND week = ?", [store, sku, week])
+    used, after_edit = stores_selling(copy_of_small)
+    assert not used and after_edit == before - 1  # read from the store rows, never the stale summary
+    assert derived.derive(copy_of_small) is not None  # not up to date: stored again
+    used, rebuilt = stores_selling(copy_of_small)
+    assert used and rebuilt == before - 1
+    assert derived.derive(copy_of_small) is None
