@@ -23,7 +23,8 @@ def open_portfolio(page, live_app, width: int, query: str = "") -> None:
     page.set_viewport_size({"width": width, "height": 1000})
     page.goto(f"{live_app}/{query}")
     wait_ready(page)
-    page.get_by_test_id("stMetric").first.wait_for(state="visible")
+    # the six tiles come in one element at a time on a loaded machine: wait for all of them, not the first
+    page.wait_for_function("document.querySelectorAll('[data-testid=stMetric]').length >= 6", timeout=60_000)
 
 
 def attention_lines(page) -> list[dict]:
