@@ -16,7 +16,6 @@ copy-and-rename (kam_dash.ingest), so a reader never blocks it nor sees half of 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kam_dash import schema, store_summary
+from kam_dash import stamps, store_summary
 from kam_dash.engine import DuckDBEngine, Engine
 
 SCHEMA = "derived"
@@ -37,17 +36,12 @@ _CODE = ("derived.py", "metrics/promotions.py", "metrics/seasonality.py", "calen
 
 def code_version() -> str:
     """A hash of the source of the modules that compute the derived tables."""
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update(name.encode())
-        digest.update((root / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return stamps.code_version(_CODE)
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Per base table "rows:checksum" (schema.row_fingerprint)."""
-    return schema.row_fingerprint(con, BASES)
+    """Per base table "rows:checksum" (stamps.row_fingerprint)."""
+    return stamps.row_fingerprint(con, BASES)
 
 
 def _stamp(con: duckdb.DuckDBPyConnection) -> str:

@@ -25,14 +25,12 @@ were changed outside kam-dash is read from its store rows until `kam-dash derive
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from pathlib import Path
 
 import duckdb
 
-from kam_dash import schema
+from kam_dash import stamps
 
 PREFIX = "store_summary_"
 NAMES = ("open", "selling", "comparable", "void_rows", "value")
@@ -57,16 +55,11 @@ def table_name(name: str) -> str:
 
 def code_version() -> str:
     """A hash of the source of the modules that decide the summaries' values."""
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update(name.encode())
-        digest.update((root / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return stamps.code_version(_CODE)
 
 
 def stamp(con: duckdb.DuckDBPyConnection) -> str:
-    return json.dumps({"code": code_version(), "bases": schema.row_fingerprint(con, SOURCES)}, sort_keys=True)
+    return json.dumps({"code": code_version(), "bases": stamps.row_fingerprint(con, SOURCES)}, sort_keys=True)
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
