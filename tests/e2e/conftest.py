@@ -70,7 +70,9 @@ def charts_drawn(page) -> int:
 
 
 def chart_titles(page) -> list[str]:
-    """The titles plotly drew on the page's charts."""
+    """The titles plotly drew on the page's charts, once every chart has drawn (a script done is not a chart
+    drawn: on a loaded machine the titles were read before the first chart mounted)."""
+    charts_drawn(page)
     return [t.strip() for t in page.locator("[data-testid='stPlotlyChart'] .gtitle").all_text_contents()]
 
 
