@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kam_dash import stamps, store_summary
+from kam_dash import schema, stamps, store_summary
 from kam_dash.engine import DuckDBEngine, Engine
 
 SCHEMA = "derived"
@@ -91,12 +91,15 @@ def derive_file(path: str | Path) -> dict[str, int]:
         engine.close()
     con = duckdb.connect(str(path))
     try:
+        # Identifiers cannot be bound parameters: SCHEMA, META and the DERIVATIONS keys are this module's constants
+        # (quoted all the same); every value (name, stamp, rows) is bound.
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         con.execute(f"CREATE TABLE IF NOT EXISTS {META} (name VARCHAR PRIMARY KEY, stamp VARCHAR, rows BIGINT, "
                     "derived_at TIMESTAMP)")
         for name, frame in frames.items():
             con.register("derived_frame", frame)
-            con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{name} AS SELECT * FROM derived_frame")
+            table = f"{SCHEMA}.{schema.quote_ident(name)}"
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM derived_frame")
             con.unregister("derived_frame")
             con.execute(f"INSERT OR REPLACE INTO {META} VALUES (?, ?, ?, current_localtimestamp())",
                         [name, stamp, len(frame)])
@@ -171,4 +174,4 @@ def read(engine: Engine, name: str) -> pd.DataFrame | None:
     if name not in fresh(engine):
         return None
     with engine.cursor() as con:
-        return con.execute(f"SELECT * FROM {SCHEMA}.{name}").df()
+        return con.execute(f"SELECT * FROM {SCHEMA}.{schema.quote_ident(name)}").df()

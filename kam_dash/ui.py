@@ -419,6 +419,11 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return to_csv_bytes(frame)
 
 
+def all_rows_csv(frame: pd.DataFrame) -> bytes:
+    """Every row of a table as the CSV under it: codes and headings in words, spreadsheet-safe."""
+    return csv_bytes(labels.spell_codes(frame).rename(columns=labels.headings(frame.columns)))
+
+
 TABLE_ROWS = 200  # rows a table shows on screen; the CSV under it holds them all
 # An id column is left out on screen where the name beside it says the same (the CSV keeps both).
 _ID_BESIDE_NAME = {"retailer_id": "retailer_name", "sku_id": "sku_name", "store_id": "store_name"}
@@ -448,12 +453,12 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, ke
     event = st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config or None,
                          **kwargs)
     if total > limit:
-        full = labels.spell_codes(frame).rename(columns=labels.headings(frame.columns))
         left, right = st.columns([2, 1])
         left.caption(f"{limit:,} of {total:,} rows shown; the CSV holds them all.")
-        right.download_button("Download all rows (CSV)", csv_bytes(full), f"{csv_name or key or 'table'}.csv",
-                              "text/csv", key=None if key is None else f"{key}_all_rows",
-                              icon=":material/download:")
+        # built when the button is clicked, not on every rerun (21K rows took ~1.7 s per run)
+        right.download_button("Download all rows (CSV)", lambda: all_rows_csv(frame),
+                              f"{csv_name or key or 'table'}.csv", "text/csv",
+                              key=None if key is None else f"{key}_all_rows", icon=":material/download:")
     return event
 
 
