@@ -39,44 +39,32 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from kam_dash.filters import Filters  # noqa: E402
-from tests.e2e.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from tests.e2e.live_app import CHROMIUM, CHROMIUM_ARGS, DRAWN_FN, start_server, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1000}
 SETTLE_MS = 500  # the drawn state must hold this long (a queued rerun would break it)
 LOAD_TIMEOUT_S = 300  # 16 sessions at once at the larger scales took minutes when issue 16 was filed
 
-# Added to every document: notes when the page is drawn, and forgets it whenever the page stops being drawn.
+# Added to every document: notes when the page is drawn (live_app.DRAWN_FN, as the browser tests wait for it), and
+# forgets it whenever the page stops being drawn.
 READY_JS = """
 (() => {
   const state = { readyAt: null, idleAt: null };
   window.__kamBench = state;
+  const isDrawn = %s;
   let lastScriptState = null;
-  const drawn = () => {
+  const check = () => {
     const app = document.querySelector("[data-testid='stApp']");
     const scriptState = app && app.getAttribute("data-test-script-state");
     if (scriptState === "notRunning" && lastScriptState !== "notRunning") state.idleAt = performance.now();
     lastScriptState = scriptState;
-    if (scriptState !== "notRunning") return false;
-    const main = document.querySelector("[data-testid='stMain']");
-    if (!main || !main.querySelector("[data-testid='stElementContainer']")) return false;
-    if (document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton'], "
-                               + "[data-testid='stAppSkeleton'], [data-stale='true']")) return false;
-    for (const chart of document.querySelectorAll("[data-testid='stPlotlyChart']")) {
-      if (!chart.querySelector("svg.main-svg")) return false;
-    }
-    for (const tile of document.querySelectorAll("[data-testid='stMetric']")) {
-      if (!tile.querySelector("[data-testid='stMetricValue']")) return false;
-    }
-    return true;
-  };
-  const check = () => {
-    if (!drawn()) state.readyAt = null;
+    if (!isDrawn()) state.readyAt = null;
     else if (state.readyAt === null) state.readyAt = performance.now();
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
   setInterval(check, 50);
 })();
-"""
+""" % DRAWN_FN.strip()
 SETTLED_JS = f"() => window.__kamBench && window.__kamBench.readyAt !== null " \
              f"&& performance.now() - window.__kamBench.readyAt >= {SETTLE_MS}"
 # What the page shows once drawn: when it was drawn, the tiles, the charts and any exception.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.live_app import (  # noqa: F401 - metric_values and the server helpers are re-exported for tests
-    CHROMIUM, CHROMIUM_ARGS, metric_values, start_server, stop_server,
+    CHROMIUM, CHROMIUM_ARGS, drawn_for, metric_values, start_server, stop_server,
 )
 
 
@@ -48,13 +48,12 @@ def browser_page(_browser):
     context.close()
 
 
-def wait_ready(page, timeout: float = 60_000) -> None:
-    """Wait until the app has finished running its script (and at least one run has happened)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_selector("[data-testid='stMain']", timeout=timeout)
-    # a rerun can be queued right after a run ends (URL sync); give it a moment and wait again
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+def wait_ready(page, timeout: float = 60_000, hold_ms: int = 400) -> None:
+    """Wait until the page is drawn (script idle, nothing stale, every chart and tile drawn) and has stayed so for
+    `hold_ms`: the same test of "drawn" as the browser bench's (live_app.DRAWN_FN). The window's state is reset
+    first, so a wait after a click never counts time from before it."""
+    page.evaluate("() => { window.__kamDrawnSince = null; }")
+    page.wait_for_function(drawn_for(hold_ms), polling=50, timeout=timeout)
 
 
 def charts_drawn(page) -> int:

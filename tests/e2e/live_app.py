@@ -23,6 +23,43 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Whether the page is drawn: the script is idle, no spinner, skeleton or stale element is left, every plotly chart
+# has drawn its SVG and every tile (stMetric) shows its value. A JavaScript function expression, shared by the
+# browser tests' wait (tests/e2e/conftest.py) and the browser bench (bench/browser.py), so both mean the same.
+DRAWN_FN = """
+() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  const main = document.querySelector("[data-testid='stMain']");
+  if (!main || !main.querySelector("[data-testid='stElementContainer']")) return false;
+  if (document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton'], "
+                             + "[data-testid='stAppSkeleton'], [data-stale='true']")) return false;
+  for (const chart of document.querySelectorAll("[data-testid='stPlotlyChart']")) {
+    if (!chart.querySelector("svg.main-svg")) return false;
+  }
+  for (const tile of document.querySelectorAll("[data-testid='stMetric']")) {
+    if (!tile.querySelector("[data-testid='stMetricValue']")) return false;
+  }
+  return true;
+}
+"""
+
+
+def drawn_for(ms: int) -> str:
+    """A function for page.wait_for_function: true once the page has been drawn (DRAWN_FN) for `ms` without a
+    break. A widget's rerun starts a moment after the click; a rerun queued at the end of a run (the URL kept in
+    step) starts a moment after the run: a state that holds is the page the user sees."""
+    return f"""
+() => {{
+  const drawn = ({DRAWN_FN})();
+  const now = performance.now();
+  if (!drawn) {{ window.__kamDrawnSince = null; return false; }}
+  if (window.__kamDrawnSince == null) window.__kamDrawnSince = now;
+  return now - window.__kamDrawnSince >= {ms};
+}}
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
