@@ -7,6 +7,9 @@ import streamlit as st
 from kam_dash import ui
 
 HERE = Path(__file__).parent
+# Pages that draw plotly charts: the browser starts on the chart code before their queries run.
+CHART_PAGES = {"portfolio.py", "account_review.py", "plan.py", "promotions.py", "inventory.py", "stores.py",
+               "seasonality.py"}
 # Every page of the app, in menu order. A page appears once its file exists.
 PAGES = {
     "Leadership": [
@@ -36,5 +39,7 @@ navigation = st.navigation({
               for file, title, icon in pages if (HERE / "pages" / file).exists()]
     for section, pages in PAGES.items()
 }, position=ui.menu_position())
+if navigation.title in {title for pages in PAGES.values() for file, title, _ in pages if file in CHART_PAGES}:
+    ui.start_chart_code()
 ui.sidebar_filters(ui.engine())  # with sign-in, the sign-in screen stops the run here: no page before it
 navigation.run()

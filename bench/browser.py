@@ -14,6 +14,12 @@ Per page, on a fresh `streamlit run`:
 - warm: then `runs` more visits of the same view, each in a new browser context (a new session); the median.
 Pages are read from app.py's PAGES (the sidebar), so a new page is timed without touching the bench.
 
+In the app: the default view reached by a click in the sidebar menu from another page, as every page after the
+first is reached (the browser has the app's code; click to drawn).
+
+The stack's floor: pages with no data work (bench/floor/: tiles and a table; the same with three plotly charts),
+timed the same way: what Streamlit and plotly cost by themselves on this machine.
+
 Concurrency: `sessions` sessions at once, on different pages and views, against one warm server (a fresh server
 that has served one page), beside the same loads one after another on another fresh, equally warm server. Each
 session's tiles must equal those of the same page alone.
@@ -49,7 +55,9 @@ LOAD_TIMEOUT_S = 300  # 16 sessions at once at the larger scales took minutes wh
 # forgets it whenever the page stops being drawn.
 READY_JS = """
 (() => {
-  const state = { readyAt: null, idleAt: null };
+  // awaitRun: set by the bench before a click inside the page; until the script has been seen running again the
+  // old page does not count as drawn
+  const state = { readyAt: null, idleAt: null, awaitRun: false };
   window.__kamBench = state;
   const isDrawn = %s;
   let lastScriptState = null;
@@ -58,7 +66,8 @@ READY_JS = """
     const scriptState = app && app.getAttribute("data-test-script-state");
     if (scriptState === "notRunning" && lastScriptState !== "notRunning") state.idleAt = performance.now();
     lastScriptState = scriptState;
-    if (!isDrawn()) state.readyAt = null;
+    if (state.awaitRun && scriptState && scriptState !== "notRunning") state.awaitRun = false;
+    if (state.awaitRun || !isDrawn()) state.readyAt = null;
     else if (state.readyAt === null) state.readyAt = performance.now();
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
@@ -167,6 +176,28 @@ def load(browser, url: str) -> Load:
         context.close()
 
 
+def navigate_in_app(browser, base: str, start: Page, page: Page, filters: Filters) -> Load:
+    """A person already in the app: open `start`, then click `page` in the sidebar menu; click to drawn. The
+    browser has the app's code loaded (no new session, no new document), as for every page after the first."""
+    context, tab = new_session(browser)
+    try:
+        tab.goto(page_url(base, start, filters), wait_until="commit")
+        first = drawn(tab)
+        if first.ms is None:
+            return first
+        link = tab.get_by_test_id("stSidebarNav").get_by_role("link", name=page.title, exact=True)
+        clicked_at = tab.evaluate("() => { window.__kamBench.readyAt = null; window.__kamBench.awaitRun = true; "
+                                  "return performance.now(); }")
+        link.click()
+        result = drawn(tab)
+        if result.ms is not None:
+            result.script_ms = None if result.script_ms is None else result.script_ms - clicked_at
+            result.ms -= clicked_at
+        return result
+    finally:
+        context.close()
+
+
 # -- per page: cold, first view, warm ---------------------------------------------------------------------------
 def _median(values: list[float | None]) -> float | None:
     values = [v for v in values if v is not None]
@@ -180,9 +211,11 @@ def launch(pw):
 
 
 def measure_page(browser, db: Path, page: Page, views, runs: int, cold_runs: int, log_dir: Path,
-                 say=print) -> list[dict]:
-    """Cold, first-view and warm times of one page's views; one record per view."""
+                 say=print, start: Page | None = None) -> list[dict]:
+    """Cold, first-view and warm times of one page's views, and (with `start`, another sidebar page) the default
+    view reached by a click in the sidebar from `start`; one record per view."""
     cold: list[float | None] = []
+    navigated: list[Load] = []
     first: dict[str, Load] = {}
     warm: dict[str, list[Load]] = {label: [] for label, _ in views}
     default_label, default_filters = views[0]
@@ -211,11 +244,15 @@ def measure_page(browser, db: Path, page: Page, views, runs: int, cold_runs: int
                 say(f"  {page.title} · {label}: first view {_fmt(first[label].ms)}, "
                     f"warm {', '.join(_fmt(r.ms) for r in warm[label])} "
                     f"(script done at {', '.join(_fmt(r.script_ms) for r in warm[label])})")
+            if start is not None:
+                navigated = [navigate_in_app(browser, base, start, page, default_filters) for _ in range(runs)]
+                say(f"  {page.title} · {default_label}: from {start.title} by the menu "
+                    f"{', '.join(_fmt(r.ms) for r in navigated)}")
         finally:
             stop_server(proc)
     records = []
     for i, (label, _) in enumerate(views):
-        loads = [first[label], *warm[label]]
+        loads = [first[label], *warm[label], *(navigated if i == 0 else [])]
         errors = sorted({r.error for r in loads if r.error})
         tiles = {tuple(sorted(r.tiles.items())) for r in loads if r.ms is not None}
         if len(tiles) > 1:
@@ -226,6 +263,7 @@ def measure_page(browser, db: Path, page: Page, views, runs: int, cold_runs: int
             "browser_cold_ms": _median(cold) if i == 0 else None,
             "browser_first_view_ms": None if first[label].ms is None else round(first[label].ms, 1),
             "browser_warm_script_ms": _median([r.script_ms for r in warm[label] if r.ms is not None]),
+            "browser_nav_ms": _median([r.ms for r in navigated]) if i == 0 else None,
             "browser_errors": errors,
             "charts": max(r.charts for r in loads), "tiles": first[label].tiles,
         })
@@ -234,6 +272,39 @@ def measure_page(browser, db: Path, page: Page, views, runs: int, cold_runs: int
 
 def _fmt(ms: float | None) -> str:
     return "not drawn" if ms is None else f"{ms:,.0f} ms"
+
+
+# -- the stack's floor --------------------------------------------------------------------------------------------
+FLOOR_APPS = {"Streamlit: tiles and a table": HERE / "floor" / "tiles.py",
+              "Streamlit and plotly: tiles, a table and three charts": HERE / "floor" / "charts.py"}
+
+
+def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print) -> list[dict]:
+    """Pages with no data work (bench/floor/), timed like the app's: what Streamlit and plotly cost by themselves
+    on this machine, the floor under every page's figures."""
+    records = []
+    for name, app in FLOOR_APPS.items():
+        t0 = time.monotonic()
+        proc, base = start_server(db, log_dir / f"floor-{app.stem}.log", app=app)
+        try:
+            context, tab = new_session(browser)
+            try:
+                t_nav = time.monotonic()
+                tab.goto(base + "/", wait_until="commit")
+                first = drawn(tab)
+            finally:
+                context.close()
+            warm = [load(browser, base + "/") for _ in range(max(runs, 2))]
+        finally:
+            stop_server(proc)
+        record = {"page": name, "browser_cold_ms": None if first.ms is None else round((t_nav - t0) * 1000 + first.ms, 1),
+                  "browser_warm_ms": _median([r.ms for r in warm]),
+                  "browser_warm_script_ms": _median([r.script_ms for r in warm if r.ms is not None]),
+                  "browser_errors": sorted({r.error for r in [first, *warm] if r.error})}
+        say(f"  floor · {name}: cold {_fmt(record['browser_cold_ms'])}, warm {_fmt(record['browser_warm_ms'])} "
+            f"(script done at {_fmt(record['browser_warm_script_ms'])})")
+        records.append(record)
+    return records
 
 
 # -- concurrency -------------------------------------------------------------------------------------------------
@@ -323,12 +394,27 @@ def measure(db: Path, only: list[str] | None = None, views=None, runs: int = 2, 
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
+            menu = sidebar_pages()
             for page in pages:
-                records += measure_page(browser, db, page, views, runs, cold_runs, log_dir, say)
+                start = menu[1] if page == menu[0] else menu[0]
+                records += measure_page(browser, db, page, views, runs, cold_runs, log_dir, say, start=start)
             concurrency = measure_concurrency(browser, db, pages, views, sessions, log_dir, say) if sessions else None
         finally:
             browser.close()
     return records, concurrency
+
+
+def floor(db: Path, runs: int = 2, log_dir: Path | None = None, say=print) -> list[dict]:
+    """The stack's floor (measure_floor) in a browser of its own."""
+    from playwright.sync_api import sync_playwright
+
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="kam-bench-"))
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            return measure_floor(browser, db, runs, log_dir, say)
+        finally:
+            browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=1)
     parser.add_argument("--sessions", type=int, default=16, help="concurrent sessions (0: skip)")
     parser.add_argument("--json", type=Path, help="write the records here")
+    parser.add_argument("--floor", action="store_true", help="also time the stack's floor (bench/floor/)")
     args = parser.parse_args(argv)
     out = {}
     for scale in args.scales:
@@ -349,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         records, concurrency = measure(db, args.pages, runs=args.runs, cold_runs=args.cold_runs,
                                        sessions=args.sessions)
         out[scale] = {"records": records, "concurrency": concurrency}
+    if args.floor:
+        out["floor"] = floor(db, args.runs)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

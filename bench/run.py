@@ -7,7 +7,8 @@ default view and three filter changes (bench/scales.py); medians after a warm-up
 
 In the browser (bench/browser.py): every page of the sidebar, for the same views, in headless Chromium against
 `streamlit run app.py`: cold (first page after the server starts), first visit of a view and warm (new sessions on
-a warm server), and 16 sessions at once against one warm server.
+a warm server), the default view reached from the sidebar menu, and 16 sessions at once against one warm server;
+once per run, the stack's floor (bench/floor/: Streamlit and plotly pages with no data work).
 
 Both go to bench/results.md and bench/results.json, one record per (scale, page, view).
 
@@ -46,7 +47,7 @@ SCALES = ("small", "default", "shape", "large", "stores200m")
 # scales whose store rows do not fit in pandas: no pandas baseline (bench/pages/*.py `pandas_work`)
 NO_PANDAS = ("stores200m",)
 RECORD_KEYS = ("scale", "page", "view", "app_ms", "floor_ms", "pandas_ms", "browser_warm_ms", "browser_cold_ms",
-               "browser_first_view_ms", "browser_warm_script_ms", "browser_errors")
+               "browser_first_view_ms", "browser_warm_script_ms", "browser_nav_ms", "browser_errors")
 WARM_GOAL_MS = 1500
 COLD_GOAL_MS = 5000
 SHAPE_VS_DEFAULT_GOAL = 2.0
@@ -135,9 +136,21 @@ def merge(scale: str, data_rows: list[dict], browser_rows: list[dict]) -> list[d
 
 
 def write_json(path: Path, run_info: dict, databases: list[dict], records: list[dict],
-               concurrency: list[dict]) -> None:
+               concurrency: list[dict], floor: list[dict] | None = None) -> None:
     path.write_text(json.dumps({"run": run_info, "databases": databases, "records": records,
-                                "concurrency": concurrency}, indent=1) + "\n")
+                                "concurrency": concurrency, "floor": floor or []}, indent=1) + "\n")
+
+
+def floor_section(floor: list[dict]) -> list[str]:
+    lines = ["## The stack's floor", "",
+             "Pages with no data work (bench/floor/), in the same browser, timed the same way as the app's pages: "
+             "what Streamlit and plotly cost by themselves on this machine. A page of the app cannot be drawn "
+             "faster than the floor row that looks like it.", "",
+             "| page | cold | warm | script done (warm) | errors |", "|---|---:|---:|---:|---|"]
+    for r in floor:
+        lines.append(f"| {r['page']} | {_ms(r['browser_cold_ms'])} | {_ms(r['browser_warm_ms'])} | "
+                     f"{_ms(r['browser_warm_script_ms'])} | {'; '.join(r['browser_errors']) or 'none'} |")
+    return lines + [""]
 
 
 # -- the report -------------------------------------------------------------------------------------------------------
@@ -186,9 +199,12 @@ def scale_section(scale: str, database: dict, records: list[dict], concurrency: 
                   "Navigation to drawn (script idle, no spinner, every chart and tile drawn), in ms. Cold: the page "
                   "as the first after `streamlit run` (server start to drawn). First view: the view's first visit on "
                   "a warm server. Warm: median of new sessions after that; script done: when the server finished "
-                  "the warm page's script (the rest is the browser drawing).", "",
-                  "| page | view | cold | first view | warm | script done (warm) | warm vs default scale | goals |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
+                  "the warm page's script (the rest is the browser drawing). From the menu: the default view "
+                  "reached by a click in the sidebar from another page (click to drawn), as every page after the "
+                  "first is reached.", "",
+                  "| page | view | cold | first view | warm | script done (warm) | from the menu | "
+                  "warm vs default scale | goals |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for r in shown:
             base = default_warm.get((r["page"], r["view"]))
             versus = (f"{r['browser_warm_ms'] / base:.2f}x" if scale != "default" and base
@@ -196,7 +212,7 @@ def scale_section(scale: str, database: dict, records: list[dict], concurrency: 
             missed = browser_goals(r, base)
             lines.append(f"| {r['page']} | {r['view']} | {_ms(r['browser_cold_ms'])} | "
                          f"{_ms(r['browser_first_view_ms'])} | {_ms(r['browser_warm_ms'])} | "
-                         f"{_ms(r['browser_warm_script_ms'])} | {versus} | "
+                         f"{_ms(r['browser_warm_script_ms'])} | {_ms(r['browser_nav_ms'])} | {versus} | "
                          f"{'NOT met: ' + ', '.join(missed) if missed else 'met'} |")
         lines.append("")
     if concurrency:
@@ -269,6 +285,11 @@ def run(scales: list[str], repeat: int, pandas_repeat: int, only: list[str] | No
         if together:
             concurrency.append({"scale": scale, **together})
         sections.append(scale_section(scale, database, scale_records, together, default_warm))
+    floor = []
+    if in_browser and scales:
+        print("[floor] in the browser...", flush=True)
+        floor = browser.floor(path, browser_runs, say=lambda line: print(f"[floor] {line}", flush=True))
+        sections.append(floor_section(floor))
     run_info["seconds"] = round(time.perf_counter() - started, 1)
     run_info["load_average_end"] = os.getloadavg()[:2]
     lines = [
@@ -288,7 +309,7 @@ def run(scales: list[str], repeat: int, pandas_repeat: int, only: list[str] | No
     for section in sections:
         lines += section
     out.write_text("\n".join(lines) + "\n")
-    write_json(json_out, run_info, databases, records, concurrency)
+    write_json(json_out, run_info, databases, records, concurrency, floor)
     print(f"Wrote {out} and {json_out}")
     return failures
 

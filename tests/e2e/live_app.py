@@ -67,8 +67,10 @@ def _free_port() -> int:
 
 
 def start_server(db: Path, log_path: Path, env_extra: dict | None = None,
-                 args: list[str] | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """args: more `streamlit run` options (e.g. --secrets.files); port: a chosen one (default a free one)."""
+                 args: list[str] | None = None, port: int | None = None,
+                 app: Path = ROOT / "app.py") -> tuple[subprocess.Popen, str]:
+    """args: more `streamlit run` options (e.g. --secrets.files); port: a chosen one (default a free one); app: the
+    script to run (the bench's floor pages run instead of the app)."""
     port = port or _free_port()
     # The account plans go to a state file of this server's own unless a test names one: a shared demo database
     # must not get a plan beside it that another test's review pack would then show.
@@ -76,7 +78,7 @@ def start_server(db: Path, log_path: Path, env_extra: dict | None = None,
            "KAM_DASH_STATE": str(log_path.with_suffix(".state.sqlite")), **(env_extra or {})}
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -1,0 +1,19 @@
+"""The stack's floor with charts: bench/floor/tiles.py plus three small plotly charts (a line of 52 weeks, 24 bars,
+a 12 x 12 heatmap), the kinds the app's pages draw, and no data work."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+st.set_page_config(page_title="floor", layout="wide")
+st.title("Floor: tiles, a table and three charts")
+for column, (label, value) in zip(st.columns(4), [("Revenue", "$1.2M"), ("vs plan", "+3.1%"),
+                                                   ("vs last year", "-0.4%"), ("Promotions", "41")]):
+    column.metric(label, value)
+st.dataframe(pd.DataFrame({"retailer": [f"Retailer {i}" for i in range(20)], "revenue": range(20)}))
+weeks = pd.DataFrame({"week": range(1, 53), "revenue": np.sin(np.arange(52) / 8) + 2})
+st.plotly_chart(px.line(weeks, x="week", y="revenue", title="A line of 52 weeks"), key="line")
+left, right = st.columns(2)
+left.plotly_chart(px.bar(x=[f"R{i}" for i in range(24)], y=np.arange(24), title="24 bars"), key="bars")
+right.plotly_chart(px.imshow(np.arange(144).reshape(12, 12), title="A 12 x 12 heatmap"), key="heatmap")
