@@ -63,3 +63,17 @@ def test_url_filters_apply_and_bad_values_warn(app, small_db):
     assert at.multiselect(key="f_retailer").value == ["R001"]
     assert metrics(at)["Net sales"] != plain
     assert any("Last 13 weeks" in c.value for c in at.caption)
+
+
+def test_chart_pages_start_the_browser_on_the_chart_code_and_other_pages_do_not(app, small_db):
+    import streamlit
+
+    def chart_code(at) -> list[str]:
+        return [h.proto.body for h in at.get("html") if "PlotlyChart" in h.proto.body]
+
+    [script] = chart_code(app(small_db, page="pages/portfolio.py"))
+    url = script.split('import("', 1)[1].split('")', 1)[0]
+    # the URL names a file Streamlit serves (its build's plotly chunk), at the server's root
+    assert url.startswith("/static/js/PlotlyChart.")
+    assert (Path(streamlit.__file__).parent / "static" / url.lstrip("/")).is_file()
+    assert chart_code(app(small_db, page="pages/users.py")) == []

@@ -65,7 +65,8 @@ def test_one_page_timed_in_the_browser_writes_records_with_positive_times(small_
     assert tuple(record) == run.RECORD_KEYS
     assert (record["scale"], record["page"], record["view"]) == ("small", "Portfolio", "default (YTD)")
     assert record["browser_errors"] == []
-    for key in ("browser_warm_ms", "browser_cold_ms", "browser_first_view_ms", "browser_warm_script_ms"):
+    for key in ("browser_warm_ms", "browser_cold_ms", "browser_first_view_ms", "browser_warm_script_ms",
+                "browser_nav_ms"):
         assert record[key] > 0, key
     # the default view's first visit is the cold load, which the cold figure extends back to the server's start;
     # the page counts as drawn only once the script is done
@@ -74,3 +75,14 @@ def test_one_page_timed_in_the_browser_writes_records_with_positive_times(small_
     # the page was read once drawn: Portfolio's tiles and charts were there
     assert "Net sales" in seen[0]["tiles"] and seen[0]["charts"] >= 2
     assert record["app_ms"] is None  # the data-work half was not run
+
+
+@pytest.mark.e2e
+def test_the_floor_pages_are_timed_and_reported(small_db, tmp_path):
+    floor = browser.floor(small_db, runs=2, log_dir=tmp_path, say=lambda line: None)
+    assert [r["page"] for r in floor] == list(browser.FLOOR_APPS)
+    for record in floor:
+        assert record["browser_errors"] == [], record
+        assert 0 < record["browser_warm_script_ms"] <= record["browser_warm_ms"] < record["browser_cold_ms"], record
+    section = "\n".join(run.floor_section(floor))
+    assert all(f"| {r['page']} | {r['browser_cold_ms']:,.0f} |" in section for r in floor)
