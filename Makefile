@@ -6,7 +6,7 @@ DB ?= data/kam.duckdb
 PORT ?= 8501
 # `large` and `stores200m` (200M+ store rows, ~10 GB) run only when named: BENCH_SCALES="default stores200m" make bench
 BENCH_SCALES ?= default shape
-BENCH_BROWSER_RUNS ?= 2
+BENCH_BROWSER_RUNS ?= 1
 
 .PHONY: run test test-deps bench demo docs clean
 

@@ -48,7 +48,7 @@ from kam_dash.filters import Filters  # noqa: E402
 from tests.e2e.live_app import CHROMIUM, CHROMIUM_ARGS, DRAWN_FN, start_server, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1000}
-SETTLE_MS = 500  # the drawn state must hold this long (a queued rerun would break it)
+SETTLE_MS = 300  # the drawn state must hold this long (a queued rerun starts within ~100 ms of the run's end)
 LOAD_TIMEOUT_S = 300  # 16 sessions at once at the larger scales took minutes when issue 16 was filed
 
 # Added to every document: notes when the page is drawn (live_app.DRAWN_FN, as the browser tests wait for it), and
@@ -277,11 +277,14 @@ def _fmt(ms: float | None) -> str:
 # -- the stack's floor --------------------------------------------------------------------------------------------
 FLOOR_APPS = {"Streamlit: tiles and a table": HERE / "floor" / "tiles.py",
               "Streamlit and plotly: tiles, a table and three charts": HERE / "floor" / "charts.py"}
+FLOOR_APPS_AT_ONCE = HERE / "floor" / "charts.py"  # like the app's pages; the sessions-at-once floor
 
 
-def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print) -> list[dict]:
+def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print, sessions: int = 0) -> list[dict]:
     """Pages with no data work (bench/floor/), timed like the app's: what Streamlit and plotly cost by themselves
-    on this machine, the floor under every page's figures."""
+    on this machine, the floor under every page's figures. With `sessions`, each also that many times at once
+    against the same one after another (the browsers share the machine's cores with the server, as in
+    measure_concurrency)."""
     records = []
     for name, app in FLOOR_APPS.items():
         t0 = time.monotonic()
@@ -300,7 +303,13 @@ def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print) -> lis
         record = {"page": name, "browser_cold_ms": None if first.ms is None else round((t_nav - t0) * 1000 + first.ms, 1),
                   "browser_warm_ms": _median([r.ms for r in warm]),
                   "browser_warm_script_ms": _median([r.script_ms for r in warm if r.ms is not None]),
-                  "browser_errors": sorted({r.error for r in [first, *warm] if r.error})}
+                  "browser_errors": sorted({r.error for r in [first, *warm] if r.error}), "concurrency": None}
+        if sessions and app == FLOOR_APPS_AT_ONCE:
+            _, together, summary = one_by_one_and_at_once(browser, db, ["/"] * sessions, log_dir, app)
+            record["concurrency"] = summary
+            record["browser_errors"] += sorted({r.error for r in together if r.error})
+            say(f"  floor · {name}: {sessions} at once: slowest {_fmt(summary['slowest_session_ms'])}, one after "
+                f"another {_fmt(summary['sequential_ms'])}, ratio {summary['ratio']}")
         say(f"  floor · {name}: cold {_fmt(record['browser_cold_ms'])}, warm {_fmt(record['browser_warm_ms'])} "
             f"(script done at {_fmt(record['browser_warm_script_ms'])})")
         records.append(record)
@@ -308,8 +317,8 @@ def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print) -> lis
 
 
 # -- concurrency -------------------------------------------------------------------------------------------------
-def _warm_server(browser, db: Path, log: Path, warm_url: str):
-    proc, base = start_server(db, log)
+def _warm_server(browser, db: Path, log: Path, warm_url: str, app: Path = ROOT / "app.py"):
+    proc, base = start_server(db, log, app=app)
     warmup = load(browser, base + warm_url)
     if warmup.ms is None:
         stop_server(proc)
@@ -317,30 +326,25 @@ def _warm_server(browser, db: Path, log: Path, warm_url: str):
     return proc, base
 
 
-def measure_concurrency(browser, db: Path, pages: list[Page], views, sessions: int, log_dir: Path,
-                        say=print) -> dict:
-    """`sessions` sessions at once on different pages and views vs the same loads one after another."""
-    combos = [(page, label, filters) for label, filters in views for page in pages]
-    combos = (combos * (sessions // len(combos) + 1))[:sessions]
+def one_by_one_and_at_once(browser, db: Path, paths: list[str], log_dir: Path,
+                           app: Path = ROOT / "app.py") -> tuple[list[Load], list[Load], dict]:
+    """Each path (URL path and query) loaded one after another in new sessions on a fresh warm server, then all at
+    once on another: (loads alone, loads at once, the summary figures)."""
     warm_url = "/"  # each server has served the default page once: imports done, database open
-
     # one after another, each in a new session, on a fresh warm server: also the figures "alone"
-    proc, base = _warm_server(browser, db, log_dir / "sequential.log", warm_url)
+    proc, base = _warm_server(browser, db, log_dir / f"sequential-{app.stem}.log", warm_url, app)
     try:
-        alone = [load(browser, page_url(base, page, filters)) for page, _, filters in combos]
+        alone = [load(browser, base + path) for path in paths]
     finally:
         stop_server(proc)
-    sequential_ms = sum(r.ms for r in alone if r.ms is not None)
-    say(f"  {sessions} pages one after another: {sequential_ms:,.0f} ms in all")
-
     # all at once on another fresh warm server: the sessions' tabs open first, then every navigation starts
     # before any is waited for
-    proc, base = _warm_server(browser, db, log_dir / "concurrent.log", warm_url)
+    proc, base = _warm_server(browser, db, log_dir / f"concurrent-{app.stem}.log", warm_url, app)
     opened = []
     try:
-        opened = [new_session(browser) for _ in combos]
-        for (page, _, filters), (_, tab) in zip(combos, opened):
-            tab.evaluate("url => { window.location.href = url; }", page_url(base, page, filters))
+        opened = [new_session(browser) for _ in paths]
+        for path, (_, tab) in zip(paths, opened):
+            tab.evaluate("url => { window.location.href = url; }", base + path)
         for _, tab in opened:  # wait for the new documents, so the readiness checks run in them
             tab.wait_for_url(lambda url: url.startswith(base), wait_until="commit")
         together = [drawn(tab) for _, tab in opened]
@@ -348,7 +352,29 @@ def measure_concurrency(browser, db: Path, pages: list[Page], views, sessions: i
         for context, _ in opened:
             context.close()
         stop_server(proc)
+    sequential_ms = sum(r.ms for r in alone if r.ms is not None)
+    drawn_together = [r for r in together if r.ms is not None]
+    # the slowest session's end, counted from the first navigation of the batch
+    slowest = (max(r.done for r in drawn_together) - min(r.started for r in together)
+               if len(drawn_together) == len(together) else None)
+    summary = {
+        "sessions": len(paths),
+        "sequential_ms": round(sequential_ms, 1),
+        "slowest_session_ms": None if slowest is None else round(slowest, 1),
+        "median_session_ms": _median([r.ms for r in together]),
+        "ratio": None if slowest is None or not sequential_ms else round(slowest / sequential_ms, 3),
+    }
+    return alone, together, summary
 
+
+def measure_concurrency(browser, db: Path, pages: list[Page], views, sessions: int, log_dir: Path,
+                        say=print) -> dict:
+    """`sessions` sessions at once on different pages and views vs the same loads one after another."""
+    combos = [(page, label, filters) for label, filters in views for page in pages]
+    combos = (combos * (sessions // len(combos) + 1))[:sessions]
+    paths = [page_url("", page, filters) for page, _, filters in combos]
+    alone, together, summary = one_by_one_and_at_once(browser, db, paths, log_dir)
+    say(f"  {sessions} pages one after another: {summary['sequential_ms']:,.0f} ms in all")
     rows = []
     for (page, label, _), one, many in zip(combos, alone, together):
         problems = [e for e in (many.error,) if e]
@@ -359,19 +385,7 @@ def measure_concurrency(browser, db: Path, pages: list[Page], views, sessions: i
                                         if one.tiles.get(k) != many.tiles.get(k)))
         rows.append({"page": page.title, "view": label, "alone_ms": one.ms and round(one.ms, 1),
                      "concurrent_ms": many.ms and round(many.ms, 1), "errors": problems})
-    drawn_together = [r for r in together if r.ms is not None]
-    # the slowest session's end, counted from the first navigation of the batch
-    slowest = (max(r.done for r in drawn_together) - min(r.started for r in together)
-               if len(drawn_together) == len(together) else None)
-    result = {
-        "sessions": sessions,
-        "sequential_ms": round(sequential_ms, 1),
-        "slowest_session_ms": None if slowest is None else round(slowest, 1),
-        "median_session_ms": _median([r.ms for r in together]),
-        "ratio": None if slowest is None or not sequential_ms else round(slowest / sequential_ms, 3),
-        "errors": sum(1 for r in rows if r["errors"]),
-        "sessions_detail": rows,
-    }
+    result = {**summary, "errors": sum(1 for r in rows if r["errors"]), "sessions_detail": rows}
     say(f"  {sessions} sessions at once: slowest {_fmt(result['slowest_session_ms'])}, "
         f"median {_fmt(result['median_session_ms'])}, ratio {result['ratio']}, sessions with errors {result['errors']}")
     return result
@@ -404,7 +418,7 @@ def measure(db: Path, only: list[str] | None = None, views=None, runs: int = 2, 
     return records, concurrency
 
 
-def floor(db: Path, runs: int = 2, log_dir: Path | None = None, say=print) -> list[dict]:
+def floor(db: Path, runs: int = 2, log_dir: Path | None = None, say=print, sessions: int = 0) -> list[dict]:
     """The stack's floor (measure_floor) in a browser of its own."""
     from playwright.sync_api import sync_playwright
 
@@ -412,7 +426,7 @@ def floor(db: Path, runs: int = 2, log_dir: Path | None = None, say=print) -> li
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
-            return measure_floor(browser, db, runs, log_dir, say)
+            return measure_floor(browser, db, runs, log_dir, say, sessions)
         finally:
             browser.close()
 
@@ -437,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
                                        sessions=args.sessions)
         out[scale] = {"records": records, "concurrency": concurrency}
     if args.floor:
-        out["floor"] = floor(db, args.runs)
+        out["floor"] = floor(db, args.runs, sessions=args.sessions)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

@@ -146,10 +146,14 @@ def floor_section(floor: list[dict]) -> list[str]:
              "Pages with no data work (bench/floor/), in the same browser, timed the same way as the app's pages: "
              "what Streamlit and plotly cost by themselves on this machine. A page of the app cannot be drawn "
              "faster than the floor row that looks like it.", "",
-             "| page | cold | warm | script done (warm) | errors |", "|---|---:|---:|---:|---|"]
+             "| page | cold | warm | script done (warm) | sessions at once: slowest / one after another | errors |",
+             "|---|---:|---:|---:|---:|---|"]
     for r in floor:
+        c = r.get("concurrency")
+        together = "–" if not c else (f"{c['sessions']}: {_ms(c['slowest_session_ms'])} / {_ms(c['sequential_ms'])}"
+                                      f" = {'–' if c['ratio'] is None else format(c['ratio'], '.2f')}x")
         lines.append(f"| {r['page']} | {_ms(r['browser_cold_ms'])} | {_ms(r['browser_warm_ms'])} | "
-                     f"{_ms(r['browser_warm_script_ms'])} | {'; '.join(r['browser_errors']) or 'none'} |")
+                     f"{_ms(r['browser_warm_script_ms'])} | {together} | {'; '.join(r['browser_errors']) or 'none'} |")
     return lines + [""]
 
 
@@ -288,7 +292,8 @@ def run(scales: list[str], repeat: int, pandas_repeat: int, only: list[str] | No
     floor = []
     if in_browser and scales:
         print("[floor] in the browser...", flush=True)
-        floor = browser.floor(path, browser_runs, say=lambda line: print(f"[floor] {line}", flush=True))
+        floor = browser.floor(path, browser_runs, say=lambda line: print(f"[floor] {line}", flush=True),
+                              sessions=sessions)
         sections.append(floor_section(floor))
     run_info["seconds"] = round(time.perf_counter() - started, 1)
     run_info["load_average_end"] = os.getloadavg()[:2]

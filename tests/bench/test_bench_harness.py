@@ -79,10 +79,16 @@ def test_one_page_timed_in_the_browser_writes_records_with_positive_times(small_
 
 @pytest.mark.e2e
 def test_the_floor_pages_are_timed_and_reported(small_db, tmp_path):
-    floor = browser.floor(small_db, runs=2, log_dir=tmp_path, say=lambda line: None)
+    floor = browser.floor(small_db, runs=2, log_dir=tmp_path, say=lambda line: None, sessions=3)
     assert [r["page"] for r in floor] == list(browser.FLOOR_APPS)
     for record in floor:
         assert record["browser_errors"] == [], record
         assert 0 < record["browser_warm_script_ms"] <= record["browser_warm_ms"] < record["browser_cold_ms"], record
+    # the chart page is also loaded 3 times at once and one after another
+    together = {r["page"]: r["concurrency"] for r in floor}
+    [charts] = [page for page, app in browser.FLOOR_APPS.items() if app == browser.FLOOR_APPS_AT_ONCE]
+    assert together[charts]["sessions"] == 3 and together[charts]["ratio"] > 0
+    assert all(c is None for page, c in together.items() if page != charts)
     section = "\n".join(run.floor_section(floor))
     assert all(f"| {r['page']} | {r['browser_cold_ms']:,.0f} |" in section for r in floor)
+    assert f"3: {together[charts]['slowest_session_ms']:,.0f} / {together[charts]['sequential_ms']:,.0f}" in section
