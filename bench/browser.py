@@ -303,7 +303,8 @@ def measure_floor(browser, db: Path, runs: int, log_dir: Path, say=print, sessio
         record = {"page": name, "browser_cold_ms": None if first.ms is None else round((t_nav - t0) * 1000 + first.ms, 1),
                   "browser_warm_ms": _median([r.ms for r in warm]),
                   "browser_warm_script_ms": _median([r.script_ms for r in warm if r.ms is not None]),
-                  "browser_errors": sorted({r.error for r in [first, *warm] if r.error}), "concurrency": None}
+                  "browser_errors": sorted({r.error for r in [first, *warm] if r.error}), "concurrency": None,
+                  "charts": max(r.charts for r in [first, *warm]), "tiles": len(first.tiles)}
         if sessions and app == FLOOR_APPS_AT_ONCE:
             _, together, summary = one_by_one_and_at_once(browser, db, ["/"] * sessions, log_dir, app)
             record["concurrency"] = summary

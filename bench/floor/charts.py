@@ -1,17 +1,15 @@
-"""The stack's floor with charts: bench/floor/tiles.py plus three small plotly charts (a line of 52 weeks, 24 bars,
-a 12 x 12 heatmap), the kinds the app's pages draw, and no data work."""
+"""The stack's floor with charts: bench/floor/tiles.py (run as it is) and three small plotly charts below it (a line
+of 52 weeks, 24 bars, a 12 x 12 heatmap), the kinds the app's pages draw, and no data work."""
+
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-st.set_page_config(page_title="floor", layout="wide")
-st.title("Floor: tiles, a table and three charts")
-for column, (label, value) in zip(st.columns(4), [("Revenue", "$1.2M"), ("vs plan", "+3.1%"),
-                                                   ("vs last year", "-0.4%"), ("Promotions", "41")]):
-    column.metric(label, value)
-st.dataframe(pd.DataFrame({"retailer": [f"Retailer {i}" for i in range(20)], "revenue": range(20)}))
+runpy.run_path(str(Path(__file__).with_name("tiles.py")))  # the page config, title, tiles and table
 weeks = pd.DataFrame({"week": range(1, 53), "revenue": np.sin(np.arange(52) / 8) + 2})
 st.plotly_chart(px.line(weeks, x="week", y="revenue", title="A line of 52 weeks"), key="line")
 left, right = st.columns(2)

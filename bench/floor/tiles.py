@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 st.set_page_config(page_title="floor", layout="wide")
-st.title("Floor: tiles and a table")
+st.title("Floor: tiles and a table")  # bench/floor/charts.py draws its charts below
 for column, (label, value) in zip(st.columns(4), [("Revenue", "$1.2M"), ("vs plan", "+3.1%"),
                                                    ("vs last year", "-0.4%"), ("Promotions", "41")]):
     column.metric(label, value)

@@ -84,6 +84,8 @@ def test_the_floor_pages_are_timed_and_reported(small_db, tmp_path):
     for record in floor:
         assert record["browser_errors"] == [], record
         assert 0 < record["browser_warm_script_ms"] <= record["browser_warm_ms"] < record["browser_cold_ms"], record
+    # what each floor page draws: four tiles, and three charts on the chart page only
+    assert [(r["tiles"], r["charts"]) for r in floor] == [(4, 0), (4, 3)]
     # the chart page is also loaded 3 times at once and one after another
     together = {r["page"]: r["concurrency"] for r in floor}
     [charts] = [page for page, app in browser.FLOOR_APPS.items() if app == browser.FLOOR_APPS_AT_ONCE]
