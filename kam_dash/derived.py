@@ -27,7 +27,16 @@ from kam_dash import schema, stamps, store_summary
 from kam_dash.engine import DuckDBEngine, Engine
 
 SCHEMA = "derived"
-META = f"{SCHEMA}.meta"
+META_TABLE = "meta"  # name -> the stamp each derived table was computed for, its rows, when
+# Identifiers cannot be bound parameters: the schema and table names are this module's constants, always written
+# into SQL quoted (below); every value (a name, a stamp, a row count) is bound.
+_SCHEMA_SQL = schema.quote_ident(SCHEMA)
+_META_SQL = f"{_SCHEMA_SQL}.{schema.quote_ident(META_TABLE)}"
+
+
+def _table_sql(name: str) -> str:
+    """The quoted, schema-qualified name of a derived table."""
+    return f"{_SCHEMA_SQL}.{schema.quote_ident(name)}"
 # The base tables every derivation reads (the loaded weeks come from the three weekly tables).
 BASES = ("promotions", "sell_out", "sell_in", "inventory", "products")
 # The modules whose code decides the derived values: a change to any of them is a new code version.
@@ -50,11 +59,11 @@ def _stamp(con: duckdb.DuckDBPyConnection) -> str:
 
 def _stored_stamps(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """name -> the stamp each derived table was computed for (empty when nothing was derived)."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = "
-                         "'meta' AND table_catalog = current_database()", [SCHEMA]).fetchone()[0]
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
+                         "AND table_catalog = current_database()", [SCHEMA, META_TABLE]).fetchone()[0]
     if not exists:
         return {}
-    return dict(con.execute(f"SELECT name, stamp FROM {META}").fetchall())
+    return dict(con.execute(f"SELECT name, stamp FROM {_META_SQL}").fetchall())
 
 
 # -- computing: what each derived table holds -------------------------------------------------------------------
@@ -91,17 +100,14 @@ def derive_file(path: str | Path) -> dict[str, int]:
         engine.close()
     con = duckdb.connect(str(path))
     try:
-        # Identifiers cannot be bound parameters: SCHEMA, META and the DERIVATIONS keys are this module's constants
-        # (quoted all the same); every value (name, stamp, rows) is bound.
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {META} (name VARCHAR PRIMARY KEY, stamp VARCHAR, rows BIGINT, "
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_SCHEMA_SQL}")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {_META_SQL} (name VARCHAR PRIMARY KEY, stamp VARCHAR, rows BIGINT, "
                     "derived_at TIMESTAMP)")
         for name, frame in frames.items():
             con.register("derived_frame", frame)
-            table = f"{SCHEMA}.{schema.quote_ident(name)}"
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM derived_frame")
+            con.execute(f"CREATE OR REPLACE TABLE {_table_sql(name)} AS SELECT * FROM derived_frame")
             con.unregister("derived_frame")
-            con.execute(f"INSERT OR REPLACE INTO {META} VALUES (?, ?, ?, current_localtimestamp())",
+            con.execute(f"INSERT OR REPLACE INTO {_META_SQL} VALUES (?, ?, ?, current_localtimestamp())",
                         [name, stamp, len(frame)])
         if not store_summary.current(con):  # store rows changed outside kam-dash, or the summaries' code
             store_summary.build(con)
@@ -144,7 +150,7 @@ def derive(db: str | Path, force: bool = False, wait: float | None = None) -> di
         ingest._swap_in(db, ingest._attach_read_only(db), lambda con: {})  # derives into the copy (see _swap_in)
     con = _read_only(db)
     try:
-        return dict(con.execute(f"SELECT name, rows FROM {META}").fetchall())
+        return dict(con.execute(f"SELECT name, rows FROM {_META_SQL}").fetchall())
     finally:
         con.close()
 
@@ -174,4 +180,4 @@ def read(engine: Engine, name: str) -> pd.DataFrame | None:
     if name not in fresh(engine):
         return None
     with engine.cursor() as con:
-        return con.execute(f"SELECT * FROM {SCHEMA}.{schema.quote_ident(name)}").df()
+        return con.execute(f"SELECT * FROM {_table_sql(name)}").df()
